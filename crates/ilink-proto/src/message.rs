@@ -359,24 +359,27 @@ pub struct RefMessage {
 
 /// `partial_text` of a quote: which part of the quoted text was selected.
 ///
-/// The fields are kept as the server sends them (their JSON type is not fixed
-/// by the official client's types).
+/// In the official client's types `start` and `end` are text fragments (the
+/// selection's first and last words), `startindex` and `endindex` say which
+/// occurrence of each is meant, and `quotemd5` is the MD5 of the selection.
+/// The fields are kept as raw JSON values so that a server sending another
+/// shape still decodes.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct PartialText {
-    /// Start marker.
+    /// The selection's start fragment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub start: Option<Value>,
-    /// End marker.
+    /// The selection's end fragment.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub end: Option<Value>,
-    /// Start index.
+    /// Which occurrence of `start` is meant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub startindex: Option<Value>,
-    /// End index.
+    /// Which occurrence of `end` is meant.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub endindex: Option<Value>,
-    /// MD5 of the quoted text.
+    /// MD5 of the selected text.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub quotemd5: Option<String>,
     /// Fields this version does not model.
