@@ -472,6 +472,16 @@ pub struct MalformedUpdate {
     pub error: String,
 }
 
+impl MalformedUpdate {
+    /// A malformed element and why it did not decode.
+    pub fn new(raw: Value, error: impl Into<String>) -> Self {
+        Self {
+            raw,
+            error: error.into(),
+        }
+    }
+}
+
 impl Serialize for Update {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
         match self {

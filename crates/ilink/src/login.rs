@@ -1,0 +1,375 @@
+//! QR login as a named future that reports its progress.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+
+use ilink_proto::consts::{MAX_LOCAL_TOKENS, MAX_QR_CODES};
+use ilink_proto::{BotToken, GetBotQrcodeRequest, GetQrcodeStatusRequest, QrStatus};
+use tokio::time::Instant;
+
+use crate::client::Client;
+use crate::error::LoginFailure;
+use crate::store::Credentials;
+use crate::{Error, util};
+
+/// Progress of a QR login.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum LoginEvent {
+    /// Show this QR code (encode `url` as a QR code, or show it as a link).
+    QrCode {
+        /// What to encode or show.
+        url: String,
+        /// 1 for the first code, 2 and 3 after expiries.
+        attempt: u32,
+    },
+    /// Scanned; waiting for confirmation on the phone.
+    Scanned,
+    /// The server moved the login to another host.
+    Redirected {
+        /// The new API base URL.
+        base_url: String,
+    },
+    /// The phone shows a number the user must type; the prompt is asked.
+    NeedVerifyCode {
+        /// Whether the previous number was wrong.
+        retry: bool,
+    },
+    /// Too many wrong numbers; a new QR code follows.
+    VerifyCodeBlocked,
+    /// The QR code expired; a new one follows (if any is left).
+    Expired {
+        /// How many codes have expired.
+        count: u32,
+    },
+    /// A status this version does not know (treated as `wait`).
+    UnknownStatus(String),
+    /// Done.
+    Confirmed {
+        /// The account id.
+        account_id: String,
+    },
+}
+
+/// How a login ended.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum LoginOutcome {
+    /// New credentials, saved to the store; the client is bound to them.
+    LoggedIn {
+        /// The client bound to the new account.
+        client: Client,
+        /// The credentials (also in the store).
+        credentials: Credentials,
+    },
+    /// The bot is already bound to this client: the existing credentials stay
+    /// valid and nothing changed.
+    AlreadyBound,
+}
+
+type Prompt =
+    Arc<dyn Fn(bool) -> Pin<Box<dyn Future<Output = Option<String>> + Send>> + Send + Sync>;
+type Listener = Arc<dyn Fn(&LoginEvent) + Send + Sync>;
+
+/// A QR login, built by [`Client::login`]; `.await` it.
+///
+/// It shows up to 3 QR codes (a new one after each expiry), follows IDC
+/// redirects, asks for the verify code through the prompt (again after a
+/// wrong one), and gives up at the deadline (8 minutes by default). The
+/// store's tokens go in `local_token_list` so the server recognises a bot
+/// already bound here. On success the credentials are saved and the
+/// account's cached context tokens are cleared.
+#[must_use = "a login does nothing until awaited"]
+pub struct Login {
+    client: Client,
+    base_url: String,
+    deadline: Duration,
+    max_codes: u32,
+    prompt: Option<Prompt>,
+    listener: Option<Listener>,
+}
+
+impl std::fmt::Debug for Login {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Login")
+            .field("base_url", &self.base_url)
+            .field("deadline", &self.deadline)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Login {
+    /// Calls `f` with every progress event.
+    pub fn on_event(mut self, f: impl Fn(&LoginEvent) + Send + Sync + 'static) -> Self {
+        self.listener = Some(Arc::new(f));
+        self
+    }
+
+    /// The prompt for the verify code: called with `true` when the previous
+    /// number was wrong; `None` gives up.
+    pub fn verify_code<F, Fut>(mut self, prompt: F) -> Self
+    where
+        F: Fn(bool) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Option<String>> + Send + 'static,
+    {
+        self.prompt = Some(Arc::new(move |retry| Box::pin(prompt(retry))));
+        self
+    }
+
+    /// The overall deadline (default 8 minutes).
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Where to start (default: the client's login base URL).
+    pub fn base_url(mut self, url: impl Into<String>) -> Self {
+        self.base_url = url.into();
+        self
+    }
+
+    fn emit(&self, event: LoginEvent) {
+        tracing::info!(?event, "login");
+        if let Some(l) = &self.listener {
+            l(&event);
+        }
+    }
+
+    async fn run(self) -> Result<LoginOutcome, Error> {
+        let start = Instant::now();
+        let deadline = start + self.deadline;
+        let interval = self.client.shared.config.qr_poll_interval;
+        let transport = self.client.shared.transport.clone();
+        let local: Vec<BotToken> = {
+            let accounts = self.client.blocking(|s| s.accounts()).await?;
+            accounts
+                .into_iter()
+                .map(|c| c.bot_token)
+                .take(MAX_LOCAL_TOKENS)
+                .collect()
+        };
+        let mut expired = 0u32;
+        let mut unknown_seen: Vec<String> = Vec::new();
+        for attempt in 1..=self.max_codes {
+            let qr = within(
+                deadline,
+                transport.get_bot_qrcode(
+                    GetBotQrcodeRequest::new(local.clone()),
+                    Some(&self.base_url),
+                ),
+            )
+            .await?
+            .map_err(Error::Http)?;
+            let (Some(qrcode), Some(url)) = (qr.qrcode, qr.qrcode_img_content) else {
+                return Err(Error::Decode {
+                    body: "get_bot_qrcode answered without a QR code".to_owned(),
+                });
+            };
+            self.emit(LoginEvent::QrCode { url, attempt });
+            let mut poll_base = self.base_url.clone();
+            let mut code: Option<String> = None;
+            let mut asked = false;
+            let mut scanned = false;
+            loop {
+                let mut req = GetQrcodeStatusRequest::new(qrcode.clone());
+                if let Some(c) = code.take() {
+                    req = req.with_verify_code(c);
+                }
+                let sent_code = req.verify_code.is_some();
+                let resp = match within(
+                    deadline,
+                    transport.get_qrcode_status(req, Some(&poll_base)),
+                )
+                .await?
+                {
+                    Ok(r) => r,
+                    Err(e) if e.is_retryable() => {
+                        tracing::warn!(error = %crate::health::describe(&e), "QR status poll failed; polling again");
+                        sleep_within(deadline, interval).await?;
+                        continue;
+                    }
+                    Err(e) => return Err(Error::Http(e)),
+                };
+                match resp.status {
+                    QrStatus::Wait => {}
+                    QrStatus::Scanned if !scanned => {
+                        scanned = true;
+                        self.emit(LoginEvent::Scanned);
+                    }
+                    QrStatus::ScannedButRedirect => {
+                        match resp
+                            .redirect_host
+                            .as_deref()
+                            .and_then(|h| redirect_url(&poll_base, h))
+                        {
+                            Some(url) => {
+                                poll_base = url.clone();
+                                self.emit(LoginEvent::Redirected { base_url: url });
+                            }
+                            None => tracing::warn!("redirect without a usable host; staying"),
+                        }
+                    }
+                    QrStatus::NeedVerifyCode => {
+                        let retry = asked && sent_code;
+                        asked = true;
+                        self.emit(LoginEvent::NeedVerifyCode { retry });
+                        let Some(prompt) = &self.prompt else {
+                            return Err(Error::Login(LoginFailure::NoVerifyCode));
+                        };
+                        let remaining = deadline.saturating_duration_since(Instant::now());
+                        match tokio::time::timeout(remaining, prompt(retry)).await {
+                            Ok(Some(c)) if !c.trim().is_empty() => {
+                                code = Some(c.trim().to_owned());
+                                continue;
+                            }
+                            Ok(_) => return Err(Error::Login(LoginFailure::NoVerifyCode)),
+                            Err(_) => return Err(Error::Login(LoginFailure::Deadline)),
+                        }
+                    }
+                    QrStatus::VerifyCodeBlocked => {
+                        self.emit(LoginEvent::VerifyCodeBlocked);
+                        expired += 1;
+                        break;
+                    }
+                    QrStatus::Expired => {
+                        expired += 1;
+                        self.emit(LoginEvent::Expired { count: expired });
+                        break;
+                    }
+                    QrStatus::BindedRedirect => return Ok(LoginOutcome::AlreadyBound),
+                    QrStatus::Confirmed => {
+                        return self.confirmed(resp, &poll_base).await;
+                    }
+                    QrStatus::Other(s) if !unknown_seen.contains(&s) => {
+                        unknown_seen.push(s.clone());
+                        self.emit(LoginEvent::UnknownStatus(s));
+                    }
+                    _ => {}
+                }
+                sleep_within(deadline, interval).await?;
+            }
+        }
+        Err(Error::Login(LoginFailure::Expired(expired)))
+    }
+
+    async fn confirmed(
+        &self,
+        resp: ilink_proto::GetQrcodeStatusResponse,
+        poll_base: &str,
+    ) -> Result<LoginOutcome, Error> {
+        let (Some(account_id), Some(token)) = (
+            resp.ilink_bot_id.filter(|s| !s.is_empty()),
+            resp.bot_token.filter(|t| !t.is_empty()),
+        ) else {
+            return Err(Error::Login(LoginFailure::MissingCredentials));
+        };
+        let base_url = resp
+            .baseurl
+            .filter(|u| !u.is_empty())
+            .or_else(|| (poll_base != self.base_url).then(|| poll_base.to_owned()));
+        let mut credentials = Credentials::new(account_id.clone(), token);
+        credentials.user_id = resp.ilink_user_id;
+        credentials.base_url = base_url;
+        credentials.saved_at_ms = util::now_ms();
+        let to_save = credentials.clone();
+        let id = account_id.clone();
+        self.client
+            .blocking(move |s| {
+                s.save_credentials(&to_save)?;
+                // A token minted for the previous session is worth nothing now.
+                s.clear_context_tokens(&id)
+            })
+            .await?;
+        self.emit(LoginEvent::Confirmed { account_id });
+        let client = self.client.with_credentials(&credentials);
+        Ok(LoginOutcome::LoggedIn {
+            client,
+            credentials,
+        })
+    }
+}
+
+/// The base URL to poll after `scaned_but_redirect`: `https://<host>`, or
+/// `http://<host>` when the current base is plain HTTP (loopback, proxies,
+/// the simulator).
+fn redirect_url(current: &str, host: &str) -> Option<String> {
+    let https = ilink_http::redirect_base_url(host)?;
+    if current.starts_with("http://") {
+        Some(https.replacen("https://", "http://", 1))
+    } else {
+        Some(https)
+    }
+}
+
+async fn within<T>(deadline: Instant, fut: impl Future<Output = T>) -> Result<T, Error> {
+    tokio::time::timeout_at(deadline, fut)
+        .await
+        .map_err(|_| Error::Login(LoginFailure::Deadline))
+}
+
+async fn sleep_within(deadline: Instant, d: Duration) -> Result<(), Error> {
+    if Instant::now() + d >= deadline {
+        tokio::time::sleep_until(deadline).await;
+        return Err(Error::Login(LoginFailure::Deadline));
+    }
+    tokio::time::sleep(d).await;
+    Ok(())
+}
+
+impl IntoFuture for Login {
+    type Output = Result<LoginOutcome, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(self.run())
+    }
+}
+
+impl Client {
+    /// Starts a QR login.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: ilink::Client) -> Result<(), ilink::Error> {
+    /// use ilink::{LoginEvent, LoginOutcome};
+    ///
+    /// let outcome = client
+    ///     .login()
+    ///     .on_event(|e| if let LoginEvent::QrCode { url, .. } = e { println!("scan {url}") })
+    ///     .verify_code(|_retry| async { Some("1234".to_owned()) })
+    ///     .await?;
+    /// if let LoginOutcome::LoggedIn { client, .. } = outcome {
+    ///     println!("logged in as {:?}", client.account_id());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn login(&self) -> Login {
+        Login {
+            client: self.clone(),
+            base_url: self.shared.login_base_url.clone(),
+            deadline: self.shared.config.login_deadline,
+            max_codes: MAX_QR_CODES,
+            prompt: None,
+            listener: None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn redirect_keeps_plain_http_for_loopback() {
+        assert_eq!(
+            redirect_url("https://a", "b.example").as_deref(),
+            Some("https://b.example")
+        );
+        assert_eq!(
+            redirect_url("http://127.0.0.1:1", "127.0.0.1:2").as_deref(),
+            Some("http://127.0.0.1:2")
+        );
+        assert_eq!(redirect_url("https://a", "bad/host"), None);
+    }
+}

@@ -1,0 +1,76 @@
+//! Media over the CDN: sending images, videos, files (and voice) from a path,
+//! memory or a reader, and downloading received media to memory, a writer,
+//! a path or a directory under a safe name.
+//!
+//! Sending ([`Client::send_media`], [`SendMedia`]) streams: a first pass
+//! hashes the plaintext, a second encrypts and uploads it chunk by chunk, so
+//! memory stays bounded whatever the file's size. Downloading
+//! ([`Client::download`], [`Download`]) streams and decrypts likewise.
+
+mod download;
+mod kind;
+mod name;
+mod source;
+mod upload;
+
+use ilink_crypto::KeyError;
+use ilink_proto::MessageItem;
+
+pub use download::Download;
+pub use kind::{MediaKind, mime_type};
+pub use source::MediaSource;
+pub use upload::SendMedia;
+
+use crate::runner::Context;
+
+/// Why a received item cannot be downloaded.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum MediaError {
+    /// The item is not an image, voice note, file or video.
+    #[error("item type {item_type} is not media")]
+    NotMedia {
+        /// The item's `type`.
+        item_type: i32,
+    },
+    /// The item has neither a `full_url` nor an `encrypt_query_param`.
+    #[error("the {kind} item references nothing on the CDN")]
+    NoReference {
+        /// The kind of media.
+        kind: MediaKind,
+    },
+    /// A voice note, file or video came without an AES key (only images
+    /// come unencrypted).
+    #[error("the {kind} item carries no AES key")]
+    MissingKey {
+        /// The kind of media.
+        kind: MediaKind,
+    },
+    /// The item's AES key is in none of the protocol's forms.
+    #[error("the {kind} item's AES key cannot be parsed")]
+    BadKey {
+        /// The kind of media.
+        kind: MediaKind,
+        /// What is wrong with it (never the key itself).
+        #[source]
+        source: KeyError,
+    },
+}
+
+impl Context {
+    /// Sends media to the sender of the message, carrying its context token;
+    /// the kind follows the file name (see [`Client::send_media`](crate::Client::send_media)).
+    pub fn send_media(&self, source: impl Into<MediaSource>) -> SendMedia {
+        let send = self.client().send_media(self.user_id().to_owned(), source);
+        match self.context_token() {
+            Some(t) => send.context_token(t.clone()),
+            None => send,
+        }
+    }
+
+    /// Downloads a received image, voice note, file or video; see
+    /// [`Download`].
+    pub fn download(&self, item: &MessageItem) -> Download {
+        self.client().download(item)
+    }
+}

@@ -1,0 +1,237 @@
+//! The pull API: one batch at a time, stored durably before the cursor
+//! advances, deduplicated, acknowledged by the caller.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ilink_proto::MalformedUpdate;
+
+use crate::client::{AccountHandle, Client};
+use crate::message::{Message, message_key};
+use crate::store::{InboxEntry, PollerLock};
+use crate::{Error, util};
+
+/// What one poll produced.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct Batch {
+    /// New messages, in the order received. Acknowledge each with
+    /// [`Poller::ack`] once handled.
+    pub messages: Vec<Message>,
+    /// Elements of the batch that were not valid messages (reported, never
+    /// stalling the cursor).
+    pub malformed: Vec<MalformedUpdate>,
+    /// Received messages dropped as duplicates of ones already seen.
+    pub duplicates: usize,
+    /// Whether these are unacknowledged messages from before a restart.
+    pub redelivered: bool,
+}
+
+/// Polls one account's messages.
+///
+/// Only one poller runs per account: creating a second one (in this process
+/// or another on the same file store) fails with
+/// [`StoreError::Locked`](crate::StoreError::Locked).
+///
+/// Every batch is written to the store's inbox and the cursor advanced
+/// durably before it is returned; a message stays in the inbox until
+/// [`ack`](Self::ack). After a restart, the first batch is what was never
+/// acknowledged.
+///
+/// # Cancel safety
+///
+/// Dropping [`next_batch`](Self::next_batch) before it returns is safe:
+/// either the batch was stored (and comes back as a redelivery next start,
+/// or is skipped as a duplicate) or the cursor did not advance.
+pub struct Poller {
+    client: Client,
+    handle: Arc<AccountHandle>,
+    cursor: String,
+    hint: Option<Duration>,
+    redeliver: Option<Vec<InboxEntry>>,
+    _lock: PollerLock,
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller")
+            .field("account", &self.handle.id)
+            .field("cursor_len", &self.cursor.len())
+            .finish_non_exhaustive()
+    }
+}
+
+impl Client {
+    /// A poller for the bound account.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::NotLoggedIn`], or [`Error::Store`] (including
+    /// [`StoreError::Locked`](crate::StoreError::Locked) when another poller
+    /// runs).
+    pub async fn poller(&self) -> Result<Poller, Error> {
+        let handle = self.handle()?.clone();
+        let id = handle.id.clone();
+        let (lock, cursor, pending) = self
+            .blocking(move |s| {
+                let lock = s.lock_poller(&id)?;
+                let cursor = s.load_cursor(&id)?.unwrap_or_default();
+                let pending = s.pending(&id)?;
+                Ok((lock, cursor, pending))
+            })
+            .await?;
+        if !pending.is_empty() {
+            tracing::info!(
+                count = pending.len(),
+                "redelivering unacknowledged messages"
+            );
+        }
+        Ok(Poller {
+            client: self.clone(),
+            handle,
+            cursor,
+            hint: None,
+            redeliver: Some(pending),
+            _lock: lock,
+        })
+    }
+}
+
+impl Poller {
+    /// The cursor polling continues from.
+    pub fn cursor(&self) -> &str {
+        &self.cursor
+    }
+
+    /// The client of the polled account.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Waits for the next batch (a long-poll of up to about 35 s; an empty
+    /// batch when nothing came).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::SessionExpired`] on `-14`; transport and server errors as
+    /// they are (no retry here: [`Client::run_until`] backs off).
+    pub async fn next_batch(&mut self) -> Result<Batch, Error> {
+        if let Some(entries) = self.redeliver.take()
+            && !entries.is_empty()
+        {
+            let mut batch = self.decode(entries);
+            batch.redelivered = true;
+            return Ok(batch);
+        }
+        let resp = match self.handle.http.get_updates(&self.cursor, self.hint).await {
+            Ok(r) => r,
+            Err(e) => {
+                let err = self.client.map_err(&self.handle, e);
+                self.handle.health.poll_failed(&err);
+                return Err(err);
+            }
+        };
+        self.hint = resp.poll_timeout_hint().or(self.hint);
+        let next = resp.next_cursor(&self.cursor).to_owned();
+        let now = util::now_ms();
+        let mut entries = Vec::new();
+        let mut tokens = Vec::new();
+        for msg in resp.messages() {
+            let key = message_key(msg);
+            match serde_json::to_value(msg) {
+                Ok(raw) => entries.push(InboxEntry::new(key, raw, now)),
+                Err(e) => tracing::warn!(error = %e, "message could not be re-encoded; skipped"),
+            }
+            if let (Some(t), Some(from)) = (&msg.context_token, msg.from_user_id.as_deref())
+                && !from.is_empty()
+            {
+                tokens.push((from.to_owned(), t.clone()));
+            }
+        }
+        let malformed: Vec<MalformedUpdate> = resp.malformed().cloned().collect();
+        for m in &malformed {
+            tracing::warn!(error = %m.error, "malformed update in batch");
+        }
+        let received = entries.len();
+        let id = self.handle.id.clone();
+        let cursor = next.clone();
+        let fresh = self
+            .client
+            .blocking(move |s| {
+                let fresh = s.commit_batch(&id, entries, &cursor)?;
+                for (user, token) in &tokens {
+                    s.save_context_token(&id, user, token)?;
+                }
+                Ok(fresh)
+            })
+            .await;
+        let fresh = match fresh {
+            Ok(f) => f,
+            Err(e) => {
+                // Nothing was acknowledged to the server and the cursor did
+                // not move: the batch is lost only if the server does not
+                // replay, which is why a failing store is reported loudly.
+                tracing::error!(error = %crate::health::describe(&e), "could not store a received batch");
+                self.handle.health.poll_failed(&e);
+                return Err(e);
+            }
+        };
+        self.cursor = next;
+        self.handle.health.poll_ok(fresh.len());
+        let duplicates = received - fresh.len();
+        if duplicates > 0 {
+            tracing::debug!(duplicates, "dropped duplicate deliveries");
+        }
+        let mut batch = self.decode(fresh);
+        batch.malformed.extend(malformed);
+        batch.duplicates = duplicates;
+        Ok(batch)
+    }
+
+    fn decode(&self, entries: Vec<InboxEntry>) -> Batch {
+        let mut batch = Batch::default();
+        for entry in entries {
+            match serde_json::from_value(entry.message.clone()) {
+                Ok(msg) => {
+                    self.handle.recent.record(&msg);
+                    batch
+                        .messages
+                        .push(Message::new(&self.handle.id, entry.key, msg));
+                }
+                Err(e) => {
+                    tracing::warn!(error = %e, "stored message no longer decodes; acknowledging it");
+                    let id = self.handle.id.clone();
+                    let store = self.client.shared.store.clone();
+                    let key = entry.key.clone();
+                    if let Err(e) = store.ack(&id, &key) {
+                        tracing::error!(error = %crate::health::describe(&e), "ack failed");
+                    }
+                    batch
+                        .malformed
+                        .push(MalformedUpdate::new(entry.message, e.to_string()));
+                }
+            }
+        }
+        batch
+    }
+
+    /// Acknowledges a handled message: it leaves the inbox and will not be
+    /// delivered again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`]; the message then comes back after a restart.
+    pub async fn ack(&self, msg: &Message) -> Result<(), Error> {
+        ack(&self.client, msg).await
+    }
+}
+
+pub(crate) async fn ack(client: &Client, msg: &Message) -> Result<(), Error> {
+    let id = msg.account_id().to_owned();
+    let key = msg.key().to_owned();
+    client.blocking(move |s| s.ack(&id, &key)).await?;
+    if let Some(h) = &client.account {
+        h.health.update(|h| h.messages_handled += 1);
+    }
+    Ok(())
+}

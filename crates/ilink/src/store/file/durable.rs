@@ -1,0 +1,202 @@
+//! Durable file operations: atomic replacement, directory syncs, private
+//! permissions, and errors that name the file without quoting it.
+
+use std::fs::{self, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
+use std::process;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::store::StoreError;
+
+/// Every temporary file name starts with this; listings skip such names
+/// (no escaped name starts with `.`).
+pub(super) const TEMP_PREFIX: &str = ".tmp.";
+
+/// Mode of every file the store creates.
+#[cfg(unix)]
+const FILE_MODE: u32 = 0o600;
+/// Mode of every directory the store creates.
+#[cfg(unix)]
+const DIR_MODE: u32 = 0o700;
+
+/// Maps an I/O error on `path` into a [`StoreError::Io`].
+pub(super) fn io_error(path: &Path) -> impl FnOnce(io::Error) -> StoreError + '_ {
+    move |source| StoreError::Io {
+        path: path.to_owned(),
+        source,
+    }
+}
+
+/// A [`StoreError::Corrupt`] for `path`.
+pub(super) fn corrupt(path: &Path, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt {
+        path: path.to_owned(),
+        reason: reason.into(),
+    }
+}
+
+/// Why a JSON file could not be read, without quoting it: serde_json's own
+/// messages may contain values (tokens live in these files).
+fn json_reason(error: &serde_json::Error) -> String {
+    use serde_json::error::Category;
+    let what = match error.classify() {
+        Category::Syntax => "not valid JSON",
+        Category::Eof => "truncated JSON",
+        Category::Data => "JSON of an unexpected shape",
+        Category::Io => "unreadable JSON",
+    };
+    format!("{what} (line {}, column {})", error.line(), error.column())
+}
+
+/// Options that create a new private file for writing.
+pub(super) fn private_file() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.write(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(FILE_MODE);
+    }
+    options
+}
+
+/// Creates a private directory (mode 0700 on unix) if it is missing, and
+/// makes its entry durable by syncing `parent`. Returns whether it was
+/// created.
+pub(super) fn ensure_dir(parent: &Path, dir: &Path) -> Result<bool, StoreError> {
+    match private_dir(false).create(dir) {
+        Ok(()) => {
+            sync_dir(parent)?;
+            Ok(true)
+        }
+        Err(e) if e.kind() == io::ErrorKind::AlreadyExists && dir.is_dir() => Ok(false),
+        Err(e) => Err(io_error(dir)(e)),
+    }
+}
+
+/// Creates a private directory and its missing parents (each 0700 on unix).
+pub(super) fn ensure_dir_all(dir: &Path) -> Result<(), StoreError> {
+    private_dir(true).create(dir).map_err(io_error(dir))
+}
+
+/// A builder of private directories (0700 on unix).
+fn private_dir(recursive: bool) -> fs::DirBuilder {
+    let mut builder = fs::DirBuilder::new();
+    builder.recursive(recursive);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::DirBuilderExt;
+        builder.mode(DIR_MODE);
+    }
+    builder
+}
+
+/// Makes the entries of `dir` (creations, renames, removals) durable.
+pub(super) fn sync_dir(dir: &Path) -> Result<(), StoreError> {
+    #[cfg(unix)]
+    {
+        fs::File::open(dir)
+            .and_then(|d| d.sync_all())
+            .map_err(io_error(dir))
+    }
+    #[cfg(not(unix))]
+    {
+        // Directories cannot be opened for syncing here; the rename itself is
+        // what the platform offers.
+        let _ = dir;
+        Ok(())
+    }
+}
+
+/// A temporary name in the same directory, unique in this process and
+/// across processes.
+pub(super) fn temp_name(name: &str) -> String {
+    static COUNTER: AtomicU64 = AtomicU64::new(0);
+    let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+    format!("{TEMP_PREFIX}{}.{n}.{name}", process::id())
+}
+
+/// Writes `bytes` to `dir/name` atomically: a private temporary file in the
+/// same directory, synced, then renamed over the target. **One fsync**; the
+/// caller syncs `dir` (once for several files, or through
+/// [`replace_file`]).
+pub(super) fn write_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    let target = dir.join(name);
+    let temp = dir.join(temp_name(name));
+    let written = private_file()
+        .create_new(true)
+        .open(&temp)
+        .and_then(|mut file| {
+            file.write_all(bytes)?;
+            file.sync_all()
+        })
+        .and_then(|()| fs::rename(&temp, &target));
+    if let Err(e) = written {
+        let _ = fs::remove_file(&temp);
+        return Err(io_error(&target)(e));
+    }
+    Ok(())
+}
+
+/// [`write_file`] and then a sync of `dir`: **two fsyncs**.
+pub(super) fn replace_file(dir: &Path, name: &str, bytes: &[u8]) -> Result<(), StoreError> {
+    write_file(dir, name, bytes)?;
+    sync_dir(dir)
+}
+
+/// Serializes a value as one line of compact JSON.
+pub(super) fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, StoreError> {
+    let mut bytes = serde_json::to_vec(value).map_err(|e| StoreError::Io {
+        path: path.to_owned(),
+        source: io::Error::new(io::ErrorKind::InvalidData, e),
+    })?;
+    bytes.push(b'\n');
+    Ok(bytes)
+}
+
+/// Reads a whole file; `None` when it does not exist.
+pub(super) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
+    match fs::read(path) {
+        Ok(bytes) => Ok(Some(bytes)),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
+        Err(e) => Err(io_error(path)(e)),
+    }
+}
+
+/// Parses JSON read from `path`; [`StoreError::Corrupt`] naming the file when
+/// it is not what it should be.
+pub(super) fn parse_json<T: DeserializeOwned>(path: &Path, bytes: &[u8]) -> Result<T, StoreError> {
+    serde_json::from_slice(bytes).map_err(|e| corrupt(path, json_reason(&e)))
+}
+
+/// Reads and parses a JSON file; `None` when it does not exist.
+pub(super) fn read_json<T: DeserializeOwned>(path: &Path) -> Result<Option<T>, StoreError> {
+    read_optional(path)?
+        .map(|bytes| parse_json(path, &bytes))
+        .transpose()
+}
+
+/// Removes `dir/name` if present and syncs `dir` (**one fsync** when a file
+/// was removed, none otherwise).
+pub(super) fn remove_file(dir: &Path, name: &str) -> Result<(), StoreError> {
+    let path = dir.join(name);
+    match fs::remove_file(&path) {
+        Ok(()) => sync_dir(dir),
+        Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(io_error(&path)(e)),
+    }
+}
+
+/// Where a name lands in `dir`, refusing anything but a single plain
+/// component (defence in depth: every name passed here is escaped already).
+pub(super) fn child(dir: &Path, name: &str) -> Result<PathBuf, StoreError> {
+    let mut components = Path::new(name).components();
+    match (components.next(), components.next()) {
+        (Some(std::path::Component::Normal(c)), None) if c == name => Ok(dir.join(name)),
+        _ => Err(StoreError::InvalidAccount),
+    }
+}

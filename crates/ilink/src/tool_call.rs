@@ -1,0 +1,143 @@
+//! An agent's tool-call progress: "started" and "finished" items.
+
+use std::future::{Future, IntoFuture};
+use std::pin::Pin;
+
+use ilink_proto::{ContextToken, MessageItem, ToolCallStatus};
+
+use crate::client::Client;
+use crate::runner::Context;
+use crate::{Error, Sent, util};
+
+/// A tool-call progress send, built by [`Client::send_tool_call_start`] or
+/// [`Client::send_tool_call_result`]; `.await` it.
+///
+/// The item goes out as its own message through the same paced, retried
+/// path as text, with the user's cached context token unless one is given.
+#[must_use = "a send does nothing until awaited"]
+#[derive(Debug)]
+pub struct SendToolCall {
+    client: Client,
+    to: String,
+    item: MessageItem,
+    context_token: Option<ContextToken>,
+}
+
+impl SendToolCall {
+    fn new(client: Client, to: String, mut item: MessageItem, completed: bool) -> Self {
+        // As the official client: creation time, and whether the call ended.
+        item.create_time_ms = i64::try_from(util::now_ms()).ok();
+        item.is_completed = Some(completed);
+        Self {
+            client,
+            to,
+            item,
+            context_token: None,
+        }
+    }
+
+    /// Uses this context token instead of the cached one.
+    pub fn context_token(mut self, token: ContextToken) -> Self {
+        self.context_token = Some(token);
+        self
+    }
+}
+
+impl IntoFuture for SendToolCall {
+    type Output = Result<Sent, Error>;
+    type IntoFuture = Pin<Box<dyn Future<Output = Self::Output> + Send>>;
+
+    fn into_future(self) -> Self::IntoFuture {
+        Box::pin(async move {
+            if self.to.is_empty() {
+                return Err(Error::InvalidInput("no recipient".to_owned()));
+            }
+            let token = match self.context_token {
+                Some(t) => Some(t),
+                None => self.client.context_token(&self.to).await?,
+            };
+            let mut sent = self
+                .client
+                .send_items(&self.to, token, vec![self.item])
+                .await?;
+            sent.pop()
+                .ok_or_else(|| Error::InvalidInput("nothing was sent".to_owned()))
+        })
+    }
+}
+
+impl Client {
+    /// Tells a user that a tool call started (`tool_call_start_item`).
+    ///
+    /// ```no_run
+    /// # async fn demo(client: ilink::Client) -> Result<(), ilink::Error> {
+    /// use ilink::proto::ToolCallStatus;
+    ///
+    /// client.send_tool_call_start("alice@im.wechat", "web_search", "call-1").await?;
+    /// // ... run the tool ...
+    /// client
+    ///     .send_tool_call_result("alice@im.wechat", "web_search", "call-1", ToolCallStatus::Completed)
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub fn send_tool_call_start(
+        &self,
+        to: impl Into<String>,
+        tool_name: impl Into<String>,
+        call_id: impl Into<String>,
+    ) -> SendToolCall {
+        let item = MessageItem::tool_call_start(tool_name, call_id);
+        SendToolCall::new(self.clone(), to.into(), item, false)
+    }
+
+    /// Tells a user how a tool call ended (`tool_call_result_item`).
+    pub fn send_tool_call_result(
+        &self,
+        to: impl Into<String>,
+        tool_name: impl Into<String>,
+        call_id: impl Into<String>,
+        status: ToolCallStatus,
+    ) -> SendToolCall {
+        let item = MessageItem::tool_call_result(tool_name, call_id, status);
+        SendToolCall::new(self.clone(), to.into(), item, true)
+    }
+}
+
+impl Context {
+    /// Tells the sender that a tool call started, carrying the message's
+    /// context token.
+    pub fn tool_call_start(
+        &self,
+        tool_name: impl Into<String>,
+        call_id: impl Into<String>,
+    ) -> SendToolCall {
+        self.with_token(self.client().send_tool_call_start(
+            self.user_id().to_owned(),
+            tool_name,
+            call_id,
+        ))
+    }
+
+    /// Tells the sender how a tool call ended, carrying the message's
+    /// context token.
+    pub fn tool_call_result(
+        &self,
+        tool_name: impl Into<String>,
+        call_id: impl Into<String>,
+        status: ToolCallStatus,
+    ) -> SendToolCall {
+        self.with_token(self.client().send_tool_call_result(
+            self.user_id().to_owned(),
+            tool_name,
+            call_id,
+            status,
+        ))
+    }
+
+    fn with_token(&self, send: SendToolCall) -> SendToolCall {
+        match self.context_token() {
+            Some(t) => send.context_token(t.clone()),
+            None => send,
+        }
+    }
+}

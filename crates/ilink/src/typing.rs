@@ -1,0 +1,266 @@
+//! "Typing…": tickets cached per user, and a guard that keeps the indicator
+//! alive while a reply is produced and cancels it when dropped.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+use std::time::Duration;
+
+use ilink_proto::{GetConfigRequest, SendTypingRequest, TypingStatus};
+use tokio::sync::oneshot;
+use tokio::task::JoinHandle;
+
+use crate::client::Client;
+use crate::store::TypingTicket;
+use crate::util::{now_ms, random_unit};
+
+const DAY_MS: u64 = 24 * 60 * 60 * 1000;
+const FIRST_BACKOFF_MS: u64 = 2_000;
+const MAX_BACKOFF_MS: u64 = 60 * 60 * 1000;
+/// How often the indicator is renewed while a guard lives.
+const KEEPALIVE: Duration = Duration::from_secs(5);
+/// The longest a guard keeps typing alive.
+const MAX_TYPING: Duration = Duration::from_secs(120);
+
+#[derive(Default)]
+pub(crate) struct TypingCache {
+    tickets: Mutex<HashMap<String, TypingTicket>>,
+}
+
+/// The next cache entry after a getconfig attempt: a success refreshes at a
+/// random moment within 24 h; a failure keeps the old ticket and backs off
+/// from 2 s doubling to 1 h. Pure, for tests.
+pub(crate) fn next_entry(
+    previous: Option<&TypingTicket>,
+    fetched: Option<String>,
+    now: u64,
+    unit: f64,
+) -> TypingTicket {
+    match fetched {
+        Some(ticket) => {
+            let jitter = (unit.clamp(0.0, 1.0) * DAY_MS as f64) as u64;
+            TypingTicket::new(ticket, now + jitter.max(1), 0)
+        }
+        None => {
+            let backoff = match previous.map(|p| p.backoff_ms) {
+                Some(b) if b > 0 => (b * 2).min(MAX_BACKOFF_MS),
+                _ => FIRST_BACKOFF_MS,
+            };
+            let ticket = previous.map(|p| p.ticket.clone()).unwrap_or_default();
+            TypingTicket::new(ticket, now + backoff, backoff)
+        }
+    }
+}
+
+impl Client {
+    /// The typing ticket for a user, from the cache or getconfig. Never
+    /// fails: `None` when no ticket could be had (typing is best-effort).
+    pub(crate) async fn typing_ticket(&self, user_id: &str) -> Option<String> {
+        let handle = self.handle().ok()?.clone();
+        let now = now_ms();
+        let cached = {
+            let map = handle
+                .typing
+                .tickets
+                .lock()
+                .unwrap_or_else(|p| p.into_inner());
+            map.get(user_id).cloned()
+        };
+        let cached = match cached {
+            Some(c) => Some(c),
+            None => {
+                let id = handle.id.clone();
+                let user = user_id.to_owned();
+                self.blocking(move |s| s.load_typing_ticket(&id, &user))
+                    .await
+                    .ok()
+                    .flatten()
+            }
+        };
+        if let Some(c) = &cached
+            && now < c.refresh_at_ms
+        {
+            return (!c.ticket.is_empty()).then(|| c.ticket.clone());
+        }
+        let token = self.context_token(user_id).await.ok().flatten();
+        let fetched = match handle
+            .http
+            .get_config(GetConfigRequest::new(user_id, token))
+            .await
+        {
+            Ok(resp) => resp.typing_ticket.filter(|t| !t.is_empty()),
+            Err(e) => {
+                tracing::debug!(error = %crate::health::describe(&e), "getconfig failed; typing stays best-effort");
+                None
+            }
+        };
+        let entry = next_entry(cached.as_ref(), fetched, now, random_unit());
+        handle
+            .typing
+            .tickets
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(user_id.to_owned(), entry.clone());
+        let id = handle.id.clone();
+        let user = user_id.to_owned();
+        let saved = entry.clone();
+        if let Err(e) = self
+            .blocking(move |s| s.save_typing_ticket(&id, &user, &saved))
+            .await
+        {
+            tracing::debug!(error = %crate::health::describe(&e), "could not cache the typing ticket");
+        }
+        (!entry.ticket.is_empty()).then_some(entry.ticket)
+    }
+
+    /// Shows "typing…" to a user until the returned guard is dropped or
+    /// [finished](Typing::finish), renewing it every 5 seconds (for at most
+    /// two minutes). Best-effort: without a ticket, or when the server
+    /// refuses, nothing is shown and nothing fails.
+    pub async fn typing(&self, user_id: &str) -> Typing {
+        let Some(ticket) = self.typing_ticket(user_id).await else {
+            return Typing::inert();
+        };
+        let (stop_tx, stop_rx) = oneshot::channel();
+        let client = self.clone();
+        let user = user_id.to_owned();
+        let task = tokio::spawn(async move { keep_typing(client, user, ticket, stop_rx).await });
+        Typing {
+            stop: Some(stop_tx),
+            task: Some(task),
+        }
+    }
+
+    /// Sends one typing status (1 typing, 2 cancel) to a user.
+    ///
+    /// # Errors
+    ///
+    /// The transport's error; typing is best-effort, so most callers
+    /// ignore it.
+    pub async fn send_typing(
+        &self,
+        user_id: &str,
+        status: TypingStatus,
+    ) -> Result<(), crate::Error> {
+        let handle = self.handle()?.clone();
+        let ticket = self.typing_ticket(user_id).await.ok_or_else(|| {
+            crate::Error::InvalidInput("no typing ticket could be had for this user".to_owned())
+        })?;
+        handle
+            .http
+            .send_typing(SendTypingRequest::new(user_id, ticket, status))
+            .await
+            .map(|_| ())
+            .map_err(|e| self.map_err(&handle, e))
+    }
+}
+
+async fn keep_typing(
+    client: Client,
+    user: String,
+    ticket: String,
+    mut stop: oneshot::Receiver<()>,
+) {
+    let Ok(handle) = client.handle().cloned() else {
+        return;
+    };
+    let send = |status| {
+        handle
+            .http
+            .send_typing(SendTypingRequest::new(user.clone(), ticket.clone(), status))
+    };
+    let deadline = tokio::time::Instant::now() + MAX_TYPING;
+    let mut failures = 0;
+    loop {
+        match send(TypingStatus::TYPING).await {
+            Ok(_) => failures = 0,
+            Err(e) => {
+                failures += 1;
+                tracing::debug!(error = %crate::health::describe(&e), "typing failed");
+                if failures >= 2 {
+                    // Like the official client: give up after 2 failed starts.
+                    break;
+                }
+            }
+        }
+        tokio::select! {
+            _ = &mut stop => break,
+            _ = tokio::time::sleep(KEEPALIVE) => {}
+            _ = tokio::time::sleep_until(deadline) => break,
+        }
+    }
+    if let Err(e) = send(TypingStatus::CANCEL).await {
+        tracing::debug!(error = %crate::health::describe(&e), "typing cancel failed");
+    }
+}
+
+/// Keeps "typing…" alive; dropping it cancels the indicator (in the
+/// background), [`finish`](Self::finish) cancels it and waits until the
+/// cancel was sent.
+#[derive(Debug)]
+#[must_use = "typing stops when the guard is dropped"]
+pub struct Typing {
+    stop: Option<oneshot::Sender<()>>,
+    task: Option<JoinHandle<()>>,
+}
+
+impl Typing {
+    fn inert() -> Self {
+        Self {
+            stop: None,
+            task: None,
+        }
+    }
+
+    /// Whether an indicator is being shown (false when no ticket was had).
+    pub fn is_active(&self) -> bool {
+        self.task.as_ref().is_some_and(|t| !t.is_finished())
+    }
+
+    /// Cancels the indicator and waits until the cancel went out.
+    pub async fn finish(mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+        if let Some(task) = self.task.take() {
+            let _ = task.await;
+        }
+    }
+}
+
+impl Drop for Typing {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refresh_and_backoff() {
+        let ok = next_entry(None, Some("t".into()), 1000, 0.5);
+        assert_eq!(ok.ticket, "t");
+        assert_eq!(ok.refresh_at_ms, 1000 + DAY_MS / 2);
+        assert_eq!(ok.backoff_ms, 0);
+        let f1 = next_entry(Some(&ok), None, 2000, 0.5);
+        assert_eq!(
+            (f1.ticket.as_str(), f1.backoff_ms, f1.refresh_at_ms),
+            ("t", 2000, 4000)
+        );
+        let f2 = next_entry(Some(&f1), None, 4000, 0.5);
+        assert_eq!(f2.backoff_ms, 4000);
+        let mut e = f2;
+        for _ in 0..20 {
+            e = next_entry(Some(&e), None, 0, 0.5);
+        }
+        assert_eq!(e.backoff_ms, MAX_BACKOFF_MS);
+        let none = next_entry(None, None, 0, 0.5);
+        assert_eq!(
+            (none.ticket.as_str(), none.backoff_ms),
+            ("", FIRST_BACKOFF_MS)
+        );
+    }
+}

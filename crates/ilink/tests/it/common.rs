@@ -1,0 +1,49 @@
+//! Shared set-up: a simulator and clients pointed at it.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use ilink::{Backoff, Client, ClientBuilder, MemoryStore, Pacing, Store};
+use ilink_testkit::{Simulator, TestAccount};
+
+/// A simulator whose long-polls are held briefly, so tests stay fast.
+pub(crate) async fn sim() -> Simulator {
+    Simulator::builder()
+        .hold(Duration::from_millis(400))
+        .start()
+        .await
+        .expect("simulator")
+}
+
+/// A builder pointed at the simulator, with fast retries and no pacing.
+pub(crate) fn builder(sim: &Simulator) -> ClientBuilder {
+    Client::builder()
+        .base_url(sim.api_url())
+        .cdn_base_url(sim.cdn_url())
+        .poll_backoff(Backoff::new(
+            Duration::from_millis(20),
+            Duration::from_millis(100),
+        ))
+        .send_backoff(Backoff::new(
+            Duration::from_millis(20),
+            Duration::from_millis(100),
+        ))
+        .qr_poll_interval(Duration::from_millis(5))
+        .pacing(Pacing::unlimited())
+}
+
+/// A client acting as an existing simulator account.
+pub(crate) fn client(sim: &Simulator, bot: &TestAccount, store: Arc<dyn Store>) -> Client {
+    builder(sim)
+        .token(bot.token.clone())
+        .account(bot.bot_id.clone())
+        .shared_store(store)
+        .build()
+        .expect("client")
+}
+
+pub(crate) fn memory() -> Arc<dyn Store> {
+    Arc::new(MemoryStore::new())
+}
+
+pub(crate) const WAIT: Duration = Duration::from_secs(10);

@@ -1,0 +1,201 @@
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ilink::{Credentials, Error, LoginEvent, LoginFailure, LoginOutcome};
+use ilink_testkit::{Host, LoginTarget, QrScript, QrStep, Route};
+
+use crate::common::{builder, memory, sim};
+
+fn recorder() -> (
+    Arc<Mutex<Vec<LoginEvent>>>,
+    impl Fn(&LoginEvent) + Send + Sync + 'static,
+) {
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let sink = events.clone();
+    (events, move |e: &LoginEvent| {
+        sink.lock().unwrap().push(e.clone())
+    })
+}
+
+#[tokio::test]
+async fn quick_login_saves_credentials_and_binds_the_client() {
+    let sim = sim().await;
+    let store = memory();
+    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    assert_eq!(client.account_id(), None);
+    let (events, listener) = recorder();
+    let outcome = client.login().on_event(listener).await.unwrap();
+    let LoginOutcome::LoggedIn {
+        client,
+        credentials,
+    } = outcome
+    else {
+        panic!("not logged in")
+    };
+    assert_eq!(client.account_id(), Some(credentials.account_id.as_str()));
+    assert!(credentials.account_id.ends_with("@im.bot"));
+    assert_eq!(credentials.base_url.as_deref(), Some(sim.api_url()));
+    assert_eq!(
+        store.load_credentials(&credentials.account_id).unwrap(),
+        Some(credentials.clone())
+    );
+    let events = events.lock().unwrap().clone();
+    assert!(
+        matches!(&events[0], LoginEvent::QrCode { attempt: 1, url } if url.starts_with("https://"))
+    );
+    assert!(events.contains(&LoginEvent::Scanned));
+    assert!(matches!(events.last(), Some(LoginEvent::Confirmed { .. })));
+    // The new token works.
+    client.raw().unwrap().notify_start().await.unwrap();
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[tokio::test]
+async fn redirect_and_a_wrong_then_right_verify_code() {
+    let sim = sim().await;
+    sim.script_login(QrScript::new(vec![
+        QrStep::Scanned,
+        QrStep::Redirect,
+        QrStep::VerifyCode {
+            code: "4711".into(),
+            max_wrong: 3,
+        },
+        QrStep::Confirm {
+            target: LoginTarget::NewBot,
+        },
+    ]));
+    let client = builder(&sim).build().unwrap();
+    let (events, listener) = recorder();
+    let asked = Arc::new(Mutex::new(0));
+    let asked2 = asked.clone();
+    let outcome = client
+        .login()
+        .on_event(listener)
+        .verify_code(move |retry| {
+            let asked = asked2.clone();
+            async move {
+                let mut n = asked.lock().unwrap();
+                *n += 1;
+                Some(if retry { "4711" } else { "0000" }.to_owned())
+            }
+        })
+        .await
+        .unwrap();
+    assert!(matches!(outcome, LoginOutcome::LoggedIn { .. }));
+    assert_eq!(*asked.lock().unwrap(), 2);
+    let events = events.lock().unwrap().clone();
+    assert!(events.contains(&LoginEvent::Redirected {
+        base_url: sim.urls().redirect.clone()
+    }));
+    assert!(events.contains(&LoginEvent::NeedVerifyCode { retry: false }));
+    assert!(events.contains(&LoginEvent::NeedVerifyCode { retry: true }));
+    let polls = sim.requests_to(Route::GetQrcodeStatus);
+    let on_redirect: Vec<_> = polls.iter().filter(|r| r.host == Host::Redirect).collect();
+    assert!(on_redirect.len() >= 3, "polling moved to the redirect host");
+    assert_eq!(
+        on_redirect.last().unwrap().query_value("verify_code"),
+        Some("4711")
+    );
+}
+
+#[tokio::test]
+async fn three_expired_codes_fail_and_blocked_codes_count_as_expiry() {
+    let sim = sim().await;
+    for _ in 0..3 {
+        sim.script_login(QrScript::expires());
+    }
+    let client = builder(&sim).build().unwrap();
+    let err = client.login().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Login(LoginFailure::Expired(3))),
+        "{err:?}"
+    );
+    assert_eq!(sim.count(Route::GetBotQrcode), 3);
+
+    // A blocked verify code, then a fresh QR code that succeeds.
+    sim.script_login(QrScript::new(vec![QrStep::VerifyCode {
+        code: "1".into(),
+        max_wrong: 1,
+    }]));
+    let (events, listener) = recorder();
+    let outcome = client
+        .login()
+        .on_event(listener)
+        .verify_code(|_| async { Some("2".to_owned()) })
+        .await
+        .unwrap();
+    assert!(matches!(outcome, LoginOutcome::LoggedIn { .. }));
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .contains(&LoginEvent::VerifyCodeBlocked)
+    );
+}
+
+#[tokio::test]
+async fn already_bound_keeps_existing_credentials() {
+    let sim = sim().await;
+    let store = memory();
+    let bot = sim.create_account();
+    let mut creds = Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
+    creds.saved_at_ms = 1;
+    store.save_credentials(&creds).unwrap();
+    sim.script_login(QrScript::new(vec![QrStep::Confirm {
+        target: LoginTarget::Existing {
+            bot_id: bot.bot_id.clone(),
+        },
+    }]));
+    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    let outcome = client.login().await.unwrap();
+    assert!(matches!(outcome, LoginOutcome::AlreadyBound));
+    // The stored token went out in local_token_list.
+    let qr = &sim.requests_to(Route::GetBotQrcode)[0];
+    let list = qr.body.as_ref().unwrap()["local_token_list"].clone();
+    assert_eq!(list, serde_json::json!([bot.token]));
+    assert_eq!(store.load_credentials(&bot.bot_id).unwrap(), Some(creds));
+}
+
+#[tokio::test]
+async fn unknown_status_is_surfaced_and_the_deadline_holds() {
+    let sim = sim().await;
+    sim.script_login(QrScript::new(vec![
+        QrStep::Unknown {
+            status: "future_status".into(),
+        },
+        QrStep::Confirm {
+            target: LoginTarget::NewBot,
+        },
+    ]));
+    let client = builder(&sim).build().unwrap();
+    let (events, listener) = recorder();
+    client.login().on_event(listener).await.unwrap();
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .contains(&LoginEvent::UnknownStatus("future_status".into()))
+    );
+
+    sim.script_login(QrScript::new(vec![QrStep::Wait]));
+    let err = client
+        .login()
+        .deadline(Duration::from_millis(300))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, Error::Login(LoginFailure::Deadline)),
+        "{err:?}"
+    );
+    let err = {
+        sim.script_login(QrScript::new(vec![QrStep::VerifyCode {
+            code: "1".into(),
+            max_wrong: 3,
+        }]));
+        client.login().await.unwrap_err()
+    };
+    assert!(
+        matches!(err, Error::Login(LoginFailure::NoVerifyCode)),
+        "no prompt given: {err:?}"
+    );
+}

@@ -1,0 +1,9 @@
+//! The client driven over real HTTP against the simulator (ilink-testkit).
+
+mod common;
+mod login;
+mod media;
+mod polling;
+mod quotes;
+mod sending;
+mod store;

@@ -1,0 +1,575 @@
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ilink::{
+    Client, Context, Error, LoginOutcome, Message, OnSessionExpired, RunEvent, SessionState, Store,
+    StoreError, handler_fn,
+};
+use ilink_testkit::{Fault, FaultKind, Inbound, LoginTarget, QrScript, QrStep, Route};
+use tokio::sync::Notify;
+
+use crate::common::{WAIT, builder, client, memory, sim};
+
+/// Records each handled message's text, per key.
+#[derive(Clone, Default)]
+struct Seen(Arc<Mutex<Vec<(String, String)>>>);
+
+impl Seen {
+    fn texts(&self) -> Vec<String> {
+        self.0
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, t)| t.clone())
+            .collect()
+    }
+    fn count(&self) -> usize {
+        self.0.lock().unwrap().len()
+    }
+}
+
+async fn wait_for(what: &str, mut f: impl FnMut() -> bool) {
+    // Only used where no signal exists: bounded, fine-grained.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !f() {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "timed out waiting for {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
+#[tokio::test]
+async fn echo_bot_replies_and_notifies_start_and_stop() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let pushed = sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "ping"));
+    let stop = Arc::new(Notify::new());
+    let stopper = stop.clone();
+    let run = tokio::spawn({
+        let client = client.clone();
+        async move {
+            let echo = handler_fn(|ctx: Context, msg: Message| async move {
+                ctx.reply(format!("echo: {}", msg.text())).await?;
+                Ok(())
+            });
+            client.run_until(echo, stopper.notified()).await
+        }
+    });
+    let sent = sim.wait_for_sent(1, WAIT).await.unwrap();
+    assert_eq!(sent[0].text(), "echo: ping");
+    assert_eq!(
+        sent[0].msg.context_token.as_ref().unwrap().expose(),
+        pushed.context_token
+    );
+    assert!(sent[0].rendering_problems.is_empty());
+    stop.notify_one();
+    let cursor = run.await.unwrap().unwrap();
+    assert!(!cursor.is_empty());
+    let notes: Vec<bool> = sim.notify_calls().iter().map(|n| n.start).collect();
+    assert_eq!(notes, [true, false]);
+    assert_eq!(
+        client
+            .context_token("alice@im.wechat")
+            .await
+            .unwrap()
+            .unwrap()
+            .expose(),
+        pushed.context_token
+    );
+    let health = client.health().unwrap();
+    assert_eq!(health.messages_received, 1);
+    assert_eq!(health.messages_handled, 1);
+    assert!(!health.polling);
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[tokio::test]
+async fn duplicates_are_handled_once_and_order_is_kept_per_conversation() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    sim.push(&bot.bot_id, Inbound::text("a@im.wechat", "a1").duplicated());
+    for i in 2..=5 {
+        sim.push(&bot.bot_id, Inbound::text("a@im.wechat", format!("a{i}")));
+        sim.push(&bot.bot_id, Inbound::text("b@im.wechat", format!("b{i}")));
+    }
+    let seen = Seen::default();
+    let s = seen.clone();
+    let handler = handler_fn(move |_ctx: Context, msg: Message| {
+        let s = s.clone();
+        async move {
+            // Make later messages of a conversation overtake earlier ones if
+            // ordering were not enforced.
+            let delay = if msg.text().ends_with('2') { 30 } else { 1 };
+            tokio::time::sleep(Duration::from_millis(delay)).await;
+            s.0.lock()
+                .unwrap()
+                .push((msg.key().to_owned(), msg.text().into_owned()));
+            Ok(())
+        }
+    });
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let client = client.clone();
+        let stop = stop.clone();
+        async move { client.run_until(handler, stop.notified()).await }
+    });
+    wait_for("9 handled", || seen.count() >= 9).await;
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    let texts = seen.texts();
+    assert_eq!(texts.len(), 9, "the duplicate was handled once: {texts:?}");
+    let a: Vec<_> = texts
+        .iter()
+        .filter(|t| t.starts_with('a'))
+        .cloned()
+        .collect();
+    let b: Vec<_> = texts
+        .iter()
+        .filter(|t| t.starts_with('b'))
+        .cloned()
+        .collect();
+    assert_eq!(a, ["a1", "a2", "a3", "a4", "a5"]);
+    assert_eq!(b, ["b2", "b3", "b4", "b5"]);
+}
+
+#[tokio::test]
+async fn a_crash_mid_batch_loses_nothing_and_repeats_nothing_acknowledged() {
+    let store = memory();
+    crash_mid_batch(store.clone(), move || store.clone()).await;
+}
+
+#[tokio::test]
+async fn a_crash_mid_batch_on_the_file_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().to_owned();
+    let store: Arc<dyn Store> = Arc::new(ilink::FileStore::open(&path).unwrap());
+    // The restart is a new process: a fresh FileStore over the same directory.
+    crash_mid_batch(store, move || {
+        Arc::new(ilink::FileStore::open(&path).unwrap())
+    })
+    .await;
+}
+
+async fn crash_mid_batch(store: Arc<dyn Store>, restart: impl FnOnce() -> Arc<dyn Store>) {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    for i in 0..6 {
+        sim.push(
+            &bot.bot_id,
+            Inbound::text(format!("u{i}@im.wechat"), format!("m{i}")),
+        );
+    }
+    // First run: messages from u3 hang forever; the rest finish. Then the
+    // process "crashes" (the runner future is dropped, no graceful stop).
+    let first = Seen::default();
+    {
+        let client = client(&sim, &bot, store.clone());
+        let s = first.clone();
+        let handler = handler_fn(move |_ctx: Context, msg: Message| {
+            let s = s.clone();
+            async move {
+                if msg.sender() == "u3@im.wechat" {
+                    std::future::pending::<()>().await;
+                }
+                s.0.lock()
+                    .unwrap()
+                    .push((msg.key().to_owned(), msg.text().into_owned()));
+                Ok(())
+            }
+        });
+        let run = tokio::spawn(async move {
+            client
+                .run_until(handler, std::future::pending::<()>())
+                .await
+        });
+        wait_for("5 handled", || first.count() >= 5).await;
+        // Acks are written right after the handler returns; wait for them.
+        let id = bot.bot_id.clone();
+        let st = store.clone();
+        wait_for("5 acks", || st.pending(&id).unwrap().len() == 1).await;
+        run.abort();
+        let _ = run.await;
+    }
+    assert_eq!(
+        store.pending(&bot.bot_id).unwrap().len(),
+        1,
+        "only the hung message is unacknowledged"
+    );
+    drop(store);
+
+    // Restart on the same state: only the unacknowledged message comes back.
+    let store = restart();
+    let second = Seen::default();
+    let client = client(&sim, &bot, store.clone());
+    let s = second.clone();
+    let handler = handler_fn(move |_ctx: Context, msg: Message| {
+        let s = s.clone();
+        async move {
+            s.0.lock()
+                .unwrap()
+                .push((msg.key().to_owned(), msg.text().into_owned()));
+            Ok(())
+        }
+    });
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let stop = stop.clone();
+        async move { client.run_until(handler, stop.notified()).await }
+    });
+    wait_for("redelivery", || second.count() >= 1).await;
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    assert_eq!(second.texts(), ["m3"]);
+    let mut all: Vec<String> = first.texts();
+    all.extend(second.texts());
+    all.sort();
+    assert_eq!(all, ["m0", "m1", "m2", "m3", "m4", "m5"]);
+    assert!(store.pending(&bot.bot_id).unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store = memory();
+    let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
+    creds.saved_at_ms = 1;
+    store.save_credentials(&creds).unwrap();
+    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    assert_eq!(client.account_id(), Some(bot.bot_id.as_str()));
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let seen = Seen::default();
+    let s = seen.clone();
+    let run = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .runner()
+                .on_event(move |e| ev.lock().unwrap().push(format!("{e:?}")))
+                .run_until(
+                    handler_fn(move |_c: Context, m: Message| {
+                        let s = s.clone();
+                        async move {
+                            s.0.lock()
+                                .unwrap()
+                                .push((m.key().to_owned(), m.text().into_owned()));
+                            Ok(())
+                        }
+                    }),
+                    std::future::pending::<()>(),
+                )
+                .await
+        }
+    });
+    wait_for("first message", || seen.count() == 1).await;
+    assert!(
+        client
+            .context_token("alice@im.wechat")
+            .await
+            .unwrap()
+            .is_some()
+    );
+    sim.expire_session(&bot.bot_id);
+    let err = tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap_err();
+    assert!(err.is_session_expired(), "{err:?}");
+    assert!(
+        events
+            .lock()
+            .unwrap()
+            .iter()
+            .any(|e| e.starts_with("SessionExpired"))
+    );
+    assert_eq!(client.health().unwrap().session, SessionState::Expired);
+    // Sends on the dead token fail typed, without a silent pause.
+    let send_err = client.send_text("alice@im.wechat", "x").await.unwrap_err();
+    assert!(send_err.is_session_expired(), "{send_err:?}");
+
+    // Re-login binds the bot anew (the old token is dead), clears its context
+    // tokens, and a new run sends notifystart again.
+    sim.script_login(QrScript::new(vec![QrStep::Confirm {
+        target: LoginTarget::Existing {
+            bot_id: bot.bot_id.clone(),
+        },
+    }]));
+    let LoginOutcome::LoggedIn { client: fresh, .. } = client.login().await.unwrap() else {
+        panic!("expected a new login");
+    };
+    assert!(
+        fresh
+            .context_token("alice@im.wechat")
+            .await
+            .unwrap()
+            .is_none()
+    );
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "again"));
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let stop = stop.clone();
+        let fresh = fresh.clone();
+        let s = seen.clone();
+        async move {
+            fresh
+                .run_until(
+                    handler_fn(move |_c: Context, m: Message| {
+                        let s = s.clone();
+                        async move {
+                            s.0.lock()
+                                .unwrap()
+                                .push((m.key().to_owned(), m.text().into_owned()));
+                            Ok(())
+                        }
+                    }),
+                    stop.notified(),
+                )
+                .await
+        }
+    });
+    wait_for("second message", || seen.count() == 2).await;
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    let starts = sim.notify_calls().iter().filter(|n| n.start).count();
+    assert_eq!(starts, 2);
+}
+
+#[tokio::test]
+async fn waiting_for_login_resumes_after_expiry() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store = memory();
+    let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
+    creds.saved_at_ms = 1;
+    store.save_credentials(&creds).unwrap();
+    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    let seen = Seen::default();
+    let s = seen.clone();
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let client = client.clone();
+        let stop = stop.clone();
+        async move {
+            client
+                .runner()
+                .on_session_expired(OnSessionExpired::WaitForLogin(Duration::from_millis(20)))
+                .run_until(
+                    handler_fn(move |_c: Context, m: Message| {
+                        let s = s.clone();
+                        async move {
+                            s.0.lock()
+                                .unwrap()
+                                .push((m.key().to_owned(), m.text().into_owned()));
+                            Ok(())
+                        }
+                    }),
+                    stop.notified(),
+                )
+                .await
+        }
+    });
+    sim.wait_for_requests(Route::GetUpdates, 1, WAIT)
+        .await
+        .unwrap();
+    sim.expire_session(&bot.bot_id);
+    wait_for("expiry noticed", || {
+        client.health().unwrap().session == SessionState::Expired
+    })
+    .await;
+    // A login elsewhere (e.g. the CLI) stores new credentials.
+    sim.script_login(QrScript::new(vec![QrStep::Confirm {
+        target: LoginTarget::Existing {
+            bot_id: bot.bot_id.clone(),
+        },
+    }]));
+    client.login().await.unwrap();
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "after"));
+    wait_for("message after re-login", || seen.count() == 1).await;
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    assert_eq!(sim.notify_calls().iter().filter(|n| n.start).count(), 2);
+}
+
+#[tokio::test]
+async fn a_fault_storm_is_ridden_out_at_a_bounded_rate() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = builder(&sim)
+        .token(bot.token.clone())
+        .account(bot.bot_id.clone())
+        .long_poll_timeout(Duration::from_millis(300))
+        .long_poll_margin(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    for kind in [
+        FaultKind::Status500,
+        FaultKind::ConnectionReset,
+        FaultKind::BadGatewayHtml,
+        FaultKind::MalformedJson,
+        FaultKind::TruncatedBody,
+        FaultKind::Hang {
+            duration: Some(Duration::from_secs(5)),
+        },
+    ] {
+        sim.inject(Fault::new(Route::GetUpdates, kind, 2));
+    }
+    sim.push(
+        &bot.bot_id,
+        Inbound::text("alice@im.wechat", "through the storm"),
+    );
+    let events = Arc::new(Mutex::new(Vec::new()));
+    let ev = events.clone();
+    let got = Arc::new(AtomicUsize::new(0));
+    let g = got.clone();
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let client = client.clone();
+        let stop = stop.clone();
+        async move {
+            client
+                .runner()
+                .on_event(move |e| {
+                    if let RunEvent::Backoff { delay, .. } = e {
+                        ev.lock().unwrap().push(*delay);
+                    }
+                })
+                .run_until(
+                    handler_fn(move |_c: Context, _m: Message| {
+                        let g = g.clone();
+                        async move {
+                            g.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        }
+                    }),
+                    stop.notified(),
+                )
+                .await
+        }
+    });
+    wait_for("the message", || got.load(Ordering::SeqCst) == 1).await;
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    let delays = events.lock().unwrap().clone();
+    // A hung long-poll that times out is an ordinary empty poll, not a
+    // failure: 10 failures (5 kinds x 2), each followed by one backoff.
+    assert_eq!(delays.len(), 10, "one backoff per failed poll: {delays:?}");
+    // Bounded rate: one poll per failure, the 2 hung ones, the good ones.
+    let polls = sim.count(Route::GetUpdates);
+    assert!(polls <= 10 + 2 + 3, "{polls} polls");
+    assert!(delays.iter().all(|d| *d <= Duration::from_millis(120)));
+    assert_eq!(
+        client.health().unwrap().consecutive_failures,
+        0,
+        "recovered"
+    );
+}
+
+#[tokio::test]
+async fn a_second_poller_on_the_same_account_is_refused() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store = memory();
+    let a = client(&sim, &bot, store.clone());
+    let b = client(&sim, &bot, store.clone());
+    let first = a.poller().await.unwrap();
+    let err = b.poller().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Store(StoreError::Locked { .. })),
+        "{err:?}"
+    );
+    drop(first);
+    b.poller().await.unwrap();
+}
+
+#[tokio::test]
+async fn a_malformed_update_never_stalls_the_cursor() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    sim.push(
+        &bot.bot_id,
+        Inbound::raw(serde_json::json!({"message_id": "oops", "from_user_id": "x@im.wechat"})),
+    );
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "fine"));
+    let mut poller = client.poller().await.unwrap();
+    let mut batch = poller.next_batch().await.unwrap();
+    if batch.messages.is_empty() && batch.malformed.is_empty() {
+        batch = poller.next_batch().await.unwrap();
+    }
+    assert_eq!(batch.malformed.len(), 1);
+    assert_eq!(batch.messages.len(), 1);
+    assert_eq!(batch.messages[0].text(), "fine");
+    assert!(!poller.cursor().is_empty());
+    poller.ack(&batch.messages[0]).await.unwrap();
+}
+
+#[tokio::test]
+async fn a_thousand_accounts_poll_in_one_process() {
+    let sim = ilink_testkit::Simulator::builder()
+        .hold(Duration::from_secs(2))
+        .record_limit(0)
+        .start()
+        .await
+        .unwrap();
+    let base = builder(&sim).build().unwrap();
+    let store = base.store().clone();
+    let mut ids = Vec::new();
+    for _ in 0..1000 {
+        let bot = sim.create_account();
+        let mut c = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
+        c.saved_at_ms = 1;
+        store.save_credentials(&c).unwrap();
+        ids.push(bot.bot_id);
+    }
+    let handled: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
+    let stop = Arc::new(Notify::new());
+    let mut runs = Vec::new();
+    for id in &ids {
+        let client: Client = base.for_account(id).unwrap();
+        let h = handled.clone();
+        let stop = stop.clone();
+        runs.push(tokio::spawn(async move {
+            client
+                .run_until(
+                    handler_fn(move |_c: Context, m: Message| {
+                        let h = h.clone();
+                        async move {
+                            *h.lock()
+                                .unwrap()
+                                .entry(m.account_id().to_owned())
+                                .or_default() += 1;
+                            Ok(())
+                        }
+                    }),
+                    stop.notified(),
+                )
+                .await
+        }));
+    }
+    sim.wait_until("1000 held polls", WAIT, |s| s.held_polls() >= 1000)
+        .await
+        .unwrap();
+    for id in &ids {
+        sim.push(id, Inbound::text("alice@im.wechat", "hi"));
+    }
+    wait_for("1000 handled", || handled.lock().unwrap().len() == 1000).await;
+    stop.notify_waiters();
+    for r in runs {
+        r.await.unwrap().unwrap();
+    }
+    assert!(handled.lock().unwrap().values().all(|&n| n == 1));
+    assert_eq!(
+        base.all_health().len(),
+        0,
+        "handles are released when clients drop"
+    );
+}

@@ -1,0 +1,164 @@
+use std::time::Duration;
+
+use ilink::{Backoff, Error};
+use ilink_testkit::{Fault, FaultKind, Inbound, RateLimit, Route, Simulator};
+
+use crate::common::{WAIT, builder, client, memory, sim};
+
+#[tokio::test]
+async fn send_text_uses_the_cached_context_token_and_returns_ids() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let pushed = sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    let mut poller = client.poller().await.unwrap();
+    let batch = poller.next_batch().await.unwrap();
+    poller.ack(&batch.messages[0]).await.unwrap();
+    let sent = client.send_text("alice@im.wechat", "hello").await.unwrap();
+    assert_eq!(sent.len(), 1);
+    let at_sim = sim.wait_for_sent(1, WAIT).await.unwrap();
+    assert_eq!(sent[0].message_id, Some(at_sim[0].message_id));
+    assert_eq!(
+        at_sim[0].msg.client_id.as_deref(),
+        Some(sent[0].client_id.as_str())
+    );
+    assert_eq!(
+        at_sim[0].msg.context_token.as_ref().unwrap().expose(),
+        pushed.context_token
+    );
+    assert!(sent[0].client_id.starts_with("ilink:"));
+}
+
+#[tokio::test]
+async fn long_text_goes_out_in_order_as_several_messages() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let text: String = (0..50)
+        .map(|i| format!("Paragraph {i} says something.\n\n"))
+        .collect();
+    let sent = client
+        .send_text("alice@im.wechat", text.clone())
+        .chunk_chars(200)
+        .await
+        .unwrap();
+    assert!(sent.len() > 1);
+    let at_sim = sim.wait_for_sent(sent.len(), WAIT).await.unwrap();
+    let joined: String = at_sim.iter().map(|m| m.text()).collect();
+    assert_eq!(joined, text);
+    let ids: std::collections::HashSet<_> =
+        at_sim.iter().map(|m| m.msg.client_id.clone()).collect();
+    assert_eq!(ids.len(), sent.len(), "each chunk its own client_id");
+}
+
+#[tokio::test]
+async fn a_timeout_after_the_server_stored_the_message_is_retried_once_safely() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = builder(&sim)
+        .token(bot.token.clone())
+        .account(bot.bot_id.clone())
+        .api_timeout(Duration::from_millis(200))
+        .build()
+        .unwrap();
+    sim.inject(Fault::new(
+        Route::SendMessage,
+        FaultKind::SlowAfterEffect {
+            delay: Duration::from_millis(600),
+        },
+        1,
+    ));
+    let sent = client.send_text("alice@im.wechat", "once").await.unwrap();
+    assert_eq!(sent.len(), 1);
+    assert_eq!(sim.sent().len(), 1, "stored once");
+    assert_eq!(
+        sim.dropped_duplicates().len(),
+        1,
+        "the retry carried the same client_id"
+    );
+    assert_eq!(sim.count(Route::SendMessage), 2);
+}
+
+#[tokio::test]
+async fn throttling_is_typed_and_no_send_goes_out_during_the_penalty() {
+    let sim = Simulator::builder()
+        .rate_limit(RateLimit::reported(Duration::from_secs(30)))
+        .start()
+        .await
+        .unwrap();
+    let bot = sim.create_account();
+    let client = builder(&sim)
+        .token(bot.token.clone())
+        .account(bot.bot_id.clone())
+        .throttle_cooldown(Duration::from_secs(30))
+        .send_backoff(Backoff::new(
+            Duration::from_millis(1),
+            Duration::from_millis(1),
+        ))
+        .build()
+        .unwrap();
+    // A burst of 4 without pacing trips the simulated limit on the 4th.
+    let mut results = Vec::new();
+    for i in 0..8 {
+        results.push(client.send_text("alice@im.wechat", format!("m{i}")).await);
+    }
+    let ok = results.iter().filter(|r| r.is_ok()).count();
+    assert_eq!(ok, 3);
+    assert!(results[3].as_ref().unwrap_err().is_throttled());
+    for r in &results[4..] {
+        assert!(matches!(r, Err(Error::Throttled { .. })));
+    }
+    assert_eq!(
+        sim.count(Route::SendMessage),
+        4,
+        "nothing sent after the throttle"
+    );
+    assert_eq!(sim.sends_during_penalty(&bot.bot_id), 0);
+    assert!(client.throttled_for().unwrap() > Duration::from_secs(20));
+}
+
+#[tokio::test]
+async fn retryable_send_failures_are_retried_with_the_same_client_id() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    sim.inject(Fault::new(Route::SendMessage, FaultKind::Status500, 1));
+    sim.inject(Fault::new(
+        Route::SendMessage,
+        FaultKind::ConnectionReset,
+        1,
+    ));
+    client.send_text("alice@im.wechat", "x").await.unwrap();
+    let reqs = sim.requests_to(Route::SendMessage);
+    assert_eq!(reqs.len(), 3);
+    let ids: Vec<_> = reqs
+        .iter()
+        .map(|r| r.body.as_ref().unwrap()["msg"]["client_id"].clone())
+        .collect();
+    assert!(ids.windows(2).all(|w| w[0] == w[1]), "{ids:?}");
+    // A refusal is not retried.
+    sim.inject(Fault::new(Route::SendMessage, FaultKind::SessionExpired, 1));
+    let err = client.send_text("alice@im.wechat", "y").await.unwrap_err();
+    assert!(err.is_session_expired());
+    assert_eq!(sim.count(Route::SendMessage), 4);
+}
+
+#[tokio::test]
+async fn typing_is_kept_alive_and_cancelled() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    let typing = client.typing("alice@im.wechat").await;
+    assert!(typing.is_active());
+    sim.wait_for_typing(1, WAIT).await.unwrap();
+    typing.finish().await;
+    let calls: Vec<i32> = sim.typing_calls().iter().map(|c| c.status).collect();
+    assert_eq!(calls.first(), Some(&1));
+    assert_eq!(calls.last(), Some(&2));
+    // The ticket is cached: a second indicator needs no getconfig.
+    let typing = client.typing("alice@im.wechat").await;
+    drop(typing);
+    sim.wait_for_typing(calls.len() + 2, WAIT).await.unwrap();
+    assert_eq!(sim.count(Route::GetConfig), 1);
+}
