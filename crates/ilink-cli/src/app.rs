@@ -1,0 +1,147 @@
+//! What the commands share: the state directory, building the client,
+//! printing, and errors.
+
+use std::fmt;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use ilink::{Client, FileStore, Store};
+use serde_json::Value;
+
+use crate::cli::Global;
+
+/// A command's failure.
+#[derive(Debug)]
+pub(crate) enum CliError {
+    /// From the SDK.
+    Sdk(ilink::Error),
+    /// Anything else, with a message for the user.
+    Other(String),
+}
+
+impl CliError {
+    pub(crate) fn session_expired(&self) -> bool {
+        matches!(self, CliError::Sdk(e) if e.is_session_expired())
+    }
+}
+
+impl From<ilink::Error> for CliError {
+    fn from(e: ilink::Error) -> Self {
+        CliError::Sdk(e)
+    }
+}
+
+impl From<ilink::StoreError> for CliError {
+    fn from(e: ilink::StoreError) -> Self {
+        CliError::Sdk(ilink::Error::Store(e))
+    }
+}
+
+impl From<std::io::Error> for CliError {
+    fn from(e: std::io::Error) -> Self {
+        CliError::Sdk(ilink::Error::Io(e))
+    }
+}
+
+impl fmt::Display for CliError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            CliError::Sdk(e) => write!(f, "{e}"),
+            CliError::Other(m) => f.write_str(m),
+        }
+    }
+}
+
+/// An error and its causes on one line.
+pub(crate) fn describe(err: &CliError) -> String {
+    match err {
+        CliError::Sdk(e) => {
+            let mut text = e.to_string();
+            let mut source = std::error::Error::source(e);
+            while let Some(s) = source {
+                text.push_str(": ");
+                text.push_str(&s.to_string());
+                source = s.source();
+            }
+            text
+        }
+        CliError::Other(m) => m.clone(),
+    }
+}
+
+pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
+
+/// Output: human lines on stdout, or one JSON object per line with `--json`.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Out {
+    pub(crate) json: bool,
+}
+
+impl Out {
+    /// Prints `human` or `json`, whichever the user asked for.
+    pub(crate) fn emit(&self, human: impl fmt::Display, json: Value) {
+        if self.json {
+            println!("{json}");
+        } else {
+            println!("{human}");
+        }
+    }
+}
+
+/// The state directory: `--state-dir`, else `$XDG_CONFIG_HOME/ilink`, else
+/// `~/.config/ilink` (`%APPDATA%\ilink` on Windows).
+pub(crate) fn state_dir(global: &Global) -> Result<PathBuf> {
+    if let Some(dir) = &global.state_dir {
+        return Ok(dir.clone());
+    }
+    if let Some(xdg) = std::env::var_os("XDG_CONFIG_HOME").filter(|v| !v.is_empty()) {
+        return Ok(PathBuf::from(xdg).join("ilink"));
+    }
+    if cfg!(windows)
+        && let Some(appdata) = std::env::var_os("APPDATA")
+    {
+        return Ok(PathBuf::from(appdata).join("ilink"));
+    }
+    match std::env::var_os("HOME").filter(|v| !v.is_empty()) {
+        Some(home) => Ok(PathBuf::from(home).join(".config").join("ilink")),
+        None => Err(CliError::Other(
+            "no state directory: set --state-dir or ILINK_STATE_DIR".to_owned(),
+        )),
+    }
+}
+
+/// The file store in the state directory.
+pub(crate) fn store(global: &Global) -> Result<Arc<dyn Store>> {
+    Ok(Arc::new(FileStore::open(state_dir(global)?)?))
+}
+
+/// A client for the account the options name (token, account, or the most
+/// recent stored login).
+pub(crate) fn client(global: &Global) -> Result<Client> {
+    let mut b = Client::builder().shared_store(store(global)?);
+    if let Some(u) = &global.base_url {
+        b = b.base_url(u.clone());
+    }
+    if let Some(u) = &global.cdn_base_url {
+        b = b.cdn_base_url(u.clone());
+    }
+    if let Some(t) = &global.token {
+        b = b.token(t.clone());
+    }
+    if let Some(a) = &global.account {
+        b = b.account(a.clone());
+    }
+    b = b.bot_agent(concat!("ilink-cli/", env!("CARGO_PKG_VERSION")));
+    Ok(b.build()?)
+}
+
+/// Like [`client`], but an account must be bound.
+pub(crate) fn bound_client(global: &Global) -> Result<Client> {
+    let client = client(global)?;
+    if client.account_id().is_none() {
+        return Err(CliError::Other(
+            "no account: run `ilink login` first, or pass --token".to_owned(),
+        ));
+    }
+    Ok(client)
+}

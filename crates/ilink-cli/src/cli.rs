@@ -1,0 +1,167 @@
+//! The command line, as clap parses it.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+
+/// The ilink command: a WeChat iLink bot from the terminal.
+///
+/// Log in with a QR code, watch messages, send text and files, fetch and
+/// decrypt media, or run the whole SDK against the built-in simulator with
+/// `ilink demo`.
+#[derive(Debug, Parser)]
+#[command(name = "ilink", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(flatten)]
+    pub(crate) global: Global,
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+/// Options every command takes.
+#[derive(Debug, Args)]
+pub(crate) struct Global {
+    /// API base URL (default: the official host, or the one login returned).
+    #[arg(long, env = "ILINK_BASE_URL", global = true)]
+    pub(crate) base_url: Option<String>,
+    /// CDN base URL.
+    #[arg(long, env = "ILINK_CDN_BASE_URL", global = true)]
+    pub(crate) cdn_base_url: Option<String>,
+    /// Where logins, cursors and context tokens are kept
+    /// (default: the platform config dir, e.g. ~/.config/ilink).
+    #[arg(long, env = "ILINK_STATE_DIR", global = true)]
+    pub(crate) state_dir: Option<PathBuf>,
+    /// The account to act as (default: the only or most recent one).
+    #[arg(long, env = "ILINK_ACCOUNT", global = true)]
+    pub(crate) account: Option<String>,
+    /// Use this bot token instead of a stored login.
+    #[arg(long, env = "ILINK_TOKEN", global = true, hide_env_values = true)]
+    pub(crate) token: Option<String>,
+    /// Print one JSON object per line instead of text.
+    #[arg(long, global = true)]
+    pub(crate) json: bool,
+    /// More logs on stderr (-v, -vv).
+    #[arg(short, long, action = clap::ArgAction::Count, global = true)]
+    pub(crate) verbose: u8,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Log in by scanning a QR code with WeChat.
+    Login {
+        /// Print only the QR code's URL, no drawing.
+        #[arg(long)]
+        no_qr: bool,
+        /// Give up after this many seconds (default 480).
+        #[arg(long, default_value_t = 480)]
+        timeout: u64,
+    },
+    /// List stored accounts with their health.
+    Accounts,
+    /// Forget a stored account (default: the current one).
+    Logout {
+        /// The account id.
+        account: Option<String>,
+    },
+    /// Print inbound messages as they arrive.
+    Listen {
+        /// Stop after this many messages.
+        #[arg(long)]
+        count: Option<u64>,
+        /// Stop after this many seconds.
+        #[arg(long)]
+        timeout: Option<u64>,
+        /// Save media into this directory (under safe names).
+        #[arg(long)]
+        download: Option<PathBuf>,
+    },
+    /// Run an echo bot: text is echoed, media is sent back; Ctrl-C stops.
+    Echo,
+    /// Send text or a file to a user.
+    Send(SendArgs),
+    /// Download a media file from the CDN and decrypt it.
+    Download {
+        /// The media's download parameter (`encrypt_query_param`).
+        #[arg(long, required_unless_present = "url")]
+        param: Option<String>,
+        /// The media's full URL (`full_url`), preferred over --param.
+        #[arg(long)]
+        url: Option<String>,
+        /// The AES key in any wire form (none: the file is not encrypted).
+        #[arg(long)]
+        key: Option<String>,
+        /// Where to write the plaintext.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Decrypt an AES-128-ECB media file.
+    Decrypt {
+        /// The key in any wire form (hex, base64 of the key, base64 of the hex).
+        #[arg(long)]
+        key: String,
+        /// The ciphertext.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where to write the plaintext.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Encrypt a file as the CDN expects (a new key unless one is given).
+    Encrypt {
+        /// The key in any wire form (default: a new random key, printed).
+        #[arg(long)]
+        key: Option<String>,
+        /// The plaintext.
+        #[arg(long = "in")]
+        input: PathBuf,
+        /// Where to write the ciphertext.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Show or cancel "typing…" for a user.
+    Typing {
+        /// The user.
+        #[arg(long)]
+        to: String,
+        /// Cancel instead of show.
+        #[arg(long)]
+        cancel: bool,
+    },
+    /// Run the iLink simulator standalone and print its URLs as one JSON line.
+    Simulate {
+        /// API port (default: any free one).
+        #[arg(long, default_value_t = 0)]
+        port: u16,
+        /// CDN port (default: any free one).
+        #[arg(long, default_value_t = 0)]
+        cdn_port: u16,
+        /// JSON control API port (default: any free one).
+        #[arg(long, default_value_t = 0)]
+        control_port: u16,
+    },
+    /// Run the whole SDK against the built-in simulator: login, messages of
+    /// every kind, replies, media, and a summary. Needs no WeChat account.
+    Demo {
+        /// Skip drawing the QR code.
+        #[arg(long)]
+        no_qr: bool,
+    },
+}
+
+/// `ilink send`.
+#[derive(Debug, Args)]
+pub(crate) struct SendArgs {
+    /// The user (`...@im.wechat`).
+    #[arg(long)]
+    pub(crate) to: String,
+    /// Text to send (long text is split into several messages).
+    #[arg(long, conflicts_with = "file", required_unless_present = "file")]
+    pub(crate) text: Option<String>,
+    /// A file to send (images and videos by extension; anything else as a file).
+    #[arg(long)]
+    pub(crate) file: Option<PathBuf>,
+    /// A caption sent before the file.
+    #[arg(long, requires = "file")]
+    pub(crate) caption: Option<String>,
+}

@@ -1,0 +1,391 @@
+//! The commands.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use ilink::proto::{ItemContent, TypingStatus};
+use ilink::{Context, LoginEvent, LoginOutcome, Message, handler_fn};
+use serde_json::json;
+use tokio::io::AsyncBufReadExt;
+use tokio::sync::Notify;
+
+use crate::app::{self, CliError, Out, Result};
+use crate::cli::{Cli, Command};
+
+mod demo;
+mod media;
+
+pub(crate) async fn run(cli: Cli) -> Result<()> {
+    let out = Out {
+        json: cli.global.json,
+    };
+    let g = &cli.global;
+    match cli.command {
+        Command::Login { no_qr, timeout } => login(g, out, no_qr, timeout).await,
+        Command::Accounts => accounts(g, out).await,
+        Command::Logout { account } => logout(g, out, account),
+        Command::Listen {
+            count,
+            timeout,
+            download,
+        } => listen(g, out, count, timeout, download).await,
+        Command::Echo => echo(g, out).await,
+        Command::Send(args) => media::send(g, out, args).await,
+        Command::Download {
+            param,
+            url,
+            key,
+            out: path,
+        } => media::download(g, out, param, url, key, path).await,
+        Command::Decrypt {
+            key,
+            input,
+            out: path,
+        } => media::decrypt(out, &key, &input, &path).await,
+        Command::Encrypt {
+            key,
+            input,
+            out: path,
+        } => media::encrypt(out, key.as_deref(), &input, &path).await,
+        Command::Typing { to, cancel } => typing(g, out, &to, cancel).await,
+        Command::Simulate {
+            port,
+            cdn_port,
+            control_port,
+        } => simulate(port, cdn_port, control_port).await,
+        Command::Demo { no_qr } => demo::run(out, no_qr).await,
+    }
+}
+
+/// Reads one line from stdin (`None` at end of input). One reader lives for
+/// the whole process, so buffered lines are never lost between prompts.
+async fn read_line() -> Option<String> {
+    type Lines = tokio::sync::Mutex<tokio::io::Lines<tokio::io::BufReader<tokio::io::Stdin>>>;
+    static STDIN: std::sync::OnceLock<Lines> = std::sync::OnceLock::new();
+    let lines = STDIN.get_or_init(|| {
+        tokio::sync::Mutex::new(tokio::io::BufReader::new(tokio::io::stdin()).lines())
+    });
+    let mut lines = lines.lock().await;
+    match lines.next_line().await {
+        Ok(Some(line)) => Some(line.trim().to_owned()),
+        Ok(None) | Err(_) => None,
+    }
+}
+
+/// Prints login progress (and draws the QR code).
+pub(crate) fn print_login_event(out: Out, no_qr: bool, event: &LoginEvent) {
+    match event {
+        LoginEvent::QrCode { url, attempt } => {
+            if !out.json
+                && !no_qr
+                && let Some(art) = crate::qr::render(url)
+            {
+                println!("{art}");
+            }
+            out.emit(
+                format!("Scan with WeChat (code {attempt} of 3): {url}"),
+                json!({"event": "qr_code", "url": url, "attempt": attempt}),
+            );
+        }
+        LoginEvent::Scanned => out.emit(
+            "Scanned; confirm on the phone.",
+            json!({"event": "scanned"}),
+        ),
+        LoginEvent::Redirected { base_url } => out.emit(
+            format!("Redirected to {base_url}."),
+            json!({"event": "redirected", "base_url": base_url}),
+        ),
+        LoginEvent::NeedVerifyCode { retry } => out.emit(
+            if *retry {
+                "Wrong number. Type the number shown on the phone again:"
+            } else {
+                "Type the number shown on the phone:"
+            },
+            json!({"event": "need_verify_code", "retry": retry}),
+        ),
+        LoginEvent::VerifyCodeBlocked => out.emit(
+            "Too many wrong numbers; a new QR code follows.",
+            json!({"event": "verify_code_blocked"}),
+        ),
+        LoginEvent::Expired { count } => out.emit(
+            format!("The QR code expired ({count})."),
+            json!({"event": "expired", "count": count}),
+        ),
+        LoginEvent::UnknownStatus(s) => out.emit(
+            format!("Unknown status from the server: {s}"),
+            json!({"event": "unknown_status", "status": s}),
+        ),
+        LoginEvent::Confirmed { account_id } => out.emit(
+            format!("Confirmed: {account_id}"),
+            json!({"event": "confirmed", "account": account_id}),
+        ),
+        _ => {}
+    }
+}
+
+async fn login(g: &crate::cli::Global, out: Out, no_qr: bool, timeout: u64) -> Result<()> {
+    let client = app::client(g)?;
+    let outcome = client
+        .login()
+        .deadline(Duration::from_secs(timeout))
+        .on_event(move |e| print_login_event(out, no_qr, e))
+        .verify_code(|_retry| read_line())
+        .await?;
+    match outcome {
+        LoginOutcome::LoggedIn { credentials, .. } => {
+            let dir = app::state_dir(g)?;
+            out.emit(
+                format!(
+                    "Logged in as {} (credentials stored in {}).",
+                    credentials.account_id,
+                    dir.display()
+                ),
+                json!({"event": "logged_in", "account": credentials.account_id,
+                       "user_id": credentials.user_id, "base_url": credentials.base_url}),
+            );
+        }
+        LoginOutcome::AlreadyBound => out.emit(
+            "This bot is already bound to this machine; the stored credentials stay valid.",
+            json!({"event": "already_bound"}),
+        ),
+        _ => {}
+    }
+    Ok(())
+}
+
+async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
+    let store = app::store(g)?;
+    let all = store.accounts()?;
+    if all.is_empty() {
+        out.emit(
+            "No accounts; run `ilink login`.",
+            json!({"event": "accounts", "count": 0}),
+        );
+        return Ok(());
+    }
+    let base = app::client(g)?;
+    for creds in all {
+        let client = base.with_credentials(&creds);
+        let pending = store.pending(&creds.account_id)?.len();
+        let has_cursor = store.load_cursor(&creds.account_id)?.is_some();
+        // A cheap authenticated call tells whether the token still works.
+        let user = creds.user_id.clone().unwrap_or_default();
+        let health = match client
+            .raw()?
+            .get_config(ilink::proto::GetConfigRequest::new(user, None))
+            .await
+        {
+            Ok(_) => "ok".to_owned(),
+            Err(e) if e.is_session_expired() => "expired".to_owned(),
+            Err(e) => format!("unreachable ({})", ilink::Error::Http(e)),
+        };
+        out.emit(
+            format!(
+                "{}  user {}  session {}  pending {}{}",
+                creds.account_id,
+                creds.user_id.as_deref().unwrap_or("?"),
+                health,
+                pending,
+                if has_cursor { "" } else { "  (never polled)" }
+            ),
+            json!({"event": "account", "account": creds.account_id, "user_id": creds.user_id,
+                   "base_url": creds.base_url, "saved_at_ms": creds.saved_at_ms,
+                   "session": health, "pending": pending, "polled": has_cursor}),
+        );
+    }
+    Ok(())
+}
+
+fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Result<()> {
+    let store = app::store(g)?;
+    let id = match account.or_else(|| g.account.clone()) {
+        Some(id) => id,
+        None => store
+            .accounts()?
+            .into_iter()
+            .next()
+            .map(|c| c.account_id)
+            .ok_or_else(|| CliError::Other("no stored account".to_owned()))?,
+    };
+    if store.load_credentials(&id)?.is_none() {
+        return Err(CliError::Other(format!("no stored account {id}")));
+    }
+    store.remove_account(&id)?;
+    out.emit(
+        format!("Forgot {id}."),
+        json!({"event": "logged_out", "account": id}),
+    );
+    Ok(())
+}
+
+/// A message as one JSON line: ids as strings (lossless for any reader),
+/// and the full wire message.
+pub(crate) fn message_json(msg: &Message) -> serde_json::Value {
+    let kinds: Vec<String> = msg
+        .item_list
+        .iter()
+        .map(|i| match i.content() {
+            ItemContent::Text(_) => "text".to_owned(),
+            ItemContent::Image(_) => "image".to_owned(),
+            ItemContent::Voice(_) => "voice".to_owned(),
+            ItemContent::File(_) => "file".to_owned(),
+            ItemContent::Video(_) => "video".to_owned(),
+            ItemContent::ToolCallStart(_) => "tool_call_start".to_owned(),
+            ItemContent::ToolCallResult(_) => "tool_call_result".to_owned(),
+            other => format!("{other:?}"),
+        })
+        .collect();
+    json!({
+        "event": "message",
+        "account": msg.account_id(),
+        "from": msg.sender(),
+        "message_id": msg.message_id.map(|id| id.to_string()),
+        "text": msg.text(),
+        "kinds": kinds,
+        "message": serde_json::to_value(&**msg).unwrap_or_default(),
+    })
+}
+
+pub(crate) fn message_line(msg: &Message) -> String {
+    let mut parts = Vec::new();
+    for item in &msg.item_list {
+        parts.push(match item.content() {
+            ItemContent::Text(t) => t.text.clone().unwrap_or_default(),
+            ItemContent::Image(_) => "[image]".to_owned(),
+            ItemContent::Voice(v) => match &v.text {
+                Some(t) => format!("[voice: {t}]"),
+                None => "[voice]".to_owned(),
+            },
+            ItemContent::File(f) => format!("[file {}]", f.file_name.as_deref().unwrap_or("?")),
+            ItemContent::Video(_) => "[video]".to_owned(),
+            ItemContent::ToolCallStart(t) => {
+                format!("[tool {} started]", t.tool_name.as_deref().unwrap_or("?"))
+            }
+            ItemContent::ToolCallResult(t) => {
+                format!("[tool {} ended]", t.tool_name.as_deref().unwrap_or("?"))
+            }
+            other => format!("[{other:?}]"),
+        });
+    }
+    format!("{}: {}", msg.sender(), parts.join(" "))
+}
+
+async fn listen(
+    g: &crate::cli::Global,
+    out: Out,
+    count: Option<u64>,
+    timeout: Option<u64>,
+    download: Option<std::path::PathBuf>,
+) -> Result<()> {
+    let client = app::bound_client(g)?;
+    let seen = Arc::new(AtomicU64::new(0));
+    let done = Arc::new(Notify::new());
+    let handler = {
+        let seen = seen.clone();
+        let done = done.clone();
+        let download = download.clone();
+        handler_fn(move |ctx: Context, msg: Message| {
+            let seen = seen.clone();
+            let done = done.clone();
+            let download = download.clone();
+            async move {
+                out.emit(message_line(&msg), message_json(&msg));
+                if let Some(dir) = &download {
+                    media::save_media(ctx.client(), out, &msg, dir).await;
+                }
+                let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
+                if count.is_some_and(|c| n >= c) {
+                    done.notify_one();
+                }
+                Ok(())
+            }
+        })
+    };
+    let shutdown = async move {
+        let limit = async {
+            match timeout {
+                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            _ = done.notified() => {}
+            _ = limit => {}
+            _ = tokio::signal::ctrl_c() => {}
+        }
+    };
+    // One handler at a time keeps the printed order the arrival order.
+    client
+        .runner()
+        .concurrency(1)
+        .run_until(handler, shutdown)
+        .await?;
+    Ok(())
+}
+
+async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
+    let client = app::bound_client(g)?;
+    out.emit(
+        format!(
+            "Echo bot running as {}; Ctrl-C stops.",
+            client.account_id().unwrap_or("?")
+        ),
+        json!({"event": "echo_started", "account": client.account_id()}),
+    );
+    let handler = handler_fn(move |ctx: Context, msg: Message| async move {
+        out.emit(message_line(&msg), message_json(&msg));
+        let typing = ctx.client().typing(ctx.user_id()).await;
+        let text = msg.text();
+        if !text.is_empty() {
+            ctx.reply(text.into_owned()).await?;
+        }
+        media::echo_media(&ctx, &msg).await?;
+        typing.finish().await;
+        Ok(())
+    });
+    client
+        .run_until(handler, async {
+            let _ = tokio::signal::ctrl_c().await;
+        })
+        .await?;
+    out.emit("Stopped.", json!({"event": "echo_stopped"}));
+    Ok(())
+}
+
+async fn typing(g: &crate::cli::Global, out: Out, to: &str, cancel: bool) -> Result<()> {
+    let client = app::bound_client(g)?;
+    let status = if cancel {
+        TypingStatus::CANCEL
+    } else {
+        TypingStatus::TYPING
+    };
+    client.send_typing(to, status).await?;
+    out.emit(
+        if cancel {
+            "Typing cancelled."
+        } else {
+            "Typing shown."
+        },
+        json!({"event": "typing", "to": to, "status": status.0}),
+    );
+    Ok(())
+}
+
+async fn simulate(port: u16, cdn_port: u16, control_port: u16) -> Result<()> {
+    let sim = ilink_testkit::Simulator::builder()
+        .ports(port, cdn_port, 0)
+        .control(true)
+        .control_port(control_port)
+        .start()
+        .await?;
+    let urls = sim.urls();
+    println!(
+        "{}",
+        json!({"api_url": urls.api, "cdn_url": urls.cdn, "redirect_url": urls.redirect,
+               "control_url": urls.control})
+    );
+    let _ = tokio::signal::ctrl_c().await;
+    sim.shutdown().await;
+    Ok(())
+}

@@ -1,0 +1,434 @@
+use std::path::Path;
+use std::process::Stdio;
+use std::time::Duration;
+
+use ilink_testkit::{Inbound, LoginTarget, QrScript, QrStep, Route, Simulator};
+use serde_json::Value;
+use tokio::io::AsyncWriteExt;
+use tokio::process::Command;
+
+const BIN: &str = env!("CARGO_BIN_EXE_ilink");
+
+struct Run {
+    code: i32,
+    stdout: String,
+    stderr: String,
+}
+
+impl Run {
+    fn json_lines(&self) -> Vec<Value> {
+        self.stdout
+            .lines()
+            .filter(|l| l.starts_with('{'))
+            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+            .collect()
+    }
+}
+
+fn cmd(sim: &Simulator, state: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.args(args)
+        .env("ILINK_BASE_URL", sim.api_url())
+        .env("ILINK_CDN_BASE_URL", sim.cdn_url())
+        .env("ILINK_STATE_DIR", state)
+        .env_remove("ILINK_TOKEN")
+        .env_remove("ILINK_ACCOUNT")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .kill_on_drop(true);
+    c
+}
+
+async fn run(mut c: Command, stdin: &str) -> Run {
+    let mut child = c.spawn().expect("spawn ilink");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.as_bytes()).await.unwrap();
+    drop(input);
+    let output = tokio::time::timeout(Duration::from_secs(60), child.wait_with_output())
+        .await
+        .expect("ilink finished in time")
+        .unwrap();
+    Run {
+        code: output.status.code().unwrap_or(-1),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr: String::from_utf8_lossy(&output.stderr).into_owned(),
+    }
+}
+
+async fn sim() -> Simulator {
+    Simulator::builder()
+        .hold(Duration::from_millis(300))
+        .start()
+        .await
+        .unwrap()
+}
+
+/// Logs in through the binary with a verify code typed on stdin.
+async fn login(sim: &Simulator, state: &Path) -> String {
+    sim.script_login(QrScript::new(vec![
+        QrStep::Scanned,
+        QrStep::VerifyCode {
+            code: "4711".into(),
+            max_wrong: 3,
+        },
+        QrStep::Confirm {
+            target: LoginTarget::NewBot,
+        },
+    ]));
+    let r = run(
+        cmd(sim, state, &["--json", "login", "--no-qr"]),
+        "0000\n4711\n",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    let events: Vec<&str> = lines.iter().map(|l| l["event"].as_str().unwrap()).collect();
+    assert!(events.contains(&"need_verify_code"), "{events:?}");
+    assert!(
+        lines
+            .iter()
+            .any(|l| l["event"] == "need_verify_code" && l["retry"] == true),
+        "wrong code asked again"
+    );
+    let logged = lines
+        .iter()
+        .find(|l| l["event"] == "logged_in")
+        .expect("logged in");
+    logged["account"].as_str().unwrap().to_owned()
+}
+
+#[tokio::test]
+async fn login_listen_send_download_decrypt() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let account = login(&sim, &state).await;
+
+    // Credentials are stored 0600.
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mut found = false;
+        for entry in walk(&state) {
+            if entry.file_name().is_some_and(|n| n == "credentials.json") {
+                let mode = std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777;
+                assert_eq!(mode, 0o600);
+                found = true;
+            }
+        }
+        assert!(found);
+    }
+
+    // accounts shows it, with a working session.
+    let r = run(cmd(&sim, &state, &["--json", "accounts"]), "").await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let acct = &r.json_lines()[0];
+    assert_eq!(acct["account"], account.as_str());
+    assert_eq!(acct["session"], "ok");
+
+    // listen --json --count 2, with media saved.
+    let pushed = sim.push(&account, Inbound::text("alice@im.wechat", "hello"));
+    sim.push(
+        &account,
+        Inbound::file("bob@im.wechat", "../../evil.txt", b"payload".to_vec()),
+    );
+    let media_dir = dir.path().join("media");
+    let media_arg = media_dir.to_string_lossy().into_owned();
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "listen",
+                "--count",
+                "2",
+                "--timeout",
+                "20",
+                "--download",
+                &media_arg,
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    let msgs: Vec<&Value> = lines.iter().filter(|l| l["event"] == "message").collect();
+    assert_eq!(msgs.len(), 2);
+    assert_eq!(
+        msgs[0]["message_id"],
+        pushed.message_id.to_string().as_str(),
+        "ids are lossless strings"
+    );
+    let saved: Vec<&Value> = lines.iter().filter(|l| l["event"] == "saved").collect();
+    assert_eq!(saved.len(), 1);
+    let saved_path = Path::new(saved[0]["path"].as_str().unwrap());
+    assert!(
+        saved_path.starts_with(&media_dir),
+        "{saved_path:?} stays inside the download dir"
+    );
+    assert_eq!(std::fs::read(saved_path).unwrap(), b"payload");
+
+    // send text (chunked) and a file; the context token came from listen.
+    let long = "word ".repeat(900);
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &["--json", "send", "--to", "alice@im.wechat", "--text", &long],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json_lines()[0]["messages"], 3);
+    let file = dir.path().join("notes.txt");
+    std::fs::write(&file, b"some notes").unwrap();
+    let file_arg = file.to_string_lossy().into_owned();
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "send",
+                "--to",
+                "alice@im.wechat",
+                "--file",
+                &file_arg,
+                "--caption",
+                "see attached",
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let sent = sim.sent();
+    assert_eq!(sent.len(), 5);
+    assert!(
+        sent.iter()
+            .all(|m| m.in_conversation && m.rendering_problems.is_empty())
+    );
+    assert_eq!(sent[3].text(), "see attached");
+    let media = &sent[4].media[0];
+    assert_eq!(media.kind, "file");
+    assert_eq!(
+        media.bytes.as_deref().map(Vec::as_slice),
+        Some(&b"some notes"[..])
+    );
+
+    // download + decrypt through the CLI's media tools.
+    let img = sim.push(&account, Inbound::image("carol@im.wechat", vec![9u8; 5000]));
+    let mut poll = run(
+        cmd(
+            &sim,
+            &state,
+            &["--json", "listen", "--count", "1", "--timeout", "20"],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(poll.code, 0, "{}", poll.stderr);
+    let msg = poll
+        .json_lines()
+        .into_iter()
+        .find(|l| l["event"] == "message")
+        .unwrap();
+    assert_eq!(msg["message_id"], img.message_id.to_string().as_str());
+    let media = &msg["message"]["item_list"][0]["image_item"]["media"];
+    let param = media["encrypt_query_param"].as_str().unwrap();
+    let key = media["aes_key"].as_str().unwrap();
+    let cipher_path = dir.path().join("img.enc");
+    let plain_path = dir.path().join("img.bin");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "download",
+                "--param",
+                param,
+                "--out",
+                &cipher_path.to_string_lossy(),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "decrypt",
+                "--key",
+                key,
+                "--in",
+                &cipher_path.to_string_lossy(),
+                "--out",
+                &plain_path.to_string_lossy(),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(std::fs::read(&plain_path).unwrap(), vec![9u8; 5000]);
+    assert_eq!(r.json_lines()[0]["key_format"], "base64 of the raw key");
+    poll.stdout.clear();
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[tokio::test]
+async fn an_expired_session_exits_with_3() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let account = login(&sim, &state).await;
+    sim.expire_session(&account);
+    let r = run(
+        cmd(&sim, &state, &["listen", "--count", "1", "--timeout", "20"]),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 3, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stderr.contains("ilink login"), "{}", r.stderr);
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &["send", "--to", "a@im.wechat", "--text", "x"],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 3);
+    assert_eq!(sim.count(Route::SendMessage), 1);
+}
+
+#[tokio::test]
+async fn usage_errors_exit_with_2_and_encrypt_round_trips() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let r = run(cmd(&sim, dir.path(), &["send", "--to", "x"]), "").await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(cmd(&sim, dir.path(), &["no-such-command"]), "").await;
+    assert_eq!(r.code, 2);
+    let plain = dir.path().join("p");
+    let enc = dir.path().join("e");
+    let back = dir.path().join("b");
+    std::fs::write(&plain, b"hello world").unwrap();
+    let key = "MDAwMTAyMDMwNDA1MDYwNzA4MDkwYTBiMGMwZDBlMGY=";
+    let r = run(
+        cmd(
+            &sim,
+            dir.path(),
+            &[
+                "encrypt",
+                "--key",
+                key,
+                "--in",
+                &plain.to_string_lossy(),
+                "--out",
+                &enc.to_string_lossy(),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let hex: String = std::fs::read(&enc)
+        .unwrap()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    assert_eq!(hex, "9276fdf384f38518fa6c8310f191678d");
+    let r = run(
+        cmd(
+            &sim,
+            dir.path(),
+            &[
+                "decrypt",
+                "--key",
+                "000102030405060708090a0b0c0d0e0f",
+                "--in",
+                &enc.to_string_lossy(),
+                "--out",
+                &back.to_string_lossy(),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0);
+    assert_eq!(std::fs::read(&back).unwrap(), b"hello world");
+    // A wrong key fails and leaves no output behind.
+    let wrong = dir.path().join("w");
+    let r = run(
+        cmd(
+            &sim,
+            dir.path(),
+            &[
+                "decrypt",
+                "--key",
+                "ffffffffffffffffffffffffffffffff",
+                "--in",
+                &enc.to_string_lossy(),
+                "--out",
+                &wrong.to_string_lossy(),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 1);
+    assert!(!wrong.exists());
+}
+
+#[tokio::test]
+async fn the_demo_exits_0_with_a_summary() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut c = Command::new(BIN);
+    c.args(["--json", "demo"])
+        .env("TMPDIR", dir.path())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    let output = tokio::time::timeout(Duration::from_secs(60), c.output())
+        .await
+        .unwrap()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let summary: Value = stdout
+        .lines()
+        .filter_map(|l| serde_json::from_str::<Value>(l).ok())
+        .find(|l| l["event"] == "summary")
+        .expect("a summary line");
+    assert_eq!(summary["messages_in"], 5);
+    assert_eq!(summary["violations"], 0);
+    assert_eq!(summary["md5_ok"], summary["md5_checked"]);
+}
+
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    if let Ok(entries) = std::fs::read_dir(dir) {
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                out.extend(walk(&p));
+            } else {
+                out.push(p);
+            }
+        }
+    }
+    out
+}

@@ -1,0 +1,3 @@
+//! The built `ilink` binary driven end to end against the simulator.
+
+mod commands;
