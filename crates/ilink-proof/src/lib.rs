@@ -1,0 +1,53 @@
+//! Shared helpers of the proof binaries: process measurements (peak RSS,
+//! CPU time) read from `/proc`, so every figure in `docs/performance.md` and
+//! `docs/reliability.md` comes from a command in this crate.
+
+use std::time::Duration;
+
+/// Resident memory of this process now, in KiB (`VmRSS`), 0 where `/proc`
+/// is missing.
+pub fn rss_kib() -> u64 {
+    proc_status_kib("VmRSS:")
+}
+
+/// Peak resident memory of this process, in KiB (`VmHWM`).
+pub fn peak_rss_kib() -> u64 {
+    proc_status_kib("VmHWM:")
+}
+
+fn proc_status_kib(field: &str) -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .unwrap_or_default()
+        .lines()
+        .find(|l| l.starts_with(field))
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(0)
+}
+
+/// User plus system CPU time of this process so far.
+pub fn cpu_time() -> Duration {
+    let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or_default();
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let ticks: u64 = [11, 12]
+        .iter()
+        .filter_map(|&i| fields.get(i).and_then(|v| v.parse::<u64>().ok()))
+        .sum();
+    // Linux reports clock ticks of 1/100 s on every platform we run on.
+    Duration::from_millis(ticks * 10)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_proc() {
+        if std::path::Path::new("/proc/self/status").exists() {
+            assert!(rss_kib() > 0);
+            assert!(peak_rss_kib() >= rss_kib() / 2);
+        }
+        let _ = cpu_time();
+    }
+}
