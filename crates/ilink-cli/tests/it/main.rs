@@ -1,3 +1,4 @@
 //! The built `ilink` binary driven end to end against the simulator.
 
 mod commands;
+mod secrets;
