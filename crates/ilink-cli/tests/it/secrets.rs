@@ -86,7 +86,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
         client.health()
     ));
     let bot = credentials.account_id.clone();
-    let pushes = vec![
+    let pushes = [
         sim.push(&bot, Inbound::text("alice@im.wechat", "hello")),
         sim.push(
             &bot,
