@@ -1,0 +1,165 @@
+//! The shape of an AI agent's reply: "typing…" while the model thinks, the
+//! progress of a tool call, and a long answer split into several messages.
+//!
+//! The model and the tool are simulated (a pause and canned text), so the
+//! example runs without any AI service; put your own calls in `search` and
+//! `think`.
+//!
+//! ```sh
+//! ILINK_TOKEN=... cargo run -p ilink --example ai_reply
+//! # or after `cargo run -p ilink --example qr_login`:
+//! cargo run -p ilink --example ai_reply
+//! ```
+//!
+//! Environment: `ILINK_TOKEN`, `ILINK_STATE_DIR` (default `./ilink-state`),
+//! `ILINK_BASE_URL`, `ILINK_CDN_BASE_URL`, `RUST_LOG`.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Duration;
+
+use ilink::proto::ToolCallStatus;
+use ilink::{BoxError, Client, Context, Error, FileStore, Handler, Message};
+
+/// The agent. Implementing [`Handler`] on a type (instead of `handler_fn`)
+/// gives the handler a place for its configuration and clients.
+struct Agent {
+    /// The most characters per message; longer answers are split on
+    /// paragraph, line, sentence or word boundaries.
+    chunk_chars: usize,
+}
+
+impl Handler for Agent {
+    async fn handle(&self, ctx: Context, msg: Message) -> Result<(), BoxError> {
+        let question = msg.text().into_owned();
+        if question.trim().is_empty() {
+            return Ok(()); // media, tool calls, …: not for this agent
+        }
+        println!("{} asks: {question}", ctx.user_id());
+
+        // "typing…" for as long as the guard lives (renewed every 5 s, for
+        // at most two minutes). Best-effort: it never fails the reply.
+        let typing = ctx.client().typing(ctx.user_id()).await;
+
+        // A tool call, shown to the user as "started" then "finished".
+        // Each item is its own message, paced like any other send.
+        let call_id = format!("search-{}", msg.key());
+        ctx.tool_call_start("web_search", &call_id).await?;
+        let (status, found) = match search(&question).await {
+            Ok(found) => (ToolCallStatus::Completed, found),
+            Err(e) => (ToolCallStatus::Failed, format!("(search failed: {e})")),
+        };
+        ctx.tool_call_result("web_search", &call_id, status).await?;
+
+        // The model "thinks"; typing is still shown.
+        let answer = think(&question, &found).await;
+
+        // One call, several messages: each chunk gets its own client_id and
+        // goes out in order, paced so the server's rate limit is not hit.
+        let sent = ctx.reply(answer).chunk_chars(self.chunk_chars).await?;
+        println!("  answered in {} messages", sent.len());
+
+        // Cancel "typing…" now rather than when the guard is dropped.
+        typing.finish().await;
+        Ok(())
+    }
+}
+
+/// A stand-in for a tool.
+async fn search(question: &str) -> Result<String, BoxError> {
+    tokio::time::sleep(Duration::from_millis(800)).await;
+    Ok(format!("3 pages mention \"{question}\""))
+}
+
+/// A stand-in for a language model: a pause, then a long answer.
+async fn think(question: &str, found: &str) -> String {
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let mut answer = format!("You asked: \"{question}\". The search found: {found}.\n\n");
+    for i in 1..=12 {
+        answer.push_str(&format!(
+            "Point {i}. A real agent would stream tokens from its model here and \
+             send the finished answer. WeChat shows bot messages only once they are \
+             complete, so partial text is not sent; a long answer is split into \
+             messages of a readable size instead, each cut at a paragraph, a line, \
+             a sentence or at least a word.\n\n"
+        ));
+    }
+    answer.push_str("That is all.");
+    answer
+}
+
+#[tokio::main]
+async fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "warn,ilink=info".into()),
+        )
+        .init();
+
+    match run().await {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("ai_reply: {}", describe(&e));
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// The exit code when no bot is configured.
+const NOT_CONFIGURED: u8 = 2;
+
+async fn run() -> Result<ExitCode, Error> {
+    let state_dir = std::env::var_os("ILINK_STATE_DIR")
+        .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
+    let token = std::env::var("ILINK_TOKEN").ok().filter(|t| !t.is_empty());
+    if token.is_none() && !state_dir.exists() {
+        eprintln!(
+            "ai_reply: no bot configured. Set ILINK_TOKEN, or log in first:\n    \
+             cargo run -p ilink --example qr_login"
+        );
+        return Ok(ExitCode::from(NOT_CONFIGURED));
+    }
+    let mut builder = Client::builder().store(FileStore::open(&state_dir)?);
+    if let Some(token) = token {
+        builder = builder.token(token);
+    }
+    if let Ok(url) = std::env::var("ILINK_BASE_URL") {
+        builder = builder.base_url(url);
+    }
+    if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
+        builder = builder.cdn_base_url(url);
+    }
+    let client = builder.bot_agent("AiReplyExample/1.0").build()?;
+    let Some(account) = client.account_id().map(str::to_owned) else {
+        eprintln!(
+            "ai_reply: {} holds no login. Set ILINK_TOKEN, or run:\n    \
+             cargo run -p ilink --example qr_login",
+            state_dir.display()
+        );
+        return Ok(ExitCode::from(NOT_CONFIGURED));
+    };
+    println!("Agent {account} is listening; press Ctrl-C to stop.");
+
+    let agent = Agent { chunk_chars: 1500 };
+    client
+        .runner()
+        // Slow handlers of different users run side by side, at most 8 at
+        // once; the messages of one user are always handled in order.
+        .concurrency(8)
+        .run_until(agent, tokio::signal::ctrl_c())
+        .await?;
+    Ok(ExitCode::SUCCESS)
+}
+
+/// An error and its causes, on one line.
+fn describe(err: &dyn std::error::Error) -> String {
+    let mut text = err.to_string();
+    let mut source = err.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
