@@ -189,6 +189,7 @@ type Listener = Arc<dyn Fn(&RunEvent) + Send + Sync>;
 pub struct Runner {
     client: Client,
     concurrency: usize,
+    shutdown_grace: Duration,
     on_expired: OnSessionExpired,
     listener: Option<Listener>,
 }
@@ -210,6 +211,7 @@ impl Client {
         Runner {
             client: self.clone(),
             concurrency: 16,
+            shutdown_grace: Duration::from_secs(1),
             on_expired: OnSessionExpired::Stop,
             listener: None,
         }
@@ -238,6 +240,15 @@ impl Runner {
     /// How many handlers run at once across conversations (default 16).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// How long a graceful stop waits for a poll already in flight (default
+    /// 1 s). The server counts a batch as delivered once it answered, so an
+    /// answer on its way when the stop comes is received, stored and handled
+    /// rather than dropped with the connection.
+    pub fn shutdown_grace(mut self, grace: Duration) -> Self {
+        self.shutdown_grace = grace;
         self
     }
 
@@ -278,11 +289,26 @@ impl Runner {
         tokio::pin!(shutdown);
         let backoff = client.shared.config.poll_backoff;
         let mut failures = 0u32;
+        let mut stopping = false;
         let result = loop {
-            let polled = tokio::select! {
-                biased;
-                _ = &mut shutdown => break Ok(()),
-                r = poller.next_batch() => r,
+            if stopping {
+                break Ok(());
+            }
+            let polled = {
+                let poll = poller.next_batch();
+                tokio::pin!(poll);
+                tokio::select! {
+                    biased;
+                    _ = &mut shutdown => {
+                        stopping = true;
+                        // Let an answer already on its way arrive.
+                        match tokio::time::timeout(self.shutdown_grace, &mut poll).await {
+                            Ok(r) => r,
+                            Err(_) => break Ok(()),
+                        }
+                    }
+                    r = &mut poll => r,
+                }
             };
             match polled {
                 Ok(batch) => {
@@ -296,6 +322,11 @@ impl Runner {
                         dispatcher.dispatch(poller.client(), msg);
                     }
                     dispatcher.reap();
+                }
+                Err(e) if stopping => {
+                    // Stopping anyway: the failed last poll lost nothing.
+                    tracing::debug!(error = %crate::health::describe(&e), "last poll before stopping failed");
+                    break Ok(());
                 }
                 Err(e) if e.is_session_expired() => {
                     tracing::warn!(account = %account_id, "session expired (-14)");

@@ -573,3 +573,49 @@ async fn a_thousand_accounts_poll_in_one_process() {
         "handles are released when clients drop"
     );
 }
+
+#[tokio::test]
+async fn a_batch_answered_as_the_stop_comes_is_still_handled() {
+    // The server answers a held poll at the moment the application stops:
+    // the answer must be received and handled, not dropped with the
+    // connection (the server would not send it again).
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let seen = Seen::default();
+    let s = seen.clone();
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let client = client.clone();
+        let stop = stop.clone();
+        async move {
+            client
+                .run_until(
+                    handler_fn(move |_c: Context, m: Message| {
+                        let s = s.clone();
+                        async move {
+                            s.0.lock()
+                                .unwrap()
+                                .push((m.key().to_owned(), m.text().into_owned()));
+                            Ok(())
+                        }
+                    }),
+                    stop.notified(),
+                )
+                .await
+        }
+    });
+    sim.wait_until("a held poll", WAIT, |s| s.held_polls() == 1)
+        .await
+        .unwrap();
+    // Stop and deliver at the same instant.
+    stop.notify_one();
+    sim.push(
+        &bot.bot_id,
+        Inbound::text("alice@im.wechat", "just in time"),
+    );
+    run.await.unwrap().unwrap();
+    // The grace period let the answer arrive: delivered, stored, handled.
+    assert_eq!(sim.queued(&bot.bot_id), 0, "the server delivered it");
+    assert_eq!(seen.texts(), ["just in time"], "and it was handled");
+}
