@@ -37,64 +37,16 @@ bounded() {
 }
 
 [[ ${ILINK_INTEROP_SKIP:-} == 1 ]] && skip "ILINK_INTEROP_SKIP=1"
-command -v node >/dev/null 2>&1 || skip "node not found"
-command -v npm >/dev/null 2>&1 || skip "npm not found"
-node_major=$(node -p 'process.versions.node.split(".")[0]' 2>/dev/null) || skip "node does not run"
-((node_major >= 20)) || skip "node $node_major is too old (20 or later needed)"
-
-echo "==> interop: fetching $PKG_SPEC with npm pack"
+# Node, npm, the package and the host stubs: the shared setup (also used by
+# scripts/bench-compare.sh). It prints the SKIP line itself.
 rm -rf "$WORK"
-mkdir -p "$WORK" || fail "cannot create $WORK"
-if ! (cd "$WORK" && bounded 90 npm pack --ignore-scripts --loglevel=error "$PKG_SPEC" >pack.out 2>pack.err); then
-    why=$(grep -E '^npm (error|ERR!)' "$WORK/pack.err" | grep -vE ' (code|errno|syscall) ' | head -n 1)
-    skip "npm pack $PKG_SPEC failed: ${why:-see $WORK/pack.err}"
-fi
-tgz=$(find "$WORK" -maxdepth 1 -name '*.tgz' | head -n 1)
-[[ -n $tgz ]] || skip "npm pack $PKG_SPEC produced no tarball"
-tar -xzf "$tgz" -C "$WORK" || fail "cannot unpack $tgz"
+ILINK_OFFICIAL_SPEC=$PKG_SPEC "$ROOT/tests/interop/official.sh" "$WORK"
+case $? in
+0) ;;
+3) exit 0 ;;
+*) fail "cannot set up $PKG_SPEC" ;;
+esac
 PKG=$WORK/package
-[[ -f $PKG/dist/src/api/api.js ]] || fail "$PKG_SPEC has no dist/src/api/api.js"
-
-# The dist modules import three host modules (openclaw/plugin-sdk/*); Node
-# resolves them from the package's parent directory.
-stubs=$WORK/node_modules/openclaw
-mkdir -p "$stubs/plugin-sdk"
-cat >"$stubs/package.json" <<'EOF'
-{"name": "openclaw", "version": "0.0.0-interop-stub", "type": "module",
- "exports": {"./plugin-sdk/*": "./plugin-sdk/*.js"}}
-EOF
-cat >"$stubs/plugin-sdk/infra-runtime.js" <<'EOF'
-// Stub: a scratch directory for the plugin's logs; file locks are not needed.
-import os from "node:os";
-import path from "node:path";
-export function resolvePreferredOpenClawTmpDir() {
-  return process.env.OPENCLAW_TMP_DIR || path.join(os.tmpdir(), "openclaw-interop");
-}
-export async function withFileLock(_path, _options, fn) {
-  return await fn();
-}
-EOF
-cat >"$stubs/plugin-sdk/account-id.js" <<'EOF'
-// Stub: account ids as file-name-safe lowercase slugs, as the host does.
-export function normalizeAccountId(value) {
-  const trimmed = String(value ?? "").trim();
-  if (!trimmed) return "default";
-  if (/^[a-z0-9][a-z0-9_-]{0,63}$/i.test(trimmed)) return trimmed.toLowerCase();
-  const slug = trimmed
-    .toLowerCase()
-    .replace(/[^a-z0-9_-]+/g, "-")
-    .replace(/^-+|-+$/g, "")
-    .slice(0, 64);
-  return slug || "default";
-}
-EOF
-cat >"$stubs/plugin-sdk/config-runtime.js" <<'EOF'
-// Stub: no host configuration.
-export function loadConfig() {
-  return {};
-}
-export async function writeConfigFile(_config) {}
-EOF
 
 echo "==> interop: building ilink-simulator"
 cargo build --locked --quiet -p ilink-testkit --bin ilink-simulator || fail "cargo build of ilink-simulator failed"

@@ -108,7 +108,11 @@ impl Pacer {
     /// Waits for a send slot.
     pub(crate) async fn acquire(&self) {
         let at = self.reserve();
-        tokio::time::sleep_until(at).await;
+        // Sleeping until "now" still waits for the timer's next 1 ms tick:
+        // only sleep when there is something to wait for.
+        if at > Instant::now() {
+            tokio::time::sleep_until(at).await;
+        }
     }
 }
 

@@ -1,0 +1,601 @@
+//! `bench_ilink`: the ilink-rs side of `scripts/bench-compare.sh`, run
+//! against a standalone `ilink-simulator` whose JSON URL line is passed with
+//! `--urls` (the official client's side is `bench/node/*.mjs`).
+//!
+//! ```text
+//! bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
+//! bench_ilink file --urls JSON --path FILE
+//! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]
+//! ```
+//!
+//! - `send`: one bot account, a context token from a pushed inbound message,
+//!   `concurrency` tasks calling [`Client::send_text`] (each send its own
+//!   `client_id`, [`Pacing::unlimited`]) until `messages` went out, after one
+//!   warm-up send per task. Rate = messages / wall time. `--via raw` sends
+//!   the same messages through [`Client::raw`] instead (the transport alone:
+//!   no pacer, no retries), to attribute the cost; `--pool-idle` sets the
+//!   pool's idle connections per host (default 64).
+//! - `file`: [`Client::send_file`] of a file from disk (getuploadurl, the
+//!   streamed CDN upload, sendmessage); wall time and peak RSS (`VmHWM`).
+//! - `idle`: `accounts` accounts, each polled by [`Client::run_until`] with a
+//!   trivial handler, all sharing one transport (one pool) through
+//!   [`Client::for_account`]. Memory per account is (RSS once every poll is
+//!   held and the process has settled − RSS before the first account
+//!   started) / accounts; then the CPU time over an idle window. The settling
+//!   (default 12 s) lets the runtime's blocking threads, which the store
+//!   calls at start-up used, time out (tokio keeps them 10 s).
+//!
+//! Each mode checks through the control API that the simulator accepted
+//! everything (every message, the file with its size and MD5, a held poll
+//! for every account and none returning during the window), prints progress on stderr and one
+//! `RESULT key=value ...` line on stdout, and exits non-zero otherwise.
+
+use std::collections::HashSet;
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
+
+use ilink::http::Transport;
+use ilink::proto::{BotToken, ContextToken, MessageItem, SendMessageRequest, WeixinMessage};
+use ilink::{
+    Client, Context, Credentials, MediaSource, MemoryStore, Message, Pacing, Store, handler_fn,
+};
+use ilink_proof::{cpu_time, peak_rss_kib, rss_kib};
+use ilink_testkit::Inbound;
+use serde_json::Value;
+
+type BoxError = Box<dyn std::error::Error + Send + Sync>;
+
+const USAGE: &str = "\
+usage: bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
+       bench_ilink file --urls JSON --path FILE
+       bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]";
+
+/// The user every message goes to.
+const USER: &str = "bench_user@im.wechat";
+/// The text of every benchmark message.
+const TEXT: &str = "benchmark message";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let mode = args.next().unwrap_or_default();
+    let result = Args::parse(args).and_then(|a| match mode.as_str() {
+        "send" => send(&a),
+        "file" => file(&a),
+        "idle" => idle(&a),
+        _ => Err(format!("unknown mode {mode:?}").into()),
+    });
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_ilink {mode}: {e}\n\n{USAGE}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+// ------------------------------------------------------------------ arguments
+
+/// `--flag value` pairs.
+struct Args(Vec<(String, String)>);
+
+impl Args {
+    fn parse(args: impl Iterator<Item = String>) -> Result<Self, BoxError> {
+        let mut pairs = Vec::new();
+        let mut args = args.peekable();
+        while let Some(flag) = args.next() {
+            let Some(name) = flag.strip_prefix("--") else {
+                return Err(format!("unexpected argument {flag:?}").into());
+            };
+            let value = args.next().ok_or_else(|| format!("{flag} needs a value"))?;
+            pairs.push((name.to_owned(), value));
+        }
+        Ok(Self(pairs))
+    }
+
+    fn get(&self, name: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .rev()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn text(&self, name: &str) -> Result<&str, BoxError> {
+        self.get(name)
+            .ok_or_else(|| format!("--{name} is required").into())
+    }
+
+    fn number(&self, name: &str, default: Option<u64>) -> Result<u64, BoxError> {
+        match (self.get(name), default) {
+            (Some(v), _) => v
+                .parse()
+                .map_err(|_| format!("--{name} needs a number, not {v:?}").into()),
+            (None, Some(d)) => Ok(d),
+            (None, None) => Err(format!("--{name} is required").into()),
+        }
+    }
+
+    /// The simulator's URL line.
+    fn urls(&self) -> Result<Urls, BoxError> {
+        let v: Value = serde_json::from_str(self.text("urls")?)?;
+        let field = |name: &str| -> Result<String, BoxError> {
+            v[name]
+                .as_str()
+                .map(str::to_owned)
+                .ok_or_else(|| format!("--urls has no {name}").into())
+        };
+        Ok(Urls {
+            api: field("api_url")?,
+            cdn: field("cdn_url")?,
+            control: field("control_url")?,
+        })
+    }
+}
+
+struct Urls {
+    api: String,
+    cdn: String,
+    control: String,
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, BoxError> {
+    Ok(tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?)
+}
+
+// ------------------------------------------------------------------ control API
+
+/// A blocking HTTP/1.1 client for the simulator's control API, on one
+/// kept-alive connection (thousands of accounts must not leave thousands of
+/// sockets in TIME_WAIT). Blocking on purpose: it runs on the main thread,
+/// outside the runtime being measured.
+struct Control {
+    host: String,
+    conn: Option<BufReader<TcpStream>>,
+}
+
+impl Control {
+    fn new(url: &str) -> Result<Self, BoxError> {
+        let host = url
+            .strip_prefix("http://")
+            .ok_or("the control URL is not http://")?
+            .trim_end_matches('/')
+            .to_owned();
+        Ok(Self { host, conn: None })
+    }
+
+    /// A JSON request; the parsed answer, or an error for a non-2xx status.
+    fn json(&mut self, method: &str, path: &str, body: &str) -> Result<Value, BoxError> {
+        let mut out = Vec::new();
+        let status = self.call(method, path, body, &mut |chunk| {
+            out.extend_from_slice(chunk)
+        })?;
+        if !(200..300).contains(&status) {
+            let text = String::from_utf8_lossy(&out);
+            return Err(format!("control {method} {path}: {status} {text}").into());
+        }
+        Ok(serde_json::from_slice(&out)?)
+    }
+
+    /// How often `needle` occurs in the answer to a GET, counted while the
+    /// body streams through a small buffer (no large allocation in the
+    /// measured process).
+    fn count(&mut self, path: &str, needle: &[u8]) -> Result<usize, BoxError> {
+        let mut count = 0;
+        let mut carry: Vec<u8> = Vec::new();
+        let status = self.call("GET", path, "", &mut |chunk| {
+            carry.extend_from_slice(chunk);
+            count += carry.windows(needle.len()).filter(|w| *w == needle).count();
+            let keep = needle.len().saturating_sub(1).min(carry.len());
+            carry.drain(..carry.len() - keep);
+        })?;
+        if !(200..300).contains(&status) {
+            return Err(format!("control GET {path}: {status}").into());
+        }
+        Ok(count)
+    }
+
+    /// One request, retried once on a fresh connection when the kept-alive
+    /// one was closed in the meantime.
+    fn call(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u16, BoxError> {
+        let had_connection = self.conn.is_some();
+        match self.try_call(method, path, body, sink) {
+            Err(_) if had_connection => {
+                self.conn = None;
+                self.try_call(method, path, body, sink)
+            }
+            other => other,
+        }
+    }
+
+    fn try_call(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: &str,
+        sink: &mut dyn FnMut(&[u8]),
+    ) -> Result<u16, BoxError> {
+        let conn = match &mut self.conn {
+            Some(c) => c,
+            None => {
+                let stream = TcpStream::connect(&self.host)?;
+                stream.set_nodelay(true)?;
+                self.conn
+                    .insert(BufReader::with_capacity(64 * 1024, stream))
+            }
+        };
+        let head = format!(
+            "{method} {path} HTTP/1.1\r\nhost: {}\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n",
+            self.host,
+            body.len()
+        );
+        let stream = conn.get_mut();
+        stream.write_all(head.as_bytes())?;
+        stream.write_all(body.as_bytes())?;
+        let mut line = String::new();
+        conn.read_line(&mut line)?;
+        let status: u16 = line
+            .split_whitespace()
+            .nth(1)
+            .and_then(|s| s.parse().ok())
+            .ok_or_else(|| format!("bad status line {line:?}"))?;
+        let mut len: Option<usize> = None;
+        let mut close = false;
+        loop {
+            line.clear();
+            if conn.read_line(&mut line)? == 0 {
+                return Err("the control connection closed mid-answer".into());
+            }
+            let header = line.trim_end();
+            if header.is_empty() {
+                break;
+            }
+            if let Some((k, v)) = header.split_once(':') {
+                if k.eq_ignore_ascii_case("content-length") {
+                    len = Some(v.trim().parse()?);
+                } else if k.eq_ignore_ascii_case("connection") {
+                    close = v.trim().eq_ignore_ascii_case("close");
+                }
+            }
+        }
+        let mut left = len.ok_or("a control answer without content-length")?;
+        let mut buf = [0u8; 16 * 1024];
+        while left > 0 {
+            let want = left.min(buf.len());
+            let n = conn.read(&mut buf[..want])?;
+            if n == 0 {
+                return Err("the control connection closed mid-body".into());
+            }
+            sink(&buf[..n]);
+            left -= n;
+        }
+        if close {
+            self.conn = None;
+        }
+        Ok(status)
+    }
+
+    /// Creates an account: its id and token.
+    fn create_account(&mut self) -> Result<(String, String), BoxError> {
+        let v = self.json("POST", "/accounts", "")?;
+        match (v["bot_id"].as_str(), v["token"].as_str()) {
+            (Some(id), Some(token)) => Ok((id.to_owned(), token.to_owned())),
+            _ => Err(format!("POST /accounts answered {v}").into()),
+        }
+    }
+
+    /// Pushes a text from [`USER`] and returns the context token issued with
+    /// it, so that sends are replies in a conversation.
+    fn context_token(&mut self, bot_id: &str) -> Result<String, BoxError> {
+        let body = serde_json::to_string(&Inbound::text(USER, "hello, bot"))?;
+        let v = self.json("POST", &format!("/accounts/{bot_id}/push"), &body)?;
+        v["context_token"]
+            .as_str()
+            .map(str::to_owned)
+            .ok_or_else(|| format!("push answered {v}").into())
+    }
+
+    /// The messages the simulator accepted from `bot_id`.
+    fn sent_by(&mut self, bot_id: &str) -> Result<Vec<Value>, BoxError> {
+        let all = self.json("GET", "/sent", "")?;
+        Ok(all
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .filter(|m| m["bot_id"] == bot_id)
+                    .cloned()
+                    .collect()
+            })
+            .unwrap_or_default())
+    }
+
+    /// Fails when the simulator recorded protocol violations or dropped
+    /// duplicate sends.
+    fn check_clean(&mut self) -> Result<(), BoxError> {
+        for route in ["/violations", "/duplicates"] {
+            let v = self.json("GET", route, "")?;
+            if v.as_array().is_some_and(|a| !a.is_empty()) {
+                return Err(format!("the simulator recorded {route}: {v}").into());
+            }
+        }
+        Ok(())
+    }
+}
+
+// ------------------------------------------------------------------ send
+
+fn send(args: &Args) -> Result<(), BoxError> {
+    let urls = args.urls()?;
+    let concurrency = usize::try_from(args.number("concurrency", None)?)?.max(1);
+    let messages = usize::try_from(args.number("messages", None)?)?;
+    let pool_idle = args.get("pool-idle").map(str::parse::<usize>).transpose()?;
+    let raw = match args.get("via") {
+        None | Some("send_text") => false,
+        Some("raw") => true,
+        Some(other) => return Err(format!("--via takes send_text or raw, not {other:?}").into()),
+    };
+    let mut ctl = Control::new(&urls.control)?;
+    let (bot_id, token) = ctl.create_account()?;
+    let context = ContextToken::new(ctl.context_token(&bot_id)?);
+
+    let rt = runtime()?;
+    let client = rt.block_on(async {
+        let mut transport = Transport::builder()
+            .api_base_url(urls.api.clone())
+            .cdn_base_url(urls.cdn.clone());
+        if let Some(n) = pool_idle {
+            transport = transport.pool_max_idle_per_host(n);
+        }
+        let client = Client::builder()
+            .transport(transport.build()?)
+            .token(token)
+            .account(bot_id.clone())
+            .pacing(Pacing::unlimited())
+            .build()?;
+        Ok::<_, BoxError>(client)
+    })?;
+
+    // Warm-up: one send per task, so that the connections are open.
+    rt.block_on(send_all(&client, &context, raw, concurrency, concurrency))?;
+    ctl.json("POST", "/reset-records", "")?;
+
+    let started = Instant::now();
+    rt.block_on(send_all(&client, &context, raw, concurrency, messages))?;
+    let secs = started.elapsed().as_secs_f64();
+    let rss = rss_kib();
+    drop(rt);
+
+    let sent = ctl.sent_by(&bot_id)?;
+    let ids: HashSet<&str> = sent
+        .iter()
+        .filter(|m| m["msg"]["item_list"][0]["text_item"]["text"] == TEXT)
+        .filter_map(|m| m["msg"]["client_id"].as_str())
+        .collect();
+    ctl.check_clean()?;
+    println!(
+        "RESULT bench=send impl=ours via={} concurrency={concurrency} messages={messages} secs={secs:.3} rate={:.1} accepted={} rss_kib={rss}",
+        if raw { "raw" } else { "send_text" },
+        messages as f64 / secs,
+        ids.len()
+    );
+    if ids.len() != messages {
+        return Err(format!(
+            "the simulator accepted {} distinct messages of {messages}",
+            ids.len()
+        )
+        .into());
+    }
+    Ok(())
+}
+
+/// `total` sends from `concurrency` tasks, through [`Client::send_text`] or
+/// (`raw`) the bare transport.
+async fn send_all(
+    client: &Client,
+    context: &ContextToken,
+    raw: bool,
+    concurrency: usize,
+    total: usize,
+) -> Result<(), BoxError> {
+    static RAW_SENDS: AtomicUsize = AtomicUsize::new(0);
+    let next = Arc::new(AtomicUsize::new(0));
+    let mut tasks = tokio::task::JoinSet::new();
+    for _ in 0..concurrency {
+        let (client, context, next) = (client.clone(), context.clone(), next.clone());
+        tasks.spawn(async move {
+            while next.fetch_add(1, Ordering::Relaxed) < total {
+                if raw {
+                    let n = RAW_SENDS.fetch_add(1, Ordering::Relaxed);
+                    let client_id = format!("bench-raw:{}-{n}", std::process::id());
+                    let msg = WeixinMessage::outbound(USER, client_id, MessageItem::text(TEXT))
+                        .with_context_token(Some(context.clone()));
+                    client
+                        .raw()?
+                        .send_message(SendMessageRequest::new(msg))
+                        .await?;
+                } else {
+                    client
+                        .send_text(USER, TEXT)
+                        .context_token(context.clone())
+                        .await?;
+                }
+            }
+            Ok::<(), BoxError>(())
+        });
+    }
+    while let Some(done) = tasks.join_next().await {
+        done??;
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ file
+
+fn file(args: &Args) -> Result<(), BoxError> {
+    let urls = args.urls()?;
+    let path = PathBuf::from(args.text("path")?);
+    let size = std::fs::metadata(&path)?.len();
+    let mut ctl = Control::new(&urls.control)?;
+    let (bot_id, token) = ctl.create_account()?;
+    let context = ContextToken::new(ctl.context_token(&bot_id)?);
+
+    let rt = runtime()?;
+    let rss_before = rss_kib();
+    let started = Instant::now();
+    let sent = rt.block_on(async {
+        let client = Client::builder()
+            .base_url(urls.api.clone())
+            .cdn_base_url(urls.cdn.clone())
+            .token(token)
+            .account(bot_id.clone())
+            .pacing(Pacing::unlimited())
+            .build()?;
+        client
+            .send_file(USER, MediaSource::path(&path))
+            .context_token(context)
+            .await
+    })?;
+    let secs = started.elapsed().as_secs_f64();
+    let peak = peak_rss_kib();
+    drop(rt);
+
+    let client_id = sent.last().map(|s| s.client_id.clone()).unwrap_or_default();
+    let accepted = ctl.sent_by(&bot_id)?.into_iter().find(|m| {
+        m["msg"]["client_id"] == client_id.as_str()
+            && m["media"][0]["kind"] == "file"
+            && m["media"][0]["size"] == size
+            && m["media"][0]["md5"] == m["msg"]["item_list"][0]["file_item"]["md5"]
+    });
+    ctl.check_clean()?;
+    println!(
+        "RESULT bench=file impl=ours bytes={size} secs={secs:.3} peak_rss_kib={peak} rss_before_kib={rss_before} accepted={}",
+        u8::from(accepted.is_some())
+    );
+    if accepted.is_none() {
+        return Err("the simulator has no file message with the right size and MD5".into());
+    }
+    Ok(())
+}
+
+// ------------------------------------------------------------------ idle
+
+fn idle(args: &Args) -> Result<(), BoxError> {
+    let urls = args.urls()?;
+    let accounts = usize::try_from(args.number("accounts", None)?)?.max(1);
+    let window = Duration::from_secs(args.number("window-secs", Some(10))?);
+    let settle = Duration::from_secs(args.number("settle-secs", Some(12))?);
+    let hold = Duration::from_secs(args.number("hold-secs", Some(120))?);
+    let mut ctl = Control::new(&urls.control)?;
+
+    let store = Arc::new(MemoryStore::new());
+    let mut ids = Vec::with_capacity(accounts);
+    for _ in 0..accounts {
+        let (bot_id, token) = ctl.create_account()?;
+        store.save_credentials(&Credentials::new(bot_id.clone(), BotToken::new(token)))?;
+        ids.push(bot_id);
+    }
+    eprintln!("idle: {accounts} accounts created");
+
+    let rt = runtime()?;
+    let client = rt.block_on(async {
+        // The server's hold is the first poll's deadline too (later polls
+        // take the server's hint).
+        let transport = Transport::builder()
+            .api_base_url(urls.api.clone())
+            .cdn_base_url(urls.cdn.clone())
+            .long_poll_timeout(hold)
+            .build()?;
+        let client = Client::builder()
+            .transport(transport)
+            .shared_store(store.clone())
+            .build()?;
+        Ok::<_, BoxError>(client)
+    })?;
+    // Let the runtime's threads settle before the baseline.
+    rt.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
+    let rss_before = rss_kib();
+
+    let started = Instant::now();
+    for id in &ids {
+        let bot = client.for_account(id)?;
+        rt.spawn(async move {
+            let trivial = handler_fn(|_ctx: Context, _msg: Message| async { Ok(()) });
+            if let Err(e) = bot.run_until(trivial, std::future::pending::<()>()).await {
+                eprintln!("idle: a runner stopped: {e}");
+            }
+        });
+    }
+    // Every account has a poll held once the simulator recorded as many
+    // getupdates as there are accounts (a failed poll is retried by the
+    // runner and counted again: the final check looks at distinct accounts).
+    let needle = br#""route":"get_updates""#;
+    let deadline = started + hold / 2;
+    loop {
+        let polls = ctl.count("/requests?route=get_updates", needle)?;
+        if polls >= accounts {
+            break;
+        }
+        if Instant::now() > deadline {
+            return Err(format!("only {polls} of {accounts} polls arrived").into());
+        }
+        std::thread::sleep(Duration::from_millis(250));
+    }
+    let ramp = started.elapsed();
+    eprintln!(
+        "idle: {accounts} polls held after {:.1} s",
+        ramp.as_secs_f64()
+    );
+    std::thread::sleep(settle);
+    let polls_settled = ctl.count("/requests?route=get_updates", needle)?;
+    let rss_after = rss_kib();
+    let fds = std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count);
+    let threads = std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count);
+
+    let cpu_before = cpu_time();
+    std::thread::sleep(window);
+    let idle_cpu = cpu_time().saturating_sub(cpu_before);
+    let measured = started.elapsed();
+
+    let records = ctl.json("GET", "/requests?route=get_updates", "")?;
+    let records = records.as_array().map(Vec::as_slice).unwrap_or_default();
+    let polls = records.len();
+    let held = records
+        .iter()
+        .filter_map(|r| r["bot_id"].as_str())
+        .collect::<HashSet<_>>()
+        .len();
+    rt.shutdown_background();
+    let per_account = rss_after.saturating_sub(rss_before) as f64 / accounts as f64;
+    println!(
+        "RESULT bench=idle impl=ours accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1}",
+        idle_cpu.as_millis(),
+        window.as_secs(),
+        ramp.as_secs_f64()
+    );
+    if held != accounts {
+        return Err(format!("only {held} of {accounts} accounts had a poll held").into());
+    }
+    if polls != polls_settled {
+        return Err(format!(
+            "{} polls returned or were retried during the window",
+            polls - polls_settled
+        )
+        .into());
+    }
+    if measured >= hold {
+        return Err("the window ran past the simulator's hold".into());
+    }
+    Ok(())
+}
