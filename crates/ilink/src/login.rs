@@ -14,6 +14,9 @@ use crate::error::LoginFailure;
 use crate::store::Credentials;
 use crate::{Error, util};
 
+/// What errors of the login calls name as their account (there is none yet).
+const LOGIN: &str = "(login)";
+
 /// Progress of a QR login.
 #[derive(Clone, Debug, PartialEq, Eq)]
 #[non_exhaustive]
@@ -161,7 +164,7 @@ impl Login {
                 ),
             )
             .await?
-            .map_err(Error::Http)?;
+            .map_err(|e| Error::from_http(LOGIN, e))?;
             let (Some(qrcode), Some(url)) = (qr.qrcode, qr.qrcode_img_content) else {
                 return Err(Error::Decode {
                     body: "get_bot_qrcode answered without a QR code".to_owned(),
@@ -190,7 +193,7 @@ impl Login {
                         sleep_within(deadline, interval).await?;
                         continue;
                     }
-                    Err(e) => return Err(Error::Http(e)),
+                    Err(e) => return Err(Error::from_http(LOGIN, e)),
                 };
                 match resp.status {
                     QrStatus::Wait => {}

@@ -103,6 +103,11 @@ impl Poller {
         &self.cursor
     }
 
+    /// The server's long-poll timeout hint from the last answer, if any.
+    pub fn timeout_hint(&self) -> Option<Duration> {
+        self.hint
+    }
+
     /// The client of the polled account.
     pub fn client(&self) -> &Client {
         &self.client
@@ -135,7 +140,8 @@ impl Poller {
         let next = resp.next_cursor(&self.cursor).to_owned();
         let now = util::now_ms();
         let mut entries = Vec::new();
-        let mut tokens = Vec::new();
+        // The latest context token per sender: one store write each.
+        let mut tokens: Vec<(String, ilink_proto::ContextToken)> = Vec::new();
         for msg in resp.messages() {
             let key = message_key(msg);
             match serde_json::to_value(msg) {
@@ -145,7 +151,10 @@ impl Poller {
             if let (Some(t), Some(from)) = (&msg.context_token, msg.from_user_id.as_deref())
                 && !from.is_empty()
             {
-                tokens.push((from.to_owned(), t.clone()));
+                match tokens.iter_mut().find(|(user, _)| user == from) {
+                    Some(slot) => slot.1 = t.clone(),
+                    None => tokens.push((from.to_owned(), t.clone())),
+                }
             }
         }
         let malformed: Vec<MalformedUpdate> = resp.malformed().cloned().collect();

@@ -290,10 +290,12 @@ impl Runner {
         let backoff = client.shared.config.poll_backoff;
         let mut failures = 0u32;
         let mut stopping = false;
+        let mut quick_empties = 0u32;
         let result = loop {
             if stopping {
                 break Ok(());
             }
+            let poll_started = tokio::time::Instant::now();
             let polled = {
                 let poll = poller.next_batch();
                 tokio::pin!(poll);
@@ -313,6 +315,16 @@ impl Runner {
             match polled {
                 Ok(batch) => {
                     failures = 0;
+                    // A long-poll is held until messages come; an empty answer
+                    // at once, again and again (a gateway answering 524
+                    // instantly, say), must not turn into a busy loop.
+                    let held_for = poll_started.elapsed();
+                    let quick = held_for < quick_empty_threshold(poller.timeout_hint());
+                    if batch.messages.is_empty() && batch.malformed.is_empty() && quick {
+                        quick_empties = quick_empties.saturating_add(1);
+                    } else {
+                        quick_empties = 0;
+                    }
                     for m in &batch.malformed {
                         self.emit(RunEvent::Malformed {
                             error: m.error.clone(),
@@ -322,6 +334,19 @@ impl Runner {
                         dispatcher.dispatch(poller.client(), msg);
                     }
                     dispatcher.reap();
+                    if quick_empties >= 3 {
+                        let delay = backoff.delay(quick_empties - 2);
+                        self.emit(RunEvent::Backoff {
+                            failures: quick_empties,
+                            delay,
+                            error: "empty long-poll answers came back at once".to_owned(),
+                        });
+                        tokio::select! {
+                            biased;
+                            _ = &mut shutdown => break Ok(()),
+                            _ = tokio::time::sleep(delay) => {}
+                        }
+                    }
                 }
                 Err(e) if stopping => {
                     // Stopping anyway: the failed last poll lost nothing.
@@ -430,6 +455,13 @@ impl Runner {
             .flatten()
             .unwrap_or_default()
     }
+}
+
+/// An empty poll answered faster than this was not held by the server.
+fn quick_empty_threshold(hint: Option<Duration>) -> Duration {
+    hint.map_or(Duration::from_secs(1), |h| {
+        (h / 4).min(Duration::from_secs(1))
+    })
 }
 
 async fn wait_for_new_login(

@@ -3,7 +3,6 @@
 use std::collections::{BTreeMap, HashMap, HashSet};
 use std::fmt;
 use std::fs;
-use std::io;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -23,6 +22,7 @@ use durable::{
     child, corrupt, ensure_dir, ensure_dir_all, io_error, read_json, remove_file, replace_file,
     sync_dir, temp_name, to_json, write_file,
 };
+use inbox::Index;
 
 const ACCOUNTS_DIR: &str = "accounts";
 const ACCOUNTS_LOCK: &str = "accounts.lock";
@@ -52,8 +52,13 @@ const POLLER_LOCK: &str = "poller.lock";
 ///       dedup.log                      0600 one escaped key per line, oldest first
 ///       poller.lock                    0600 locked while a poller runs
 ///       inbox/                         0700
-///         <20-digit seq>_<key>.json    0600 one InboxEntry per file
+///         <20-digit seq>.batch.json    0600 [InboxEntry, ..]: one committed batch
+///         <20-digit seq>_<key>.json    0600 one InboxEntry (legacy, still read)
 /// ```
+///
+/// A batch file stays until every entry in it is acknowledged; which ones are
+/// is what `dedup.log` says. Files written by older versions, one entry each,
+/// are read the same way and share the sequence numbers.
 ///
 /// Account directory names escape every byte outside `[a-z0-9_-]` as `%XX`
 /// (`1a2b@im.bot` → `1a2b%40im%2Ebot`): no separator, no `.`, no control
@@ -72,8 +77,8 @@ const POLLER_LOCK: &str = "poller.lock";
 ///
 /// | operation | fsyncs |
 /// |---|---|
-/// | [`commit_batch`](Store::commit_batch) with `k` new entries | `k + 3` (one per entry, the inbox directory, `cursor.json` and its directory); `k + 1` when the cursor is unchanged; `0` when nothing is new and the cursor is unchanged |
-/// | [`ack`](Store::ack) | `1` (the log append; the entry's removal needs none); `0` for a key already in the window |
+/// | [`commit_batch`](Store::commit_batch) with `k > 0` new entries | `4` whatever `k` (the batch file, the inbox directory, `cursor.json` and its directory); `2` when the cursor is unchanged; `0` when nothing is new and the cursor is unchanged |
+/// | [`ack`](Store::ack) | `1` (the log append; removing a fully acknowledged batch file needs none); `0` for a key already in the window; `2` more, rarely, to rewrite a batch file whose acknowledged key leaves the window while another entry of it is still unacknowledged |
 /// | [`save_credentials`](Store::save_credentials) | `2` |
 /// | [`save_context_token`](Store::save_context_token), [`save_typing_ticket`](Store::save_typing_ticket) | `2`; `0` when the value is unchanged |
 /// | [`clear_context_tokens`](Store::clear_context_tokens) | `1`; `0` when there were none |
@@ -83,8 +88,8 @@ const POLLER_LOCK: &str = "poller.lock";
 /// cursor: a crash in between leaves the entries pending and the old cursor
 /// in place; messages polled again from there are skipped as already pending.
 /// `ack`
-/// appends the key to the log before it removes the entry: a crash in
-/// between leaves an entry whose key is in the window, which
+/// appends the key to the log before it removes a batch file: a crash in
+/// between leaves a file whose keys are all in the window, which
 /// [`pending`](Store::pending) skips and removes.
 ///
 /// [`remove_account`](Store::remove_account) moves the account directory
@@ -94,7 +99,10 @@ const POLLER_LOCK: &str = "poller.lock";
 /// # Sharing
 ///
 /// Clones share one in-memory cache of each account's deduplication window,
-/// checked against the log's size and modification time on every use, so
+/// checked against the log's size and modification time on every use, and
+/// one index of which inbox file holds which key, checked against a listing
+/// of the inbox directory on every use (only files not seen before are
+/// read), so
 /// several stores (or processes) on one directory see each other's writes.
 /// Writes to one account from several processes at once are not supported
 /// beyond that: that is what [`lock_poller`](Store::lock_poller) is for.
@@ -130,6 +138,8 @@ struct Inner {
 #[derive(Default)]
 struct AccountState {
     window: Option<Window>,
+    /// Which inbox file holds which key.
+    inbox: Option<inbox::Index>,
 }
 
 impl fmt::Debug for FileStore {
@@ -292,6 +302,7 @@ impl Store for FileStore {
         let mut state = lock(&account.state);
         if !account.dir.is_dir() {
             state.window = None;
+            state.inbox = None;
             return Ok(());
         }
         // Refuse while a poller runs: it would recreate what is removed.
@@ -309,6 +320,7 @@ impl Store for FileStore {
         )));
         fs::rename(&account.dir, &trash).map_err(io_error(&account.dir))?;
         state.window = None;
+        state.inbox = None;
         sync_dir(accounts)?;
         if let Err(error) = fs::remove_dir_all(&trash) {
             tracing::warn!(
@@ -336,26 +348,23 @@ impl Store for FileStore {
     ) -> Result<Vec<InboxEntry>, StoreError> {
         let account = self.account(account_id)?;
         let mut state = lock(&account.state);
+        let AccountState { window, inbox } = &mut *state;
         let inbox_dir = account.dir.join(inbox::DIR);
         let cursor_path = account.dir.join(CURSOR);
 
-        let window = Window::fresh(&mut state.window, &account.dir.join(dedup::FILE))?;
-        // An empty poll needs no listing.
-        let slots = if entries.is_empty() {
-            Vec::new()
-        } else {
-            inbox::list(&inbox_dir)?
-        };
-        let mut known = HashSet::new();
-        for slot in &slots {
-            if let Some(key) = inbox::key(&inbox_dir, slot)? {
-                known.insert(key);
-            }
-        }
+        let window = Window::fresh(window, &account.dir.join(dedup::FILE))?;
         let mut fresh = Vec::new();
-        for entry in entries {
-            if !window.contains(&entry.key) && known.insert(entry.key.clone()) {
-                fresh.push(entry);
+        // An empty poll needs no listing.
+        if !entries.is_empty() {
+            let index = Index::fresh(inbox, &inbox_dir)?;
+            let mut known = HashSet::new();
+            for entry in entries {
+                if !window.contains(&entry.key)
+                    && !index.contains(&entry.key)
+                    && known.insert(entry.key.clone())
+                {
+                    fresh.push(entry);
+                }
             }
         }
 
@@ -367,15 +376,15 @@ impl Store for FileStore {
         self.create(&account)?;
         if !fresh.is_empty() {
             ensure_dir(&account.dir, &inbox_dir)?;
-            let mut seq = inbox::next_seq(&slots);
-            for entry in &fresh {
-                let name = inbox::file_name(seq, &entry.key);
-                let bytes = to_json(&inbox_dir.join(&name), entry)?;
-                write_file(&inbox_dir, &name, &bytes)?;
-                seq = seq.saturating_add(1);
-            }
+            let index = Index::fresh(inbox, &inbox_dir)?;
+            let seq = index.next_seq();
+            let name = inbox::batch_name(seq);
+            let bytes = to_json(&inbox_dir.join(&name), &fresh)?;
+            // The whole batch in one file: one write, one fsync.
+            write_file(&inbox_dir, &name, &bytes)?;
             // The entries are durable before the cursor moves.
             sync_dir(&inbox_dir)?;
+            index.add_batch(seq, fresh.iter().map(|e| e.key.clone()).collect());
         }
         if cursor_changed {
             let file = CursorFile {
@@ -389,24 +398,27 @@ impl Store for FileStore {
     fn pending(&self, account_id: &str) -> Result<Vec<InboxEntry>, StoreError> {
         let account = self.account(account_id)?;
         let mut state = lock(&account.state);
+        let AccountState { window, inbox } = &mut *state;
         let inbox_dir = account.dir.join(inbox::DIR);
-        let window = Window::fresh(&mut state.window, &account.dir.join(dedup::FILE))?;
+        let window = Window::fresh(window, &account.dir.join(dedup::FILE))?;
+        let index = Index::fresh(inbox, &inbox_dir)?;
         let mut pending = Vec::new();
-        for slot in inbox::list(&inbox_dir)? {
-            let Some(entry) = inbox::read(&inbox_dir, &slot)? else {
+        let mut keys = HashSet::new();
+        for slot in index.slots() {
+            let Some(entries) = inbox::read(&inbox_dir, &slot)? else {
                 continue;
             };
-            if window.contains(&entry.key) {
-                // Acknowledged, but the removal did not survive a crash.
-                let path = inbox_dir.join(&slot.name);
-                if let Err(e) = fs::remove_file(&path)
-                    && e.kind() != io::ErrorKind::NotFound
-                {
-                    return Err(io_error(&path)(e));
+            let before = pending.len();
+            for entry in entries {
+                if !window.contains(&entry.key) && keys.insert(entry.key.clone()) {
+                    pending.push(entry);
                 }
-                continue;
             }
-            pending.push(entry);
+            if pending.len() == before {
+                // Every entry acknowledged (the removal did not happen yet,
+                // or did not survive a crash).
+                index.remove(&inbox_dir, &slot)?;
+            }
         }
         Ok(pending)
     }
@@ -414,22 +426,48 @@ impl Store for FileStore {
     fn ack(&self, account_id: &str, key: &str) -> Result<(), StoreError> {
         let account = self.account(account_id)?;
         let mut state = lock(&account.state);
+        let AccountState { window, inbox } = &mut *state;
         let log = account.dir.join(dedup::FILE);
-        let window = Window::fresh(&mut state.window, &log)?;
+        let window = Window::fresh(window, &log)?;
         self.create(&account)?;
-        // The key is durable in the window before the entry goes: a crash in
-        // between leaves an entry that `pending` skips.
-        window.append(&account.dir, &log, key)?;
+        // The key is durable in the window before its file may go: a crash
+        // in between leaves a file whose keys `pending` skips.
+        let evicted = window.append(&account.dir, &log, key)?;
         let inbox_dir = account.dir.join(inbox::DIR);
-        for slot in inbox::list(&inbox_dir)? {
-            if inbox::key(&inbox_dir, &slot)?.as_deref() == Some(key) {
-                let path = inbox_dir.join(&slot.name);
-                if let Err(e) = fs::remove_file(&path)
-                    && e.kind() != io::ErrorKind::NotFound
-                {
-                    return Err(io_error(&path)(e));
-                }
+        let index = Index::fresh(inbox, &inbox_dir)?;
+        if let Some((slot, keys)) = index.file_of(key)
+            && keys.iter().all(|k| window.contains(k))
+        {
+            let slot = slot.clone();
+            index.remove(&inbox_dir, &slot)?;
+        }
+        // A key that falls out of the window while its file still holds
+        // unacknowledged entries would come back as pending: rewrite such a
+        // file without its acknowledged entries first (rare: it takes a
+        // whole window of acks while one entry of the batch is unhandled).
+        for old in evicted {
+            let Some((slot, _)) = index.file_of(&old) else {
+                continue;
+            };
+            let slot = slot.clone();
+            let Some(entries) = inbox::read(&inbox_dir, &slot)? else {
+                continue;
+            };
+            let left: Vec<InboxEntry> = entries
+                .into_iter()
+                .filter(|e| e.key != old && !window.contains(&e.key))
+                .collect();
+            if left.is_empty() {
+                index.remove(&inbox_dir, &slot)?;
+                continue;
             }
+            let path = inbox_dir.join(&slot.name);
+            let new_slot = inbox::Slot::batch(slot.seq);
+            replace_file(&inbox_dir, &new_slot.name, &to_json(&path, &left)?)?;
+            if new_slot.name != slot.name {
+                index.remove(&inbox_dir, &slot)?;
+            }
+            index.replace(&new_slot, left.into_iter().map(|e| e.key).collect());
         }
         Ok(())
     }
@@ -437,17 +475,13 @@ impl Store for FileStore {
     fn seen(&self, account_id: &str, key: &str) -> Result<bool, StoreError> {
         let account = self.account(account_id)?;
         let mut state = lock(&account.state);
-        let window = Window::fresh(&mut state.window, &account.dir.join(dedup::FILE))?;
+        let AccountState { window, inbox } = &mut *state;
+        let window = Window::fresh(window, &account.dir.join(dedup::FILE))?;
         if window.contains(key) {
             return Ok(true);
         }
-        let inbox_dir = account.dir.join(inbox::DIR);
-        for slot in inbox::list(&inbox_dir)? {
-            if inbox::key(&inbox_dir, &slot)?.as_deref() == Some(key) {
-                return Ok(true);
-            }
-        }
-        Ok(false)
+        let index = Index::fresh(inbox, &account.dir.join(inbox::DIR))?;
+        Ok(index.contains(key))
     }
 
     fn save_context_token(

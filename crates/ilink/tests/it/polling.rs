@@ -619,3 +619,40 @@ async fn a_batch_answered_as_the_stop_comes_is_still_handled() {
     assert_eq!(sim.queued(&bot.bot_id), 0, "the server delivered it");
     assert_eq!(seen.texts(), ["just in time"], "and it was handled");
 }
+
+#[tokio::test]
+async fn instant_empty_answers_do_not_become_a_busy_loop() {
+    // A gateway answering 524 at once: each is an empty poll, but the
+    // runner must back off instead of polling thousands of times a second.
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    sim.inject(Fault::new(Route::GetUpdates, FaultKind::Gateway524, 10_000));
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let client = client.clone();
+        let stop = stop.clone();
+        async move {
+            client
+                .run_until(
+                    handler_fn(|_c: Context, _m: Message| async { Ok(()) }),
+                    stop.notified(),
+                )
+                .await
+        }
+    });
+    // Measure the request rate over one second of the fault.
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    let polls = sim.count(Route::GetUpdates);
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    // The test backoff is 20 ms doubling to 100 ms: about 3 + 10 polls.
+    assert!(polls <= 25, "{polls} polls in one second");
+    assert!(polls >= 3);
+    // When the gateway recovers, messages flow again.
+    sim.clear_faults();
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "back"));
+    let mut poller = client.poller().await.unwrap();
+    let batch = poller.next_batch().await.unwrap();
+    assert_eq!(batch.messages.len(), 1);
+}

@@ -655,7 +655,7 @@ mod file_store {
             "accounts/bot-1/dedup.log",
             "accounts/bot-1/poller.lock",
             "accounts/bot-1/inbox",
-            "accounts/bot-1/inbox/00000000000000000001_2.json",
+            "accounts/bot-1/inbox/00000000000000000000.batch.json",
         ] {
             assert!(
                 names.iter().any(|n| n == expected),
@@ -709,8 +709,21 @@ mod file_store {
         fs::write(&cursor, "[1, 2]").unwrap();
         assert_corrupt(s.load_cursor(ACCOUNT), &cursor);
 
-        let entry_file = dir.join("inbox").join("00000000000000000000_1.json");
-        assert!(entry_file.is_file());
+        let batch_file = dir.join("inbox").join("00000000000000000000.batch.json");
+        assert!(batch_file.is_file());
+        fs::write(&batch_file, r#"[{"key":"1","message":{"t":"TOPSECRET"}"#).unwrap();
+        assert_corrupt(s.pending(ACCOUNT), &batch_file);
+        assert_corrupt(reopen(&f).seen(ACCOUNT, "1"), &batch_file);
+        fs::write(
+            &batch_file,
+            r#"[{"key":"1","message":{},"received_at_ms":"TOPSECRET"}]"#,
+        )
+        .unwrap();
+        assert_corrupt(s.pending(ACCOUNT), &batch_file);
+        fs::remove_file(&batch_file).unwrap();
+
+        // A legacy one-entry file whose name and content disagree.
+        let entry_file = dir.join("inbox").join("00000000000000000001_1.json");
         fs::write(&entry_file, r#"{"key":"1","message":{"t":"TOPSECRET"}"#).unwrap();
         assert_corrupt(s.pending(ACCOUNT), &entry_file);
         fs::write(
@@ -1020,6 +1033,186 @@ mod file_store {
         run_child("locked");
         drop(lock);
         run_child("acquired");
+    }
+
+    /// The names in an account's inbox directory, sorted.
+    fn inbox_files(f: &Fixture) -> Vec<String> {
+        let mut names: Vec<String> = fs::read_dir(account_dir(f, ACCOUNT).join("inbox"))
+            .unwrap()
+            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
+            .collect();
+        names.sort();
+        names
+    }
+
+    #[test]
+    fn a_batch_is_one_inbox_file() {
+        let f = file_fixture();
+        let s = &*f.store;
+        let keys: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
+        let batch: Vec<InboxEntry> = keys.iter().map(|k| entry(k)).collect();
+        let fresh = s.commit_batch(ACCOUNT, batch.clone(), "c1").unwrap();
+        assert_eq!(fresh, batch);
+        assert_eq!(inbox_files(&f), ["00000000000000000000.batch.json"]);
+        for s in [s, &reopen(&f) as &dyn Store] {
+            assert_eq!(s.pending(ACCOUNT).unwrap(), batch);
+            assert!(keys.iter().all(|k| s.seen(ACCOUNT, k).unwrap()));
+            assert!(!s.seen(ACCOUNT, "m100").unwrap());
+            // Polled again: every one is a duplicate, no file is written.
+            assert!(
+                s.commit_batch(ACCOUNT, batch.clone(), "c1")
+                    .unwrap()
+                    .is_empty()
+            );
+        }
+        assert_eq!(inbox_files(&f).len(), 1);
+    }
+
+    #[test]
+    fn pending_keeps_the_order_across_batches() {
+        let f = file_fixture();
+        let s = &*f.store;
+        s.commit_batch(ACCOUNT, entries(&["3", "1"]), "c1").unwrap();
+        s.commit_batch(ACCOUNT, entries(&["1", "9", "2"]), "c2")
+            .unwrap();
+        s.commit_batch(ACCOUNT, entries(&["0"]), "c3").unwrap();
+        assert_eq!(
+            inbox_files(&f),
+            [
+                "00000000000000000000.batch.json",
+                "00000000000000000001.batch.json",
+                "00000000000000000002.batch.json",
+            ]
+        );
+        let want = ["3", "1", "9", "2", "0"];
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), want);
+        assert_eq!(keys_of(&reopen(&f).pending(ACCOUNT).unwrap()), want);
+        s.ack(ACCOUNT, "9").unwrap();
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["3", "1", "2", "0"]);
+    }
+
+    #[test]
+    fn a_batch_file_goes_once_every_entry_is_acknowledged() {
+        let f = file_fixture();
+        let s = &*f.store;
+        s.commit_batch(ACCOUNT, entries(&["1", "2", "3"]), "c1")
+            .unwrap();
+        s.commit_batch(ACCOUNT, entries(&["4"]), "c2").unwrap();
+        s.ack(ACCOUNT, "1").unwrap();
+        s.ack(ACCOUNT, "3").unwrap();
+        // Partly acknowledged: the file stays, only "2" is pending.
+        assert_eq!(inbox_files(&f).len(), 2);
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["2", "4"]);
+        assert_eq!(keys_of(&reopen(&f).pending(ACCOUNT).unwrap()), ["2", "4"]);
+        assert!(s.seen(ACCOUNT, "2").unwrap());
+        s.ack(ACCOUNT, "2").unwrap();
+        assert_eq!(inbox_files(&f), ["00000000000000000001.batch.json"]);
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["4"]);
+        // Every key stays seen (now through the window).
+        for key in ["1", "2", "3", "4"] {
+            assert!(s.seen(ACCOUNT, key).unwrap(), "{key}");
+        }
+
+        // A crash between the last ack's log append and the removal: the
+        // file is skipped and removed by `pending`.
+        let dir = account_dir(&f, ACCOUNT);
+        let log = dir.join("dedup.log");
+        fs::write(&log, format!("{}4\n", fs::read_to_string(&log).unwrap())).unwrap();
+        let s = reopen(&f);
+        assert!(s.pending(ACCOUNT).unwrap().is_empty());
+        assert!(inbox_files(&f).is_empty());
+    }
+
+    #[test]
+    fn an_acknowledged_key_leaving_the_window_does_not_come_back() {
+        let f = file_fixture();
+        let s = &*f.store;
+        s.commit_batch(ACCOUNT, entries(&["x", "y"]), "c1").unwrap();
+        // "x" acknowledged, then a whole window of other acks while "y" is
+        // still being handled.
+        let mut log = String::from("x\n");
+        for i in 1..DEDUP_WINDOW {
+            log.push_str(&format!("k{i}\n"));
+        }
+        fs::write(account_dir(&f, ACCOUNT).join("dedup.log"), log).unwrap();
+        let s2 = reopen(&f);
+        assert!(s2.seen(ACCOUNT, "x").unwrap());
+        // This ack pushes "x" out of the window.
+        s2.ack(ACCOUNT, "new").unwrap();
+        assert_eq!(keys_of(&s2.pending(ACCOUNT).unwrap()), ["y"]);
+        assert_eq!(keys_of(&reopen(&f).pending(ACCOUNT).unwrap()), ["y"]);
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["y"]);
+        assert_eq!(inbox_files(&f).len(), 1);
+    }
+
+    #[test]
+    fn legacy_one_entry_files_are_still_read() {
+        let f = file_fixture();
+        let dir = account_dir(&f, ACCOUNT).join("inbox");
+        fs::create_dir_all(&dir).unwrap();
+        let long = "l".repeat(200);
+        for (name, key) in [
+            ("00000000000000000000_1.json", "1"),
+            ("00000000000000000001.json", long.as_str()),
+            ("00000000000000000002_a%3Ab.json", "a:b"),
+        ] {
+            fs::write(dir.join(name), serde_json::to_vec(&entry(key)).unwrap()).unwrap();
+        }
+        let s = reopen(&f);
+        assert_eq!(
+            keys_of(&s.pending(ACCOUNT).unwrap()),
+            ["1", long.as_str(), "a:b"]
+        );
+        assert!(s.seen(ACCOUNT, &long).unwrap());
+        assert!(s.seen(ACCOUNT, "a:b").unwrap());
+        // New entries go into a batch after them; duplicates are skipped.
+        let fresh = s
+            .commit_batch(ACCOUNT, entries(&["1", "a:b", "5"]), "c")
+            .unwrap();
+        assert_eq!(keys_of(&fresh), ["5"]);
+        assert_eq!(
+            keys_of(&s.pending(ACCOUNT).unwrap()),
+            ["1", long.as_str(), "a:b", "5"]
+        );
+        assert!(inbox_files(&f).contains(&"00000000000000000003.batch.json".to_owned()));
+        // Acknowledging a legacy entry removes its file.
+        s.ack(ACCOUNT, "1").unwrap();
+        s.ack(ACCOUNT, &long).unwrap();
+        assert_eq!(
+            inbox_files(&f),
+            [
+                "00000000000000000002_a%3Ab.json",
+                "00000000000000000003.batch.json"
+            ]
+        );
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["a:b", "5"]);
+    }
+
+    #[test]
+    fn a_corrupt_batch_file_is_reported_by_name_and_left_alone() {
+        let f = file_fixture();
+        let s = &*f.store;
+        s.commit_batch(ACCOUNT, entries(&["1", "2"]), "c").unwrap();
+        let file = account_dir(&f, ACCOUNT)
+            .join("inbox")
+            .join("00000000000000000000.batch.json");
+        let bad = r#"[{"key":"1","message":{"t":"TOPSECRET"},"received_at_ms":1},"#;
+        fs::write(&file, bad).unwrap();
+        assert_corrupt(s.pending(ACCOUNT), &file);
+        let s = reopen(&f);
+        assert_corrupt(s.pending(ACCOUNT), &file);
+        assert_corrupt(s.seen(ACCOUNT, "3"), &file);
+        assert_corrupt(s.commit_batch(ACCOUNT, entries(&["3"]), "c2"), &file);
+        assert_corrupt(reopen(&f).ack(ACCOUNT, "1"), &file);
+        // A key twice in one batch, and an object instead of an array.
+        for bad in [
+            r#"[{"key":"1","message":{},"received_at_ms":1},{"key":"1","message":{},"received_at_ms":2}]"#,
+            r#"{"key":"1","message":{},"received_at_ms":1}"#,
+        ] {
+            fs::write(&file, bad).unwrap();
+            assert_corrupt(reopen(&f).pending(ACCOUNT), &file);
+            assert_eq!(fs::read_to_string(&file).unwrap(), bad);
+        }
     }
 
     #[test]

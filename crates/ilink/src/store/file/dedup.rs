@@ -65,15 +65,19 @@ impl Window {
         self.set.contains(key)
     }
 
-    fn insert(&mut self, key: String) {
+    /// Adds `key`; returns the keys that fell out of the window for it.
+    fn insert(&mut self, key: String) -> Vec<String> {
+        let mut evicted = Vec::new();
         if self.set.insert(key.clone()) {
             self.order.push_back(key);
             while self.order.len() > DEDUP_WINDOW {
                 if let Some(old) = self.order.pop_front() {
                     self.set.remove(&old);
+                    evicted.push(old);
                 }
             }
         }
+        evicted
     }
 
     fn load(path: &Path) -> Result<Self, StoreError> {
@@ -98,7 +102,7 @@ impl Window {
         for (n, line) in text.split_terminator('\n').enumerate() {
             let key = unescape(line)
                 .ok_or_else(|| corrupt(path, format!("invalid key encoding on line {}", n + 1)))?;
-            window.insert(key);
+            let _ = window.insert(key);
             window.lines += 1;
         }
         window.valid_len = complete.len() as u64;
@@ -135,9 +139,16 @@ impl Window {
     /// first time, when the log is created and its directory is synced);
     /// every `DEDUP_WINDOW` appends, a compaction adds two more. Does nothing
     /// when the key is already in the window.
-    pub(super) fn append(&mut self, dir: &Path, path: &Path, key: &str) -> Result<(), StoreError> {
+    ///
+    /// Returns the keys that fell out of the window (oldest first).
+    pub(super) fn append(
+        &mut self,
+        dir: &Path,
+        path: &Path,
+        key: &str,
+    ) -> Result<Vec<String>, StoreError> {
         if self.contains(key) {
-            return Ok(());
+            return Ok(Vec::new());
         }
         let mut line = escape(key);
         line.push('\n');
@@ -165,11 +176,11 @@ impl Window {
         self.stamp = Some(Stamp::of(&meta));
         self.valid_len = meta.len();
         self.lines += 1;
-        self.insert(key.to_owned());
+        let evicted = self.insert(key.to_owned());
         if self.lines > COMPACT_AFTER {
             self.compact(dir, path)?;
         }
-        Ok(())
+        Ok(evicted)
     }
 
     /// Rewrites the log with the keys of the window only (atomic; two
