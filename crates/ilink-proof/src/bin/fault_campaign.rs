@@ -279,9 +279,10 @@ fn is_slow(kind: &FaultKind) -> bool {
 fn step(route: Route, kind: &FaultKind) -> Duration {
     match route {
         Route::GetUpdates => match kind {
-            FaultKind::Gateway524 | FaultKind::Hang { .. } | FaultKind::SlowAfterEffect { .. } => {
-                Duration::ZERO
-            }
+            // A timed-out poll is an ordinary empty poll: no backoff.
+            FaultKind::Hang { .. } | FaultKind::SlowAfterEffect { .. } => Duration::ZERO,
+            // Instant 524s are empty polls that come back at once: the
+            // runner backs off on them like on failures.
             _ => POLL_MAX.mul_f64(1.0 + JITTER),
         },
         Route::SendMessage if *kind == FaultKind::Throttled => COOLDOWN + OP_GAP,
