@@ -17,6 +17,21 @@ use crate::common::{WAIT, builder, client, memory, sim};
 struct Seen(Arc<Mutex<Vec<(String, String)>>>);
 
 impl Seen {
+    /// A handler that records every message it gets.
+    fn handler(&self) -> impl ilink::Handler {
+        let seen = self.clone();
+        handler_fn(move |_c: Context, m: Message| {
+            let seen = seen.clone();
+            async move {
+                seen.0
+                    .lock()
+                    .unwrap()
+                    .push((m.key().to_owned(), m.text().into_owned()));
+                Ok(())
+            }
+        })
+    }
+
     fn texts(&self) -> Vec<String> {
         self.0
             .lock()
@@ -207,16 +222,7 @@ async fn crash_mid_batch(store: Arc<dyn Store>, restart: impl FnOnce() -> Arc<dy
     let store = restart();
     let second = Seen::default();
     let client = client(&sim, &bot, store.clone());
-    let s = second.clone();
-    let handler = handler_fn(move |_ctx: Context, msg: Message| {
-        let s = s.clone();
-        async move {
-            s.0.lock()
-                .unwrap()
-                .push((msg.key().to_owned(), msg.text().into_owned()));
-            Ok(())
-        }
-    });
+    let handler = second.handler();
     let stop = Arc::new(Notify::new());
     let run = tokio::spawn({
         let stop = stop.clone();
@@ -254,18 +260,7 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
             client
                 .runner()
                 .on_event(move |e| ev.lock().unwrap().push(format!("{e:?}")))
-                .run_until(
-                    handler_fn(move |_c: Context, m: Message| {
-                        let s = s.clone();
-                        async move {
-                            s.0.lock()
-                                .unwrap()
-                                .push((m.key().to_owned(), m.text().into_owned()));
-                            Ok(())
-                        }
-                    }),
-                    std::future::pending::<()>(),
-                )
+                .run_until(s.handler(), std::future::pending::<()>())
                 .await
         }
     });
@@ -319,22 +314,7 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
         let stop = stop.clone();
         let fresh = fresh.clone();
         let s = seen.clone();
-        async move {
-            fresh
-                .run_until(
-                    handler_fn(move |_c: Context, m: Message| {
-                        let s = s.clone();
-                        async move {
-                            s.0.lock()
-                                .unwrap()
-                                .push((m.key().to_owned(), m.text().into_owned()));
-                            Ok(())
-                        }
-                    }),
-                    stop.notified(),
-                )
-                .await
-        }
+        async move { fresh.run_until(s.handler(), stop.notified()).await }
     });
     wait_for("second message", || seen.count() == 2).await;
     stop.notify_one();
@@ -362,18 +342,7 @@ async fn waiting_for_login_resumes_after_expiry() {
             client
                 .runner()
                 .on_session_expired(OnSessionExpired::WaitForLogin(Duration::from_millis(20)))
-                .run_until(
-                    handler_fn(move |_c: Context, m: Message| {
-                        let s = s.clone();
-                        async move {
-                            s.0.lock()
-                                .unwrap()
-                                .push((m.key().to_owned(), m.text().into_owned()));
-                            Ok(())
-                        }
-                    }),
-                    stop.notified(),
-                )
+                .run_until(s.handler(), stop.notified())
                 .await
         }
     });
@@ -588,22 +557,7 @@ async fn a_batch_answered_as_the_stop_comes_is_still_handled() {
     let run = tokio::spawn({
         let client = client.clone();
         let stop = stop.clone();
-        async move {
-            client
-                .run_until(
-                    handler_fn(move |_c: Context, m: Message| {
-                        let s = s.clone();
-                        async move {
-                            s.0.lock()
-                                .unwrap()
-                                .push((m.key().to_owned(), m.text().into_owned()));
-                            Ok(())
-                        }
-                    }),
-                    stop.notified(),
-                )
-                .await
-        }
+        async move { client.run_until(s.handler(), stop.notified()).await }
     });
     sim.wait_until("a held poll", WAIT, |s| s.held_polls() == 1)
         .await
