@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ilink::{Backoff, Client, ClientBuilder, MemoryStore, Pacing, Store};
+use ilink::{Backoff, Client, ClientBuilder, MemoryStore, Message, Pacing, Store};
 use ilink_testkit::{Simulator, TestAccount};
 
 /// A simulator whose long-polls are held briefly, so tests stay fast.
@@ -47,3 +47,23 @@ pub(crate) fn memory() -> Arc<dyn Store> {
 }
 
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
+
+/// Polls until `n` messages came, acknowledging them.
+pub(crate) async fn receive(client: &Client, n: usize) -> Vec<Message> {
+    let mut poller = client.poller().await.unwrap();
+    let mut out = Vec::new();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while out.len() < n {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "only {} of {n} messages came",
+            out.len()
+        );
+        let batch = poller.next_batch().await.unwrap();
+        for m in batch.messages {
+            poller.ack(&m).await.unwrap();
+            out.push(m);
+        }
+    }
+    out
+}

@@ -13,7 +13,7 @@ use ilink_testkit::{
     Fault, FaultKind, Inbound, KeyForm, Pushed, Route, SentMessage, Simulator, TestAccount,
 };
 
-use crate::common::{WAIT, client, memory, sim};
+use crate::common::{WAIT, client, memory, receive, sim};
 
 const ALICE: &str = "alice@im.wechat";
 
@@ -37,26 +37,6 @@ async fn conversation(sim: Simulator) -> (Simulator, TestAccount, Client, Pushed
     let messages = receive(&client, 1).await;
     assert_eq!(messages[0].text(), "hi");
     (sim, bot, client, pushed)
-}
-
-/// Polls until `n` messages came, acknowledging them.
-async fn receive(client: &Client, n: usize) -> Vec<Message> {
-    let mut poller = client.poller().await.unwrap();
-    let mut out = Vec::new();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while out.len() < n {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {n} messages came",
-            out.len()
-        );
-        let batch = poller.next_batch().await.unwrap();
-        for m in batch.messages {
-            poller.ack(&m).await.unwrap();
-            out.push(m);
-        }
-    }
-    out
 }
 
 fn assert_clean(sim: &Simulator) {

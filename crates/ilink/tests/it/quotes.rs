@@ -1,33 +1,13 @@
 //! Quotes: embedded items, items resolved from recently received messages,
 //! and quotes that stay unresolved.
 
+use ilink::QuoteSource;
 use ilink::proto::ItemType;
-use ilink::{Client, Message, QuoteSource};
 use ilink_testkit::{Inbound, PartialQuote, Quote};
 
-use crate::common::{WAIT, client, memory, sim};
+use crate::common::{client, memory, receive, sim};
 
 const ALICE: &str = "alice@im.wechat";
-
-/// Polls until `n` messages came, acknowledging them.
-async fn receive(client: &Client, n: usize) -> Vec<Message> {
-    let mut poller = client.poller().await.unwrap();
-    let mut out = Vec::new();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while out.len() < n {
-        assert!(
-            tokio::time::Instant::now() < deadline,
-            "only {} of {n} messages came",
-            out.len()
-        );
-        let batch = poller.next_batch().await.unwrap();
-        for m in batch.messages {
-            poller.ack(&m).await.unwrap();
-            out.push(m);
-        }
-    }
-    out
-}
 
 #[tokio::test]
 async fn an_embedded_quote_with_a_partial_selection() {
