@@ -140,7 +140,7 @@ impl Poller {
         let next = resp.next_cursor(&self.cursor).to_owned();
         let now = util::now_ms();
         let mut entries = Vec::new();
-        // The latest context token per sender: one store write each.
+        // The latest context token per sender, saved in one store write.
         let mut tokens: Vec<(String, ilink_proto::ContextToken)> = Vec::new();
         for msg in resp.messages() {
             let key = message_key(msg);
@@ -168,9 +168,7 @@ impl Poller {
             .client
             .blocking(move |s| {
                 let fresh = s.commit_batch(&id, entries, &cursor)?;
-                for (user, token) in &tokens {
-                    s.save_context_token(&id, user, token)?;
-                }
+                s.save_context_tokens(&id, &tokens)?;
                 Ok(fresh)
             })
             .await;

@@ -224,6 +224,22 @@ pub trait Store: Send + Sync + 'static {
         user_id: &str,
         token: &ContextToken,
     ) -> Result<(), StoreError>;
+    /// Remembers the latest context token of several users at once, as a
+    /// received batch brings them: `tokens` in arrival order, so a later
+    /// token of a user replaces an earlier one.
+    ///
+    /// The default calls [`save_context_token`](Store::save_context_token)
+    /// for each; stores whose writes are expensive make it one write.
+    fn save_context_tokens(
+        &self,
+        account_id: &str,
+        tokens: &[(String, ContextToken)],
+    ) -> Result<(), StoreError> {
+        for (user_id, token) in tokens {
+            self.save_context_token(account_id, user_id, token)?;
+        }
+        Ok(())
+    }
     /// The latest context token of a user.
     fn load_context_token(
         &self,

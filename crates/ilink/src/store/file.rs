@@ -20,7 +20,7 @@ mod name;
 use dedup::Window;
 use durable::{
     child, corrupt, ensure_dir, ensure_dir_all, io_error, read_json, remove_file, replace_file,
-    sync_dir, temp_name, to_json, write_file,
+    sweep_temps, sync_dir, temp_name, to_json, write_file,
 };
 use inbox::Index;
 
@@ -66,6 +66,14 @@ const POLLER_LOCK: &str = "poller.lock";
 /// case-insensitive file system. Names starting with `.` are temporary files
 /// or removed accounts and are never read as data.
 ///
+/// A crash in the middle of a write leaves such a temporary file behind
+/// (`.tmp.<pid>.<n>.<name>`). They are removed when a poller takes the
+/// account ([`lock_poller`](Store::lock_poller)): those of the inbox, the
+/// cursor and the deduplication log at once (only the lock's holder writes
+/// them), others once the process that wrote them has ended (known on Linux)
+/// or after a minute. Removed accounts whose deletion a crash interrupted go
+/// when the store is opened, on the same terms.
+///
 /// # Durability
 ///
 /// Every file is replaced atomically (a temporary file in the same directory,
@@ -80,7 +88,7 @@ const POLLER_LOCK: &str = "poller.lock";
 /// | [`commit_batch`](Store::commit_batch) with `k > 0` new entries | `4` whatever `k` (the batch file, the inbox directory, `cursor.json` and its directory); `2` when the cursor is unchanged; `0` when nothing is new and the cursor is unchanged |
 /// | [`ack`](Store::ack) | `1` (the log append; removing a fully acknowledged batch file needs none); `0` for a key already in the window; `2` more, rarely, to rewrite a batch file whose acknowledged key leaves the window while another entry of it is still unacknowledged |
 /// | [`save_credentials`](Store::save_credentials) | `2` |
-/// | [`save_context_token`](Store::save_context_token), [`save_typing_ticket`](Store::save_typing_ticket) | `2`; `0` when the value is unchanged |
+/// | [`save_context_token`](Store::save_context_token), [`save_context_tokens`](Store::save_context_tokens) (any number of users), [`save_typing_ticket`](Store::save_typing_ticket) | `2`; `0` when nothing changed |
 /// | [`clear_context_tokens`](Store::clear_context_tokens) | `1`; `0` when there were none |
 /// | [`remove_account`](Store::remove_account) | `1` |
 ///
@@ -184,6 +192,8 @@ impl FileStore {
         let canonical = fs::canonicalize(&root).map_err(io_error(&root))?;
         let accounts = canonical.join(ACCOUNTS_DIR);
         ensure_dir(&canonical, &accounts)?;
+        // Removed accounts whose deletion a crash interrupted.
+        sweep_temps(&accounts, |_| false);
         Ok(Self {
             inner: Arc::new(Inner {
                 root,
@@ -503,6 +513,33 @@ impl Store for FileStore {
         replace_file(&account.dir, CONTEXT_TOKENS, &bytes)
     }
 
+    fn save_context_tokens(
+        &self,
+        account_id: &str,
+        tokens: &[(String, ContextToken)],
+    ) -> Result<(), StoreError> {
+        if tokens.is_empty() {
+            return Ok(());
+        }
+        let account = self.account(account_id)?;
+        let _state = lock(&account.state);
+        let path = account.dir.join(CONTEXT_TOKENS);
+        let mut stored: BTreeMap<String, ContextToken> = read_map(&path)?;
+        let mut changed = false;
+        for (user_id, token) in tokens {
+            if stored.get(user_id) != Some(token) {
+                stored.insert(user_id.clone(), token.clone());
+                changed = true;
+            }
+        }
+        if !changed {
+            return Ok(());
+        }
+        let bytes = to_json(&path, &stored)?;
+        self.create(&account)?;
+        replace_file(&account.dir, CONTEXT_TOKENS, &bytes)
+    }
+
     fn load_context_token(
         &self,
         account_id: &str,
@@ -558,6 +595,15 @@ impl Store for FileStore {
         let account = self.account(account_id)?;
         let _state = lock(&account.state);
         self.create(&account)?;
-        lock::try_lock(account.dir.join(POLLER_LOCK), account_id)
+        let held = lock::try_lock(account.dir.join(POLLER_LOCK), account_id)?;
+        // Leftovers of writes a crash interrupted. The lock's holder is the
+        // only writer of the cursor, the deduplication log and the inbox, so
+        // their temporary files go whoever wrote them; others only once
+        // their writer is gone.
+        sweep_temps(&account.dir, |target| {
+            target == CURSOR || target == dedup::FILE
+        });
+        sweep_temps(&account.dir.join(inbox::DIR), |_| true);
+        Ok(held)
     }
 }

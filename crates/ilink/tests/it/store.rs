@@ -374,6 +374,22 @@ fn context_tokens_per_user(f: Fixture) {
     s.save_context_token(ACCOUNT, "u9", &ContextToken::new("t9"))
         .unwrap();
     assert_eq!(s.context_tokens(ACCOUNT).unwrap().len(), 1);
+
+    // A batch's tokens at once: a later token of a user wins.
+    let batch = [
+        ("u1".to_owned(), ContextToken::new("b1")),
+        ("u2".to_owned(), ContextToken::new("b2")),
+        ("u1".to_owned(), ContextToken::new("b3")),
+    ];
+    s.save_context_tokens(ACCOUNT, &batch).unwrap();
+    s.save_context_tokens(ACCOUNT, &[]).unwrap();
+    let expected = BTreeMap::from([
+        ("u1".to_owned(), ContextToken::new("b3")),
+        ("u2".to_owned(), ContextToken::new("b2")),
+        ("u9".to_owned(), ContextToken::new("t9")),
+    ]);
+    assert_eq!(s.context_tokens(ACCOUNT).unwrap(), expected);
+    assert_eq!(s.context_tokens(OTHER).unwrap().len(), 1);
 }
 
 fn typing_tickets_per_user(f: Fixture) {
@@ -1036,6 +1052,91 @@ mod file_store {
     }
 
     /// The names in an account's inbox directory, sorted.
+    /// The pid of a process that has ended.
+    #[cfg(target_os = "linux")]
+    fn ended_pid() -> u32 {
+        let mut child = Command::new("true").spawn().unwrap();
+        let pid = child.id();
+        child.wait().unwrap();
+        pid
+    }
+
+    #[cfg(target_os = "linux")]
+    fn touch(path: &Path) {
+        fs::write(path, b"partial").unwrap();
+    }
+
+    // Linux: only there can the store tell that a process has ended.
+    #[cfg(target_os = "linux")]
+    #[test]
+    fn leftovers_of_interrupted_writes_are_removed_by_the_next_poller() {
+        let f = file_fixture();
+        let s = &*f.store;
+        s.save_credentials(&credentials(ACCOUNT, "tok", 1)).unwrap();
+        s.commit_batch(ACCOUNT, entries(&["k1"]), "c1").unwrap();
+        let dir = account_dir(&f, ACCOUNT);
+        let inbox = dir.join("inbox");
+        let live = std::os::unix::process::parent_id();
+        let ended = ended_pid();
+        let me = std::process::id();
+
+        let gone = [
+            // Only the poller lock's holder writes these: gone whoever wrote them.
+            inbox.join(format!(".tmp.{live}.1.00000000000000000009.batch.json")),
+            dir.join(format!(".tmp.{live}.2.cursor.json")),
+            dir.join(format!(".tmp.{live}.3.dedup.log")),
+            // Their writer has ended.
+            dir.join(format!(".tmp.{ended}.4.context_tokens.json")),
+            // Older than a write can take.
+            dir.join(format!(".tmp.{live}.5.typing.json")),
+        ];
+        let kept = [
+            // Its writer may still be writing it.
+            dir.join(format!(".tmp.{live}.6.credentials.json")),
+            // This process's own.
+            dir.join(format!(".tmp.{me}.7.typing.json")),
+            // Not a temporary file's name.
+            dir.join(".tmp.x.typing.json"),
+        ];
+        for path in gone.iter().chain(&kept) {
+            touch(path);
+        }
+        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
+        fs::File::options()
+            .write(true)
+            .open(&gone[4])
+            .unwrap()
+            .set_modified(an_hour_ago)
+            .unwrap();
+
+        let lock = s.lock_poller(ACCOUNT).unwrap();
+        for path in &gone {
+            assert!(!path.exists(), "{} left", path.display());
+        }
+        for path in &kept {
+            assert!(path.exists(), "{} removed", path.display());
+        }
+        // The data is untouched.
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["k1"]);
+        assert_eq!(s.load_cursor(ACCOUNT).unwrap().as_deref(), Some("c1"));
+        assert!(s.load_credentials(ACCOUNT).unwrap().is_some());
+        drop(lock);
+
+        // A removed account whose deletion was interrupted goes when a
+        // store opens the root, once its remover has ended.
+        let accounts = f.root().join("accounts");
+        let trash = accounts.join(format!(".tmp.{ended}.8.removed.bot-3"));
+        let busy = accounts.join(format!(".tmp.{live}.9.removed.bot-4"));
+        for t in [&trash, &busy] {
+            fs::create_dir_all(t.join("inbox")).unwrap();
+            touch(&t.join("credentials.json"));
+        }
+        reopen(&f);
+        assert!(!trash.exists());
+        assert!(busy.exists());
+        assert_eq!(ids(&s.accounts().unwrap()), [ACCOUNT]);
+    }
+
     fn inbox_files(f: &Fixture) -> Vec<String> {
         let mut names: Vec<String> = fs::read_dir(account_dir(f, ACCOUNT).join("inbox"))
             .unwrap()

@@ -6,6 +6,7 @@ use std::io::{self, Write};
 use std::path::{Path, PathBuf};
 use std::process;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, SystemTime};
 
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -118,6 +119,97 @@ pub(super) fn temp_name(name: &str) -> String {
     static COUNTER: AtomicU64 = AtomicU64::new(0);
     let n = COUNTER.fetch_add(1, Ordering::Relaxed);
     format!("{TEMP_PREFIX}{}.{n}.{name}", process::id())
+}
+
+/// Age past which a temporary file of another process is abandoned whatever
+/// else is known: a write takes milliseconds.
+pub(super) const TEMP_MAX_AGE: Duration = Duration::from_secs(60);
+
+/// The process id and target name of a temporary file name
+/// (`.tmp.<pid>.<n>.<target>`), `None` for any other name.
+pub(super) fn parse_temp_name(name: &str) -> Option<(u32, &str)> {
+    let rest = name.strip_prefix(TEMP_PREFIX)?;
+    let (pid, rest) = rest.split_once('.')?;
+    let (n, target) = rest.split_once('.')?;
+    if n.is_empty() || !n.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some((pid.parse().ok()?, target))
+}
+
+/// Whether process `pid` is known to have ended. Only Linux can tell (through
+/// `/proc`); elsewhere the answer is "not known", and abandoned files are
+/// recognised by their age alone.
+fn process_ended(pid: u32) -> bool {
+    #[cfg(target_os = "linux")]
+    {
+        Path::new("/proc/self").exists() && !Path::new(&format!("/proc/{pid}")).exists()
+    }
+    #[cfg(not(target_os = "linux"))]
+    {
+        let _ = pid;
+        false
+    }
+}
+
+/// Removes the temporary files (and directories: removed accounts) that
+/// writes interrupted by a crash left in `dir`, and returns how many.
+///
+/// A temporary file of this process is never touched. One of another process
+/// goes when `owned(target)` says that only the caller writes its target (the
+/// holder of the poller lock owns the inbox and the cursor), when that process
+/// has ended, or when it is older than [`TEMP_MAX_AGE`]. Failures are logged
+/// and skipped: leftovers are never read as data, so cleaning them up is
+/// best effort.
+pub(super) fn sweep_temps(dir: &Path, owned: impl Fn(&str) -> bool) -> usize {
+    let entries = match fs::read_dir(dir) {
+        Ok(entries) => entries,
+        Err(e) if e.kind() == io::ErrorKind::NotFound => return 0,
+        Err(error) => {
+            tracing::warn!(path = %dir.display(), %error, "could not list a directory to remove temporary files");
+            return 0;
+        }
+    };
+    let me = process::id();
+    let now = SystemTime::now();
+    let mut removed = 0;
+    for entry in entries.flatten() {
+        let file_name = entry.file_name();
+        let Some((pid, target)) = file_name.to_str().and_then(parse_temp_name) else {
+            continue;
+        };
+        if pid == me {
+            continue;
+        }
+        let Ok(meta) = entry.metadata() else {
+            continue;
+        };
+        let old = meta
+            .modified()
+            .ok()
+            .and_then(|m| now.duration_since(m).ok())
+            .is_some_and(|age| age > TEMP_MAX_AGE);
+        if !(owned(target) || process_ended(pid) || old) {
+            continue;
+        }
+        let path = entry.path();
+        let result = if meta.is_dir() {
+            fs::remove_dir_all(&path)
+        } else {
+            fs::remove_file(&path)
+        };
+        match result {
+            Ok(()) => removed += 1,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {}
+            Err(error) => {
+                tracing::warn!(path = %path.display(), %error, "could not remove a temporary file");
+            }
+        }
+    }
+    if removed > 0 {
+        tracing::debug!(path = %dir.display(), removed, "removed temporary files left by interrupted writes");
+    }
+    removed
 }
 
 /// Writes `bytes` to `dir/name` atomically: a private temporary file in the
