@@ -11,6 +11,7 @@ use ilink_proto::{
 };
 
 use crate::error::Error;
+use crate::lane::Lane;
 use crate::options::CallOptions;
 use crate::transport::Transport;
 
@@ -43,6 +44,8 @@ pub struct Account {
 struct AccountInner {
     token: BotToken,
     base_url: Option<String>,
+    /// The connection its long-polls keep between polls.
+    lane: Lane,
 }
 
 const _: () = {
@@ -59,6 +62,7 @@ impl Transport {
             inner: Arc::new(AccountInner {
                 token,
                 base_url: None,
+                lane: Lane::default(),
             }),
         }
     }
@@ -75,6 +79,7 @@ impl Account {
             inner: Arc::new(AccountInner {
                 token: self.inner.token.clone(),
                 base_url,
+                lane: Lane::default(),
             }),
             transport: self.transport,
         }
@@ -148,7 +153,13 @@ impl Account {
         let req = GetUpdatesRequest::new(cursor);
         match self
             .transport
-            .call_endpoint(self.base_url(), Some(&self.inner.token), req, timeout)
+            .call_endpoint_on(
+                Some(&self.inner.lane),
+                self.base_url(),
+                Some(&self.inner.token),
+                req,
+                timeout,
+            )
             .await
         {
             Err(err) if err.is_timeout() || err.status() == Some(GATEWAY_TIMEOUT_524) => {
@@ -189,15 +200,33 @@ impl Account {
         self.call(req).await
     }
 
-    /// Tells the server this bot client started (10 s).
+    /// Tells the server this bot client started (10 s). It goes over the
+    /// connection the account's long-polls keep, so that a poller's start
+    /// opens one connection, not two.
     pub async fn notify_start(&self) -> Result<AckResponse, Error> {
-        self.call(NotifyStartRequest::new()).await
+        self.call_on_lane(NotifyStartRequest::new()).await
     }
 
     /// Tells the server this bot client stops (10 s; use
     /// [`call_with`](Self::call_with) for a shutdown budget of your own).
+    /// Like [`notify_start`](Self::notify_start), on the long-polls'
+    /// connection.
     pub async fn notify_stop(&self) -> Result<AckResponse, Error> {
-        self.call(NotifyStopRequest::new()).await
+        self.call_on_lane(NotifyStopRequest::new()).await
+    }
+
+    /// [`call`](Self::call) on the account's long-poll connection.
+    async fn call_on_lane<E: Endpoint>(&self, req: E) -> Result<E::Response, Error> {
+        let timeout = self.transport.class_timeout(E::CLASS);
+        self.transport
+            .call_endpoint_on(
+                Some(&self.inner.lane),
+                self.base_url(),
+                Some(&self.inner.token),
+                req,
+                timeout,
+            )
+            .await
     }
 }
 

@@ -150,6 +150,16 @@ impl Error {
         Self::new(kind).with_source(err)
     }
 
+    /// A connector's failure to open a connection (TCP or TLS).
+    pub(crate) fn from_connect(err: BoxError) -> Self {
+        let kind = if chain_has_tls(&*err) {
+            ErrorKind::Tls
+        } else {
+            ErrorKind::Connect
+        };
+        Self::new(kind).with_source(err)
+    }
+
     /// An error while reading a response body.
     pub(crate) fn from_body(err: BoxError, limit: u64) -> Self {
         if err.is::<http_body_util::LengthLimitError>() {

@@ -54,6 +54,7 @@ mod account;
 mod body;
 mod cdn;
 mod error;
+mod lane;
 mod login;
 mod options;
 mod redact;

@@ -20,14 +20,15 @@ use tracing::Instrument;
 
 use crate::body::ReqBody;
 use crate::error::{Error, ErrorKind, snippet};
+use crate::lane::{self, Lane};
 use crate::redact::redacted_body;
 use crate::retry::RetryPolicy;
 
-type Connector = HttpsConnector<HttpConnector>;
+pub(crate) type Connector = HttpsConnector<HttpConnector>;
 type HyperClient = Client<Connector, ReqBody>;
 
 /// How much of a non-success response body is read to explain the error.
-const ERROR_BODY_LIMIT: u64 = 64 * 1024;
+pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
 /// The HTTP transport: one connection pool for any number of bot accounts.
 ///
@@ -67,6 +68,11 @@ const _: () = {
 
 pub(crate) struct Shared {
     client: HyperClient,
+    /// What the client connects with, for the long-poll lanes.
+    pub(crate) connector: Connector,
+    /// How long an idle connection may be reused (the pool's and the
+    /// lanes').
+    pub(crate) pool_idle_timeout: Duration,
     pub(crate) config: Config,
 }
 
@@ -84,6 +90,7 @@ pub(crate) struct Config {
     pub(crate) download_cap: u64,
     pub(crate) upload_chunk_size: usize,
     pub(crate) upload_retry: RetryPolicy,
+    pub(crate) lean_long_polls: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -137,6 +144,19 @@ impl Transport {
     /// exchange, sending and reading the body included.
     pub(crate) async fn call_endpoint<E: Endpoint>(
         &self,
+        base: &str,
+        token: Option<&BotToken>,
+        req: E,
+        timeout: Duration,
+    ) -> Result<E::Response, Error> {
+        self.call_endpoint_on(None, base, token, req, timeout).await
+    }
+
+    /// [`call_endpoint`](Self::call_endpoint) on `lane` when one is given
+    /// and lean long-polls are on (see [`crate::lane`]).
+    pub(crate) async fn call_endpoint_on<E: Endpoint>(
+        &self,
+        lane: Option<&Lane>,
         base: &str,
         token: Option<&BotToken>,
         mut req: E,
@@ -206,10 +226,13 @@ impl Transport {
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
 
-        let (status, resp_headers, bytes) = self
-            .exchange(request, timeout, config.response_limit)
-            .await
-            .map_err(|e| e.with_context(context))?;
+        let exchanged = match lane {
+            Some(lane) if config.lean_long_polls => {
+                lane::exchange(self, lane, request, timeout, config.response_limit).await
+            }
+            _ => self.exchange(request, timeout, config.response_limit).await,
+        };
+        let (status, resp_headers, bytes) = exchanged.map_err(|e| e.with_context(context))?;
         if !status.is_success() {
             return Err(status_error(status, &resp_headers, bytes).with_context(context));
         }
@@ -427,6 +450,7 @@ pub struct TransportBuilder {
     connect_timeout: Duration,
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
+    lean_long_polls: bool,
     upload_chunk_size: usize,
     upload_retry: RetryPolicy,
     tls_config: Option<rustls::ClientConfig>,
@@ -467,6 +491,7 @@ impl TransportBuilder {
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 64,
+            lean_long_polls: true,
             upload_chunk_size: 256 * 1024,
             upload_retry: RetryPolicy::default(),
             tls_config: None,
@@ -599,6 +624,23 @@ impl TransportBuilder {
         self
     }
 
+    /// Whether each account's `getupdates` long-polls (and its
+    /// `notifystart`/`notifystop`) go over a kept-alive HTTP/1.1 connection
+    /// of the account's own, spoken by this crate, instead of through the
+    /// pooled hyper client; default on.
+    ///
+    /// A held poll then costs the socket and a few hundred bytes instead of
+    /// about 30 KiB of client state, which is what lets one process poll
+    /// thousands of accounts (see `docs/performance.md`). Every other call
+    /// uses the pool either way. Turn it off if something between you and
+    /// the server needs what only hyper handles (HTTP/1.1 features beyond
+    /// one request with a complete body and a `Content-Length`, `chunked` or
+    /// close-delimited response).
+    pub fn lean_long_polls(mut self, on: bool) -> Self {
+        self.lean_long_polls = on;
+        self
+    }
+
     /// How much plaintext an upload reads and encrypts at a time; default
     /// 256 KiB. This bounds an upload's memory.
     pub fn upload_chunk_size(mut self, bytes: usize) -> Self {
@@ -669,11 +711,13 @@ impl TransportBuilder {
             .timer(TokioTimer::new())
             .pool_idle_timeout(self.pool_idle_timeout)
             .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(connector);
+            .build(connector.clone());
 
         Ok(Transport {
             shared: Arc::new(Shared {
                 client,
+                connector,
+                pool_idle_timeout: self.pool_idle_timeout,
                 config: Config {
                     api_base_url: self.api_base_url,
                     cdn_base_url: self.cdn_base_url,
@@ -688,6 +732,7 @@ impl TransportBuilder {
                     download_cap: self.download_cap,
                     upload_chunk_size: self.upload_chunk_size,
                     upload_retry: self.upload_retry,
+                    lean_long_polls: self.lean_long_polls,
                 },
             }),
         })

@@ -3,6 +3,7 @@
 mod api;
 mod cdn;
 mod faults;
+mod lane;
 mod logs;
 mod server;
 mod sim;

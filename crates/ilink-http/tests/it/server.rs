@@ -48,6 +48,12 @@ pub(crate) enum Action {
     Close,
     /// Reset the connection (RST) without an answer.
     Reset,
+    /// Write these bytes as the whole answer (status line included), then
+    /// close the connection when `close` is set.
+    Raw {
+        bytes: Vec<u8>,
+        close: bool,
+    },
 }
 
 pub(crate) struct Reply {
@@ -189,6 +195,14 @@ async fn serve(
             Action::Reset => {
                 stream.set_zero_linger()?;
                 return Ok(());
+            }
+            Action::Raw { bytes, close } => {
+                stream.write_all(&bytes).await?;
+                stream.flush().await?;
+                if close {
+                    return Ok(());
+                }
+                continue;
             }
         };
         if !reply.delay.is_zero() {
