@@ -929,12 +929,12 @@ async fn run(args: Args) -> Result<bool, String> {
     match &probe {
         Ok((commit, tokens)) => {
             println!(
-                "| committing one {MAX_BATCH}-message batch on this disk (entries, then cursor) | {} ms |",
-                commit.as_millis()
+                "| committing one {MAX_BATCH}-message batch on this disk (entries, then cursor) | {:.1} ms |",
+                commit.as_secs_f64() * 1000.0
             );
             println!(
-                "| saving that batch's context tokens ({PROBE_SENDERS} senders, one write, after the commit) | {} ms |",
-                tokens.as_millis()
+                "| saving that batch's context tokens ({PROBE_SENDERS} senders, one write, after the commit) | {:.1} ms |",
+                tokens.as_secs_f64() * 1000.0
             );
         }
         Err(e) => println!("| committing one batch on this disk | probe failed: {e} |"),
