@@ -137,7 +137,7 @@ impl Lane {
     /// `max_idle`, and the server has neither closed it nor sent anything
     /// unasked on it.
     fn take(&self, origin: &str, max_idle: Duration) -> Option<Conn> {
-        let conn = self
+        let mut conn = self
             .slot
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
@@ -145,14 +145,15 @@ impl Lane {
         if conn.origin != origin || conn.idle_since.elapsed() > max_idle {
             return None;
         }
+        // One read that must not find anything: an end (a FIN, a TLS
+        // close_notify), an error, or bytes nobody asked for all retire the
+        // connection. TLS records of the protocol's own (session tickets)
+        // are consumed by the TLS layer and read as nothing.
         let mut probe = [0u8; 1];
         let mut probe = ReadBuf::new(&mut probe);
         let mut cx = Context::from_waker(Waker::noop());
-        match conn.stream.tcp().poll_peek(&mut cx, &mut probe) {
+        match Pin::new(&mut conn.stream).poll_read(&mut cx, &mut probe) {
             Poll::Pending => Some(conn),
-            // TLS may carry records of its own (session tickets) between
-            // responses; plain HTTP has no business sending anything.
-            Poll::Ready(Ok(n)) if n > 0 && matches!(conn.stream, Stream::Tls(_)) => Some(conn),
             Poll::Ready(_) => None,
         }
     }
@@ -355,6 +356,16 @@ async fn fill(stream: &mut Stream, buf: &mut Vec<u8>, room: usize) -> io::Result
 /// [`ErrorKind::TooLarge`]; an error status's body is read up to
 /// [`ERROR_BODY_LIMIT`] bytes, best effort.
 async fn read_response(stream: &mut Stream, limit: u64) -> Result<Response, Error> {
+    // Hold no buffer while the server holds the poll: plain TCP waits in
+    // `fill`; TLS waits here, for the first bytes of the answer (nothing of
+    // it can be buffered in the TLS layer yet: the request was just sent).
+    if let Stream::Tls(_) = stream {
+        stream
+            .tcp()
+            .readable()
+            .await
+            .map_err(io_error("the connection failed before the response"))?;
+    }
     let mut buf = Vec::new();
     let (status, headers, http11, head_len) = loop {
         match parse_head(&buf)? {

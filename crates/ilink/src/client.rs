@@ -354,7 +354,9 @@ pub(crate) struct AccountHandle {
 ///
 /// Cheap to clone: clones share the connection pool, the store and the
 /// account state. One process can drive many accounts over one pool with
-/// [`for_account`](Self::for_account).
+/// [`for_account`](Self::for_account); each account's long-polls keep a
+/// connection of their own (about 10 KiB per polling account in all, see
+/// [`TransportBuilder::lean_long_polls`](crate::http::TransportBuilder::lean_long_polls)).
 #[derive(Clone)]
 pub struct Client {
     pub(crate) shared: Arc<Shared>,

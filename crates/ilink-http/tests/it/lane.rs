@@ -269,3 +269,143 @@ async fn a_hang_and_a_524_are_empty_batches_and_the_lane_recovers() {
     let conns: Vec<usize> = server.requests().iter().map(|r| r.conn).collect();
     assert_eq!(conns, [0, 1, 1]);
 }
+
+/// The loopback certificate (self-signed, for 127.0.0.1 and localhost,
+/// valid until 2126) and its key, made with
+/// `openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -days 36500
+/// -subj "/CN=ilink-rs test loopback" -addext "subjectAltName=IP:127.0.0.1,DNS:localhost"`.
+const CERT: &[u8] = include_bytes!("../fixtures/loopback-cert.pem");
+const KEY: &[u8] = include_bytes!("../fixtures/loopback-key.pem");
+
+mod tls {
+    use std::sync::{Arc, Mutex};
+
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    use tokio::net::TcpListener;
+
+    use super::{CERT, KEY};
+
+    fn provider() -> Arc<rustls::crypto::CryptoProvider> {
+        Arc::new(rustls::crypto::ring::default_provider())
+    }
+
+    fn cert() -> CertificateDer<'static> {
+        CertificateDer::from_pem_slice(CERT).unwrap()
+    }
+
+    /// A client configuration that trusts the loopback certificate only.
+    pub(super) fn client_config() -> rustls::ClientConfig {
+        let mut roots = rustls::RootCertStore::empty();
+        roots.add(cert()).unwrap();
+        rustls::ClientConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_root_certificates(roots)
+            .with_no_client_auth()
+    }
+
+    /// An HTTPS server on 127.0.0.1 answering every request with `body`
+    /// (keep-alive), recording (connection, path) of each; after answering a
+    /// path containing `notifystop` it closes the connection (TLS
+    /// close_notify, then FIN), as a server retiring an idle connection.
+    pub(super) async fn server(body: String) -> (String, Arc<Mutex<Vec<(usize, String)>>>) {
+        let config = rustls::ServerConfig::builder_with_provider(provider())
+            .with_safe_default_protocol_versions()
+            .unwrap()
+            .with_no_client_auth()
+            .with_single_cert(vec![cert()], PrivateKeyDer::from_pem_slice(KEY).unwrap())
+            .unwrap();
+        let acceptor = tokio_rustls::TlsAcceptor::from(Arc::new(config));
+        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("https://{}", listener.local_addr().unwrap());
+        let log = Arc::new(Mutex::new(Vec::new()));
+        let recorded = log.clone();
+        tokio::spawn(async move {
+            for conn in 0.. {
+                let Ok((tcp, _)) = listener.accept().await else {
+                    return;
+                };
+                let acceptor = acceptor.clone();
+                let recorded = recorded.clone();
+                let body = body.clone();
+                tokio::spawn(async move {
+                    let Ok(mut tls) = acceptor.accept(tcp).await else {
+                        return;
+                    };
+                    let mut buf = Vec::new();
+                    loop {
+                        let head_end = loop {
+                            if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                                break i + 4;
+                            }
+                            let mut chunk = [0u8; 4096];
+                            match tls.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        };
+                        let head = String::from_utf8_lossy(&buf[..head_end]).into_owned();
+                        let path = head.split(' ').nth(1).unwrap_or_default().to_owned();
+                        let len: usize = head
+                            .lines()
+                            .find_map(|l| l.strip_prefix("content-length: "))
+                            .map_or(0, |v| v.trim().parse().unwrap());
+                        while buf.len() < head_end + len {
+                            let mut chunk = [0u8; 4096];
+                            match tls.read(&mut chunk).await {
+                                Ok(0) | Err(_) => return,
+                                Ok(n) => buf.extend_from_slice(&chunk[..n]),
+                            }
+                        }
+                        buf.drain(..head_end + len);
+                        let retire = path.contains("notifystop");
+                        recorded.lock().unwrap().push((conn, path));
+                        let answer = format!(
+                            "HTTP/1.1 200 OK\r\nContent-Length: {}\r\n\r\n{body}",
+                            body.len()
+                        );
+                        if tls.write_all(answer.as_bytes()).await.is_err() {
+                            return;
+                        }
+                        let _ = tls.flush().await;
+                        if retire {
+                            let _ = tls.shutdown().await;
+                            return;
+                        }
+                    }
+                });
+            }
+        });
+        (url, log)
+    }
+}
+
+#[tokio::test]
+async fn polls_over_tls_keep_one_connection_until_the_server_retires_it() {
+    let (url, log) = tls::server(batch("tls").to_string()).await;
+    let transport = builder(&url)
+        .tls_config(tls::client_config())
+        .build()
+        .unwrap();
+    let account = transport.account(BotToken::new(TOKEN));
+
+    account.notify_start().await.unwrap();
+    for _ in 0..3 {
+        let got = account.get_updates("c", None).await.unwrap();
+        assert_eq!(got.get_updates_buf.as_deref(), Some("tls"));
+        assert_eq!(got.msgs.len(), 1);
+    }
+    // The server answers this one and then closes the connection.
+    account.notify_stop().await.unwrap();
+    tokio::time::sleep(Duration::from_millis(50)).await;
+    let got = account.get_updates("c", None).await.unwrap();
+    assert_eq!(got.get_updates_buf.as_deref(), Some("tls"));
+
+    let log = log.lock().unwrap().clone();
+    let conns: Vec<usize> = log.iter().map(|(c, _)| *c).collect();
+    assert_eq!(conns, [0, 0, 0, 0, 0, 1], "{log:?}");
+    assert!(log[0].1.ends_with("/notifystart"), "{log:?}");
+    assert!(log[5].1.ends_with("/getupdates"), "{log:?}");
+}
