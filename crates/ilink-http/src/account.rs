@@ -150,16 +150,8 @@ impl Account {
                 .long_poll
                 .saturating_add(config.long_poll_margin),
         };
-        let req = GetUpdatesRequest::new(cursor);
         match self
-            .transport
-            .call_endpoint_on(
-                Some(&self.inner.lane),
-                self.base_url(),
-                Some(&self.inner.token),
-                req,
-                timeout,
-            )
+            .call_on_lane(GetUpdatesRequest::new(cursor), timeout)
             .await
         {
             Err(err) if err.is_timeout() || err.status() == Some(GATEWAY_TIMEOUT_524) => {
@@ -204,7 +196,8 @@ impl Account {
     /// connection the account's long-polls keep, so that a poller's start
     /// opens one connection, not two.
     pub async fn notify_start(&self) -> Result<AckResponse, Error> {
-        self.call_on_lane(NotifyStartRequest::new()).await
+        let timeout = self.transport.class_timeout(NotifyStartRequest::CLASS);
+        self.call_on_lane(NotifyStartRequest::new(), timeout).await
     }
 
     /// Tells the server this bot client stops (10 s; use
@@ -212,12 +205,16 @@ impl Account {
     /// Like [`notify_start`](Self::notify_start), on the long-polls'
     /// connection.
     pub async fn notify_stop(&self) -> Result<AckResponse, Error> {
-        self.call_on_lane(NotifyStopRequest::new()).await
+        let timeout = self.transport.class_timeout(NotifyStopRequest::CLASS);
+        self.call_on_lane(NotifyStopRequest::new(), timeout).await
     }
 
-    /// [`call`](Self::call) on the account's long-poll connection.
-    async fn call_on_lane<E: Endpoint>(&self, req: E) -> Result<E::Response, Error> {
-        let timeout = self.transport.class_timeout(E::CLASS);
+    /// A call on the account's long-poll connection.
+    async fn call_on_lane<E: Endpoint>(
+        &self,
+        req: E,
+        timeout: Duration,
+    ) -> Result<E::Response, Error> {
         self.transport
             .call_endpoint_on(
                 Some(&self.inner.lane),
