@@ -323,49 +323,68 @@ fn io_error(reason: &'static str) -> impl FnOnce(io::Error) -> Error {
     move |e| body_error(reason).with_source(e)
 }
 
-/// Reads more of the response into `buf`, making room for up to `room` more
-/// bytes. On plain TCP no room is made until the socket is readable, so a
-/// held poll owns no buffer. Returns how many bytes came (0: the end).
-async fn fill(stream: &mut Stream, buf: &mut Vec<u8>, room: usize) -> io::Result<usize> {
-    if let Stream::Plain(tcp) = stream {
-        loop {
-            tcp.readable().await?;
-            buf.reserve(room);
-            match tcp.try_read_buf(buf) {
-                Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
-                    if buf.is_empty() {
-                        *buf = Vec::new();
+/// Where a response is read from: a lane's connection (or, for fuzzing,
+/// bytes in memory).
+trait Source {
+    /// Waits until the answer starts to arrive, holding no buffer meanwhile.
+    async fn answer_started(&mut self) -> io::Result<()>;
+
+    /// Reads more of the response into `buf`, making room for up to `room`
+    /// more bytes. Returns how many bytes came (0: the end).
+    async fn fill(&mut self, buf: &mut Vec<u8>, room: usize) -> io::Result<usize>;
+}
+
+impl Source for Stream {
+    /// Plain TCP waits in [`fill`](Source::fill); TLS waits here, for the
+    /// socket to be readable (nothing of the answer can be buffered in the
+    /// TLS layer yet: the request was just sent).
+    async fn answer_started(&mut self) -> io::Result<()> {
+        if let Self::Tls(_) = self {
+            self.tcp().readable().await?;
+        }
+        Ok(())
+    }
+
+    /// On plain TCP no room is made until the socket is readable, so a held
+    /// poll owns no buffer.
+    async fn fill(&mut self, buf: &mut Vec<u8>, room: usize) -> io::Result<usize> {
+        if let Self::Plain(tcp) = self {
+            loop {
+                tcp.readable().await?;
+                buf.reserve(room);
+                match tcp.try_read_buf(buf) {
+                    Err(e) if e.kind() == io::ErrorKind::WouldBlock => {
+                        if buf.is_empty() {
+                            *buf = Vec::new();
+                        }
                     }
+                    other => return other,
                 }
-                other => return other,
             }
         }
+        buf.reserve(room);
+        self.read_buf(buf).await
     }
-    buf.reserve(room);
-    stream.read_buf(buf).await
 }
 
 /// Reads one response: the head (skipping `1xx` responses), then the body
 /// as framed. A success body longer than `limit` is
 /// [`ErrorKind::TooLarge`]; an error status's body is read up to
 /// [`ERROR_BODY_LIMIT`] bytes, best effort.
-async fn read_response(stream: &mut Stream, limit: u64) -> Result<Response, Error> {
-    // Hold no buffer while the server holds the poll: plain TCP waits in
-    // `fill`; TLS waits here, for the first bytes of the answer (nothing of
-    // it can be buffered in the TLS layer yet: the request was just sent).
-    if let Stream::Tls(_) = stream {
-        stream
-            .tcp()
-            .readable()
-            .await
-            .map_err(io_error("the connection failed before the response"))?;
-    }
+async fn read_response(stream: &mut impl Source, limit: u64) -> Result<Response, Error> {
+    stream
+        .answer_started()
+        .await
+        .map_err(io_error("the connection failed before the response"))?;
     let mut buf = Vec::new();
     let (status, headers, http11, head_len) = loop {
         match parse_head(&buf)? {
             Some(Head::Informational(len)) => {
                 buf.drain(..len);
                 continue;
+            }
+            Some(Head::Final { len, .. }) if len > MAX_HEAD => {
+                return Err(body_error("the response head is too large"));
             }
             Some(Head::Final {
                 status,
@@ -378,7 +397,8 @@ async fn read_response(stream: &mut Stream, limit: u64) -> Result<Response, Erro
         if buf.len() > MAX_HEAD {
             return Err(body_error("the response head is too large"));
         }
-        let n = fill(stream, &mut buf, HEAD_READ)
+        let n = stream
+            .fill(&mut buf, HEAD_READ)
             .await
             .map_err(io_error("the connection failed before the response"))?;
         if n == 0 {
@@ -522,7 +542,7 @@ fn closes(headers: &HeaderMap) -> bool {
 /// Reads the body after the head (`buf` holds what was read past it).
 /// Returns the body and whether the connection ended exactly with it.
 async fn read_body(
-    stream: &mut Stream,
+    stream: &mut impl Source,
     mut buf: Vec<u8>,
     framing: Framing,
     limit: u64,
@@ -537,7 +557,8 @@ async fn read_body(
             let len = usize::try_from(len).map_err(|_| too_large())?;
             while buf.len() < len {
                 let room = (len - buf.len()).min(BODY_READ);
-                let n = fill(stream, &mut buf, room)
+                let n = stream
+                    .fill(&mut buf, room)
                     .await
                     .map_err(io_error("the connection failed in the response body"))?;
                 if n == 0 {
@@ -552,7 +573,8 @@ async fn read_body(
             match dechunk(&buf, limit)? {
                 Some((body, used)) => return Ok((Bytes::from(body), used == buf.len())),
                 None => {
-                    let n = fill(stream, &mut buf, BODY_READ)
+                    let n = stream
+                        .fill(&mut buf, BODY_READ)
                         .await
                         .map_err(io_error("the connection failed in the response body"))?;
                     if n == 0 {
@@ -562,7 +584,8 @@ async fn read_body(
             }
         },
         Framing::Close => loop {
-            let n = fill(stream, &mut buf, BODY_READ)
+            let n = stream
+                .fill(&mut buf, BODY_READ)
                 .await
                 .map_err(io_error("the connection failed in the response body"))?;
             if buf.len() as u64 > limit {
@@ -638,6 +661,79 @@ fn find_crlf(bytes: &[u8], max: usize) -> Result<Option<usize>, Error> {
         Some(_) => Err(body_error("a chunk line is too long")),
         None if bytes.len() > max => Err(body_error("a chunk line is too long")),
         None => Ok(None),
+    }
+}
+
+/// The response reader over bytes in memory, for the `http_response` fuzz
+/// target (feature `fuzzing`; not a stable API) and the tests below.
+#[cfg(any(test, feature = "fuzzing"))]
+#[cfg_attr(not(feature = "fuzzing"), allow(unreachable_pub))]
+pub mod fuzzing {
+    use std::future::Future;
+    use std::pin::pin;
+    use std::task::{Context, Poll, Waker};
+
+    use super::{Error, Source, io};
+
+    /// What [`read_response`] read.
+    #[derive(Debug, Clone, PartialEq, Eq)]
+    pub struct Read {
+        /// The final status.
+        pub status: u16,
+        /// The body as decoded.
+        pub body: Vec<u8>,
+        /// Whether the connection could carry the next request (only as far
+        /// as the bytes read tell).
+        pub reusable: bool,
+    }
+
+    /// Bytes handed out in pieces of the given sizes (the last size
+    /// repeating), at most the room each read makes.
+    struct Pieces<'a> {
+        data: &'a [u8],
+        sizes: &'a [usize],
+        next: usize,
+    }
+
+    impl Source for Pieces<'_> {
+        async fn answer_started(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+
+        async fn fill(&mut self, buf: &mut Vec<u8>, room: usize) -> io::Result<usize> {
+            let size = self
+                .sizes
+                .get(self.next)
+                .or(self.sizes.last())
+                .copied()
+                .unwrap_or(usize::MAX)
+                .max(1);
+            self.next += 1;
+            let n = size.min(room.max(1)).min(self.data.len());
+            buf.extend_from_slice(&self.data[..n]);
+            self.data = &self.data[n..];
+            Ok(n)
+        }
+    }
+
+    /// Reads one response from `data`, delivered in reads of `sizes` bytes
+    /// (empty: as much as each read makes room for), as a lane reads it.
+    pub fn read_response(data: &[u8], sizes: &[usize], limit: u64) -> Result<Read, Error> {
+        let mut source = Pieces {
+            data,
+            sizes,
+            next: 0,
+        };
+        let future = pin!(super::read_response(&mut source, limit));
+        // Nothing in memory ever waits: one poll finishes it.
+        match future.poll(&mut Context::from_waker(Waker::noop())) {
+            Poll::Ready(result) => result.map(|r| Read {
+                status: r.status.as_u16(),
+                body: r.body.to_vec(),
+                reusable: r.reusable,
+            }),
+            Poll::Pending => unreachable!("reading from memory never waits"),
+        }
     }
 }
 
@@ -751,6 +847,47 @@ mod tests {
         assert!(dechunk(&[b'1'; MAX_CHUNK_LINE + 8], 1024).is_err());
         // A size that does not fit in 64 bits is malformed, not a panic.
         assert!(dechunk(b"ffffffffffffffffff\r\n", u64::MAX).is_err());
+    }
+
+    #[test]
+    fn responses_read_the_same_in_any_split() {
+        let responses: [&[u8]; 6] = [
+            b"HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello",
+            b"HTTP/1.1 100 Continue\r\n\r\nHTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n3;x\r\nabc\r\n2\r\nde\r\n0\r\nT: 1\r\n\r\n",
+            b"HTTP/1.0 200 OK\r\n\r\nuntil the end",
+            b"HTTP/1.1 503 Busy\r\nContent-Length: 4\r\n\r\nbusy",
+            b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort",
+            b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nff\r\n",
+        ];
+        for data in responses {
+            let whole = fuzzing::read_response(data, &[], 100);
+            for size in 1..data.len() {
+                let split = fuzzing::read_response(data, &[size], 100);
+                match (&whole, &split) {
+                    (Ok(a), Ok(b)) => {
+                        assert_eq!((a.status, &a.body), (b.status, &b.body), "size {size}");
+                    }
+                    (Err(a), Err(b)) => assert_eq!(a.kind(), b.kind(), "size {size}"),
+                    _ => panic!("size {size}: {whole:?} against {split:?}"),
+                }
+            }
+        }
+        let read = fuzzing::read_response(responses[1], &[], 100).unwrap();
+        assert_eq!(
+            (read.status, read.body.as_slice(), read.reusable),
+            (200, &b"abcde"[..], true)
+        );
+        let read = fuzzing::read_response(responses[2], &[], 100).unwrap();
+        assert_eq!(
+            (read.body.as_slice(), read.reusable),
+            (&b"until the end"[..], false)
+        );
+        let read = fuzzing::read_response(responses[3], &[], 100).unwrap();
+        assert_eq!((read.status, read.body.as_slice()), (503, &b"busy"[..]));
+        let err = fuzzing::read_response(responses[4], &[], 100).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::Body);
+        let err = fuzzing::read_response(responses[5], &[], 100).unwrap_err();
+        assert_eq!(err.kind(), &ErrorKind::TooLarge { limit: 100 });
     }
 
     #[test]

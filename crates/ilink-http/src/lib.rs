@@ -55,6 +55,9 @@ mod body;
 mod cdn;
 mod error;
 mod lane;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub use lane::fuzzing;
 mod login;
 mod options;
 mod redact;
