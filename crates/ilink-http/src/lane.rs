@@ -34,10 +34,11 @@ use hyper_util::rt::TokioIo;
 use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt, ReadBuf};
 use tokio::net::TcpStream;
 use tower_service::Service;
+use tracing::Instrument;
 
 use crate::body::ReqBody;
 use crate::error::{Error, ErrorKind};
-use crate::transport::{ERROR_BODY_LIMIT, Transport, request_span, within};
+use crate::transport::{ERROR_BODY_LIMIT, Transport, finish_span, request_span};
 
 /// Most header lines a response may have.
 const MAX_HEADERS: usize = 100;
@@ -198,8 +199,14 @@ pub(crate) async fn exchange(
             lane.put(conn);
         }
         Ok((response.status, response.headers, response.body))
-    };
-    within(&span, started, timeout, exchange).await
+    }
+    .instrument(span.clone());
+    // Inline, as in `Transport::exchange`: see the note there.
+    let result = tokio::time::timeout(timeout, exchange)
+        .await
+        .unwrap_or_else(|_| Err(Error::timeout()));
+    finish_span(&span, started, result.as_ref().err());
+    result
 }
 
 /// Connects to `uri` with the transport's connector (TCP, TLS when the URL

@@ -295,8 +295,16 @@ impl Transport {
                 .map_err(|e| Error::from_body(e, limit))?
                 .to_bytes();
             Ok((status, parts.headers, bytes))
-        };
-        within(&span, started, timeout, exchange).await
+        }
+        .instrument(span.clone());
+        // Inline, not a helper shared with the lane: a helper that awaits the
+        // future it was given keeps it in its state twice, and this future is
+        // what every held long-poll holds (2 KiB more per account).
+        let result = tokio::time::timeout(timeout, exchange)
+            .await
+            .unwrap_or_else(|_| Err(Error::timeout()));
+        finish_span(&span, started, result.as_ref().err());
+        result
     }
 
     /// Sends a request and returns the response head (the body is the
@@ -327,21 +335,6 @@ pub(crate) fn request_span<B>(request: &Request<B>) -> tracing::Span {
         status = tracing::field::Empty,
         elapsed_ms = tracing::field::Empty,
     )
-}
-
-/// Runs `exchange` in `span` within `timeout` (a timeout is
-/// [`Error::timeout`]), then ends the span with the outcome.
-pub(crate) async fn within<T>(
-    span: &tracing::Span,
-    started: Instant,
-    timeout: Duration,
-    exchange: impl Future<Output = Result<T, Error>>,
-) -> Result<T, Error> {
-    let result = tokio::time::timeout(timeout, exchange.instrument(span.clone()))
-        .await
-        .unwrap_or_else(|_| Err(Error::timeout()));
-    finish_span(span, started, result.as_ref().err());
-    result
 }
 
 /// Records the elapsed time and logs the end of a request.
