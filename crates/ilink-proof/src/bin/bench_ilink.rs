@@ -23,7 +23,9 @@
 //!   held and the process has settled − RSS before the first account
 //!   started) / accounts; then the CPU time over an idle window. The settling
 //!   (default 12 s) lets the runtime's blocking threads, which the store
-//!   calls at start-up used, time out (tokio keeps them 10 s).
+//!   calls at start-up used, time out (tokio keeps them 10 s). The result
+//!   line also gives `runner_state_bytes`, the size of one account's
+//!   `run_until` future, which every idle account holds.
 //!
 //! Each mode checks through the control API that the simulator accepted
 //! everything (every message, the file with its size and MD5, a held poll
@@ -527,6 +529,15 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     rt.block_on(async { tokio::time::sleep(Duration::from_millis(200)).await });
     let rss_before = rss_kib();
 
+    // What each idle account's task holds: the state of its whole run (the
+    // held poll's included). Printed so that a change that grows it shows.
+    let runner_state_bytes = {
+        let bot = client.for_account(&ids[0])?;
+        let trivial = handler_fn(|_ctx: Context, _msg: Message| async { Ok(()) });
+        let run = bot.run_until(trivial, std::future::pending::<()>());
+        std::mem::size_of_val(&run)
+    };
+
     let started = Instant::now();
     for id in &ids {
         let bot = client.for_account(id)?;
@@ -579,7 +590,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     rt.shutdown_background();
     let per_account = rss_after.saturating_sub(rss_before) as f64 / accounts as f64;
     println!(
-        "RESULT bench=idle impl=ours accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1}",
+        "RESULT bench=idle impl=ours accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1} runner_state_bytes={runner_state_bytes}",
         idle_cpu.as_millis(),
         window.as_secs(),
         ramp.as_secs_f64()
