@@ -8,8 +8,8 @@
 //! keeps about 30 KiB allocated: the connection's 8 KiB header buffer and
 //! 8 KiB read buffer, its request channel (a 9 KiB block of 32 slots), the
 //! pool's and the connection task's state. A lane keeps the socket and
-//! nothing else while it waits: no buffer is allocated until the socket is
-//! readable (on plain TCP; a TLS stream keeps its own buffers).
+//! nothing else while it waits: no buffer of ours is allocated until the
+//! socket is readable (a TLS session keeps its own state).
 //!
 //! The exchange is deliberately small: one request with a complete body
 //! (`Content-Length`), a response framed by `Content-Length`, `chunked` or
