@@ -564,13 +564,7 @@ async fn read_body(
             let len = usize::try_from(len).map_err(|_| too_large())?;
             while buf.len() < len {
                 let room = (len - buf.len()).min(BODY_READ);
-                let n = stream
-                    .fill(&mut buf, room)
-                    .await
-                    .map_err(io_error("the connection failed in the response body"))?;
-                if n == 0 {
-                    return Err(body_error("the connection closed in the response body"));
-                }
+                more_body(stream, &mut buf, room).await?;
             }
             let exact = buf.len() == len;
             buf.truncate(len);
@@ -579,15 +573,7 @@ async fn read_body(
         Framing::Chunked => loop {
             match dechunk(&buf, limit)? {
                 Some((body, used)) => return Ok((Bytes::from(body), used == buf.len())),
-                None => {
-                    let n = stream
-                        .fill(&mut buf, BODY_READ)
-                        .await
-                        .map_err(io_error("the connection failed in the response body"))?;
-                    if n == 0 {
-                        return Err(body_error("the connection closed in the response body"));
-                    }
-                }
+                None => more_body(stream, &mut buf, BODY_READ).await?,
             }
         },
         Framing::Close => loop {
@@ -603,6 +589,19 @@ async fn read_body(
             }
         },
     }
+}
+
+/// Reads more of a body whose end is still to come: the connection ending
+/// here is an error.
+async fn more_body(stream: &mut impl Source, buf: &mut Vec<u8>, room: usize) -> Result<(), Error> {
+    let n = stream
+        .fill(buf, room)
+        .await
+        .map_err(io_error("the connection failed in the response body"))?;
+    if n == 0 {
+        return Err(body_error("the connection closed in the response body"));
+    }
+    Ok(())
 }
 
 /// Decodes a complete `chunked` body at the start of `raw`: the data and how

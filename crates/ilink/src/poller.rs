@@ -140,7 +140,8 @@ impl Poller {
         let next = resp.next_cursor(&self.cursor).to_owned();
         let now = util::now_ms();
         let mut entries = Vec::new();
-        // The latest context token per sender, saved in one store write.
+        // Every sender's context tokens in arrival order: the store keeps the
+        // latest of each, in one write.
         let mut tokens: Vec<(String, ilink_proto::ContextToken)> = Vec::new();
         for msg in resp.messages() {
             let key = message_key(msg);
@@ -151,10 +152,7 @@ impl Poller {
             if let (Some(t), Some(from)) = (&msg.context_token, msg.from_user_id.as_deref())
                 && !from.is_empty()
             {
-                match tokens.iter_mut().find(|(user, _)| user == from) {
-                    Some(slot) => slot.1 = t.clone(),
-                    None => tokens.push((from.to_owned(), t.clone())),
-                }
+                tokens.push((from.to_owned(), t.clone()));
             }
         }
         let malformed: Vec<MalformedUpdate> = resp.malformed().cloned().collect();
