@@ -11,7 +11,6 @@ use ilink_proto::{
 };
 
 use crate::error::Error;
-use crate::lane::Lane;
 use crate::options::CallOptions;
 use crate::transport::Transport;
 
@@ -44,8 +43,6 @@ pub struct Account {
 struct AccountInner {
     token: BotToken,
     base_url: Option<String>,
-    /// The connection its long-polls keep between polls.
-    lane: Lane,
 }
 
 const _: () = {
@@ -62,7 +59,6 @@ impl Transport {
             inner: Arc::new(AccountInner {
                 token,
                 base_url: None,
-                lane: Lane::default(),
             }),
         }
     }
@@ -79,7 +75,6 @@ impl Account {
             inner: Arc::new(AccountInner {
                 token: self.inner.token.clone(),
                 base_url,
-                lane: Lane::default(),
             }),
             transport: self.transport,
         }
@@ -151,7 +146,7 @@ impl Account {
                 .saturating_add(config.long_poll_margin),
         };
         match self
-            .call_on_lane(GetUpdatesRequest::new(cursor), timeout)
+            .call_within(GetUpdatesRequest::new(cursor), timeout)
             .await
         {
             Err(err) if err.is_timeout() || err.status() == Some(GATEWAY_TIMEOUT_524) => {
@@ -192,37 +187,25 @@ impl Account {
         self.call(req).await
     }
 
-    /// Tells the server this bot client started (10 s). It goes over the
-    /// connection the account's long-polls keep, so that a poller's start
-    /// opens one connection, not two.
+    /// Tells the server this bot client started (10 s).
     pub async fn notify_start(&self) -> Result<AckResponse, Error> {
-        let timeout = self.transport.class_timeout(NotifyStartRequest::CLASS);
-        self.call_on_lane(NotifyStartRequest::new(), timeout).await
+        self.call(NotifyStartRequest::new()).await
     }
 
     /// Tells the server this bot client stops (10 s; use
     /// [`call_with`](Self::call_with) for a shutdown budget of your own).
-    /// Like [`notify_start`](Self::notify_start), on the long-polls'
-    /// connection.
     pub async fn notify_stop(&self) -> Result<AckResponse, Error> {
-        let timeout = self.transport.class_timeout(NotifyStopRequest::CLASS);
-        self.call_on_lane(NotifyStopRequest::new(), timeout).await
+        self.call(NotifyStopRequest::new()).await
     }
 
-    /// A call on the account's long-poll connection.
-    async fn call_on_lane<E: Endpoint>(
+    /// A call with this deadline, on the account's base URL.
+    async fn call_within<E: Endpoint>(
         &self,
         req: E,
         timeout: Duration,
     ) -> Result<E::Response, Error> {
         self.transport
-            .call_endpoint_on(
-                Some(&self.inner.lane),
-                self.base_url(),
-                Some(&self.inner.token),
-                req,
-                timeout,
-            )
+            .call_endpoint(self.base_url(), Some(&self.inner.token), req, timeout)
             .await
     }
 }

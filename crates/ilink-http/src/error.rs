@@ -134,14 +134,12 @@ impl Error {
         Self::new(ErrorKind::Timeout)
     }
 
-    /// Classifies an error of the hyper client (connect, TLS, broken
-    /// connection).
-    pub(crate) fn from_client(err: hyper_util::client::legacy::Error) -> Self {
+    /// Classifies an error of a hyper connection (TLS, a refused request, a
+    /// head over the limit, a broken connection).
+    pub(crate) fn from_hyper(err: hyper::Error) -> Self {
         let tls = chain_has_tls(&err);
         let kind = if tls {
             ErrorKind::Tls
-        } else if err.is_connect() {
-            ErrorKind::Connect
         } else if chain_has_user_error(&err) {
             ErrorKind::InvalidInput
         } else {

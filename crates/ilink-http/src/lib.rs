@@ -54,12 +54,9 @@ mod account;
 mod body;
 mod cdn;
 mod error;
-mod lane;
-#[cfg(feature = "fuzzing")]
-#[doc(hidden)]
-pub use lane::fuzzing;
 mod login;
 mod options;
+mod pool;
 mod redact;
 mod retry;
 mod transport;
@@ -70,6 +67,7 @@ pub use cdn::{DownloadSource, UploadTarget};
 pub use error::{Error, ErrorKind};
 pub use login::redirect_base_url;
 pub use options::CallOptions;
+pub use pool::Connections;
 pub use redact::{REDACTED, is_secret_key, redact};
 pub use retry::RetryPolicy;
 pub use transport::{Transport, TransportBuilder};

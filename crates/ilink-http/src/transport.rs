@@ -11,21 +11,18 @@ use http_body_util::{BodyExt, Limited};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
 use hyper_rustls::HttpsConnector;
-use hyper_util::client::legacy::Client;
 use hyper_util::client::legacy::connect::HttpConnector;
-use hyper_util::rt::{TokioExecutor, TokioTimer};
 use ilink_proto::consts::{self, headers as names};
 use ilink_proto::{ApiResponse, BaseInfo, BotToken, CallClass, Endpoint, HeaderSet, Method};
 use tracing::Instrument;
 
 use crate::body::ReqBody;
 use crate::error::{Error, ErrorKind, snippet};
-use crate::lane::{self, Lane};
+use crate::pool::{Pool, PoolConfig, PooledBody};
 use crate::redact::redacted_body;
 use crate::retry::RetryPolicy;
 
 pub(crate) type Connector = HttpsConnector<HttpConnector>;
-type HyperClient = Client<Connector, ReqBody>;
 
 /// How much of a non-success response body is read to explain the error.
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
@@ -67,12 +64,7 @@ const _: () = {
 };
 
 pub(crate) struct Shared {
-    client: HyperClient,
-    /// What the client connects with, for the long-poll lanes.
-    pub(crate) connector: Connector,
-    /// How long an idle connection may be reused (the pool's and the
-    /// lanes').
-    pub(crate) pool_idle_timeout: Duration,
+    pool: Arc<Pool>,
     pub(crate) config: Config,
 }
 
@@ -90,7 +82,6 @@ pub(crate) struct Config {
     pub(crate) download_cap: u64,
     pub(crate) upload_chunk_size: usize,
     pub(crate) upload_retry: RetryPolicy,
-    pub(crate) lean_long_polls: bool,
 }
 
 #[derive(Clone, Copy, Debug)]
@@ -120,6 +111,13 @@ impl Transport {
         &self.shared.config.cdn_base_url
     }
 
+    /// How many connections are open now, by protocol: on HTTP/2 the held
+    /// long-polls of many accounts share one connection, on HTTP/1.1 each
+    /// holds its own.
+    pub fn connections(&self) -> crate::Connections {
+        self.shared.pool.connections()
+    }
+
     /// The `base_info` every POST body carries.
     pub fn base_info(&self) -> BaseInfo {
         let config = &self.shared.config;
@@ -144,19 +142,6 @@ impl Transport {
     /// exchange, sending and reading the body included.
     pub(crate) async fn call_endpoint<E: Endpoint>(
         &self,
-        base: &str,
-        token: Option<&BotToken>,
-        req: E,
-        timeout: Duration,
-    ) -> Result<E::Response, Error> {
-        self.call_endpoint_on(None, base, token, req, timeout).await
-    }
-
-    /// [`call_endpoint`](Self::call_endpoint) on `lane` when one is given
-    /// and lean long-polls are on (see [`crate::lane`]).
-    pub(crate) async fn call_endpoint_on<E: Endpoint>(
-        &self,
-        lane: Option<&Lane>,
         base: &str,
         token: Option<&BotToken>,
         mut req: E,
@@ -226,13 +211,10 @@ impl Transport {
         *request.uri_mut() = uri;
         *request.headers_mut() = headers;
 
-        let exchanged = match lane {
-            Some(lane) if config.lean_long_polls => {
-                lane::exchange(self, lane, request, timeout, config.response_limit).await
-            }
-            _ => self.exchange(request, timeout, config.response_limit).await,
-        };
-        let (status, resp_headers, bytes) = exchanged.map_err(|e| e.with_context(context))?;
+        let (status, resp_headers, bytes) = self
+            .exchange(request, timeout, config.response_limit)
+            .await
+            .map_err(|e| e.with_context(context))?;
         if !status.is_success() {
             return Err(status_error(status, &resp_headers, bytes).with_context(context));
         }
@@ -297,9 +279,6 @@ impl Transport {
             Ok((status, parts.headers, bytes))
         }
         .instrument(span.clone());
-        // Inline, not a helper shared with the lane: a helper that awaits the
-        // future it was given keeps it in its state twice, and this future is
-        // what every held long-poll holds (2 KiB more per account).
         let result = tokio::time::timeout(timeout, exchange)
             .await
             .unwrap_or_else(|_| Err(Error::timeout()));
@@ -314,13 +293,8 @@ impl Transport {
         &self,
         request: Request<ReqBody>,
         span: &tracing::Span,
-    ) -> Result<hyper::Response<hyper::body::Incoming>, Error> {
-        let response = self
-            .shared
-            .client
-            .request(request)
-            .await
-            .map_err(Error::from_client)?;
+    ) -> Result<hyper::Response<PooledBody>, Error> {
+        let response = self.shared.pool.send(request).await?;
         span.record("status", response.status().as_u16());
         Ok(response)
     }
@@ -453,7 +427,8 @@ pub struct TransportBuilder {
     connect_timeout: Duration,
     pool_idle_timeout: Duration,
     pool_max_idle_per_host: usize,
-    lean_long_polls: bool,
+    http2: bool,
+    extra_roots: Vec<Vec<u8>>,
     upload_chunk_size: usize,
     upload_retry: RetryPolicy,
     tls_config: Option<rustls::ClientConfig>,
@@ -494,7 +469,8 @@ impl TransportBuilder {
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
             pool_max_idle_per_host: 64,
-            lean_long_polls: true,
+            http2: true,
+            extra_roots: Vec::new(),
             upload_chunk_size: 256 * 1024,
             upload_retry: RetryPolicy::default(),
             tls_config: None,
@@ -627,20 +603,23 @@ impl TransportBuilder {
         self
     }
 
-    /// Whether each account's `getupdates` long-polls (and its
-    /// `notifystart`/`notifystop`) go over a kept-alive HTTP/1.1 connection
-    /// of the account's own, spoken by this crate, instead of through the
-    /// pooled hyper client; default on.
-    ///
-    /// A held poll then costs the socket and a few hundred bytes instead of
-    /// about 30 KiB of client state, which is what lets one process poll
-    /// thousands of accounts (see `docs/performance.md`). Every other call
-    /// uses the pool either way. Turn it off if something between you and
-    /// the server needs what only hyper handles (HTTP/1.1 features beyond
-    /// one request with a complete body and a `Content-Length`, `chunked` or
-    /// close-delimited response).
-    pub fn lean_long_polls(mut self, on: bool) -> Self {
-        self.lean_long_polls = on;
+    /// Whether to offer HTTP/2 to HTTPS servers (ALPN `h2` before
+    /// `http/1.1`); default on. The server picks: on h2 the held long-polls
+    /// of every account on one host share a few connections (as many
+    /// streams on each as the server's `SETTINGS_MAX_CONCURRENT_STREAMS`
+    /// allows); on HTTP/1.1 each held poll keeps a connection of its own.
+    /// Plain `http://` URLs always use HTTP/1.1.
+    pub fn http2(mut self, on: bool) -> Self {
+        self.http2 = on;
+        self
+    }
+
+    /// Also trusts this root certificate (DER), for a server behind a
+    /// private certificate authority, such as the test authority of
+    /// `ilink-testkit`. Certificate checks stay on. Ignored when a whole
+    /// [`tls_config`](Self::tls_config) is given.
+    pub fn add_root_certificate(mut self, der: impl Into<Vec<u8>>) -> Self {
+        self.extra_roots.push(der.into());
         self
     }
 
@@ -704,23 +683,29 @@ impl TransportBuilder {
             Some(config) => tls.with_tls_config(config),
             None => default_tls(
                 tls,
+                &self.extra_roots,
                 #[cfg(feature = "native-roots")]
                 self.native_roots,
             )?,
         };
-        let connector = tls.https_or_http().enable_http1().wrap_connector(http);
-        let client = Client::builder(TokioExecutor::new())
-            .pool_timer(TokioTimer::new())
-            .timer(TokioTimer::new())
-            .pool_idle_timeout(self.pool_idle_timeout)
-            .pool_max_idle_per_host(self.pool_max_idle_per_host)
-            .build(connector.clone());
+        let tls = tls.https_or_http();
+        let connector = if self.http2 {
+            tls.enable_all_versions().wrap_connector(http)
+        } else {
+            tls.enable_http1().wrap_connector(http)
+        };
+        let pool = Pool::new(
+            connector,
+            PoolConfig {
+                idle_timeout: self.pool_idle_timeout,
+                max_idle_per_host: self.pool_max_idle_per_host,
+                connect_timeout: self.connect_timeout,
+            },
+        );
 
         Ok(Transport {
             shared: Arc::new(Shared {
-                client,
-                connector,
-                pool_idle_timeout: self.pool_idle_timeout,
+                pool,
                 config: Config {
                     api_base_url: self.api_base_url,
                     cdn_base_url: self.cdn_base_url,
@@ -735,7 +720,6 @@ impl TransportBuilder {
                     download_cap: self.download_cap,
                     upload_chunk_size: self.upload_chunk_size,
                     upload_retry: self.upload_retry,
-                    lean_long_polls: self.lean_long_polls,
                 },
             }),
         })
@@ -746,12 +730,38 @@ type TlsBuilder = hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstate
 type TlsReady = hyper_rustls::HttpsConnectorBuilder<hyper_rustls::builderstates::WantsSchemes>;
 
 /// rustls with the `ring` provider (chosen explicitly, so another crate
-/// enabling `aws-lc-rs` cannot make the process default ambiguous).
+/// enabling `aws-lc-rs` cannot make the process default ambiguous), trusting
+/// the bundled (or system) roots and `extra_roots`.
 fn default_tls(
     builder: TlsBuilder,
+    extra_roots: &[Vec<u8>],
     #[cfg(feature = "native-roots")] native_roots: bool,
 ) -> Result<TlsReady, Error> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
+    if !extra_roots.is_empty() {
+        let mut roots = rustls::RootCertStore::empty();
+        #[cfg(feature = "native-roots")]
+        if native_roots {
+            let found = rustls_native_certs::load_native_certs();
+            roots.add_parsable_certificates(found.certs);
+        }
+        roots.extend(webpki_roots::TLS_SERVER_ROOTS.iter().cloned());
+        for der in extra_roots {
+            roots
+                .add(rustls::pki_types::CertificateDer::from(der.clone()))
+                .map_err(|e| {
+                    Error::new(ErrorKind::Tls)
+                        .with_reason("an added root certificate is not valid DER")
+                        .with_source(e)
+                })?;
+        }
+        let config = rustls::ClientConfig::builder_with_provider(provider)
+            .with_safe_default_protocol_versions()
+            .map_err(|e| Error::new(ErrorKind::Tls).with_source(e))?
+            .with_root_certificates(roots)
+            .with_no_client_auth();
+        return Ok(builder.with_tls_config(config));
+    }
     #[cfg(feature = "native-roots")]
     if native_roots {
         return builder

@@ -66,6 +66,7 @@ mod record;
 mod server;
 mod sim;
 mod state;
+mod tls;
 mod util;
 
 pub use fault::{Fault, FaultKind, Route};

@@ -16,7 +16,8 @@ use hyper::body::Incoming;
 use hyper::header::{CONTENT_TYPE, HeaderValue};
 use hyper::service::service_fn;
 use hyper::{Request, Response, StatusCode};
-use hyper_util::rt::TokioIo;
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use hyper_util::server::conn::auto;
 use ilink_proto::consts::headers;
 use serde_json::{Value, json};
 use tokio::net::TcpListener;
@@ -68,10 +69,33 @@ pub(crate) fn refused(ret: i64, errmsg: &str) -> Response<Body> {
     json_response(&json!({"ret": ret, "errmsg": errmsg}))
 }
 
+/// How a listener speaks: plain HTTP, or TLS with the simulator's test
+/// authority; HTTP/2 offered or refused; the h2 stream limit it announces.
+#[derive(Clone)]
+pub(crate) struct Wire {
+    pub(crate) tls: Option<tokio_rustls::TlsAcceptor>,
+    pub(crate) http2: bool,
+    pub(crate) max_streams: Option<u32>,
+}
+
 /// Serves one listener until the simulator stops.
-pub(crate) fn serve(listener: TcpListener, host: Host, shared: Arc<Shared>) -> JoinHandle<()> {
+pub(crate) fn serve(
+    listener: TcpListener,
+    host: Host,
+    shared: Arc<Shared>,
+    wire: Wire,
+) -> JoinHandle<()> {
     tokio::spawn(async move {
         let mut shutdown = shared.shutdown_signal();
+        let mut builder = auto::Builder::new(TokioExecutor::new());
+        builder.http1().keep_alive(true);
+        builder.http2().max_concurrent_streams(wire.max_streams);
+        let builder = if wire.http2 {
+            builder
+        } else {
+            builder.http1_only()
+        };
+        let builder = Arc::new(builder);
         loop {
             let accepted = tokio::select! {
                 accepted = listener.accept() => accepted,
@@ -88,15 +112,28 @@ pub(crate) fn serve(listener: TcpListener, host: Host, shared: Arc<Shared>) -> J
             };
             let _ = stream.set_nodelay(true);
             let shared = shared.clone();
+            let builder = builder.clone();
+            let tls = wire.tls.clone();
             tokio::spawn(async move {
                 let service = service_fn(move |req| {
                     let shared = shared.clone();
                     async move { handle(shared, host, peer, req).await }
                 });
-                let conn = hyper::server::conn::http1::Builder::new()
-                    .keep_alive(true)
-                    .serve_connection(TokioIo::new(stream), service);
-                if let Err(e) = conn.await {
+                let served = match tls {
+                    None => {
+                        builder
+                            .serve_connection(TokioIo::new(stream), service)
+                            .await
+                    }
+                    Some(acceptor) => match acceptor.accept(stream).await {
+                        Ok(tls) => builder.serve_connection(TokioIo::new(tls), service).await,
+                        Err(e) => {
+                            tracing::debug!(error = %e, "TLS handshake failed");
+                            return;
+                        }
+                    },
+                };
+                if let Err(e) = served {
                     tracing::debug!(error = %e, "connection ended");
                 }
             });

@@ -289,9 +289,37 @@ pub struct SimulatorBuilder {
     control: bool,
     control_port: u16,
     bind: Option<std::net::IpAddr>,
+    tls: bool,
+    refuse_http2: bool,
+    max_streams: Option<u32>,
 }
 
 impl SimulatorBuilder {
+    /// Serves the API and CDN hosts over HTTPS (default: plain HTTP), with a
+    /// certificate from a test authority made for this simulator, valid for
+    /// `localhost`, `127.0.0.1`, `::1` and the bound address. Clients trust
+    /// it through [`Simulator::ca_certificate_der`] or
+    /// [`Simulator::ca_certificate_pem`]. The control API stays plain HTTP.
+    pub fn tls(mut self, on: bool) -> Self {
+        self.tls = on;
+        self
+    }
+
+    /// Refuses HTTP/2: over TLS only `http/1.1` is offered by ALPN, and
+    /// plain connections are read as HTTP/1.1 only. By default both are
+    /// served and the client's choice is taken.
+    pub fn refuse_http2(mut self, on: bool) -> Self {
+        self.refuse_http2 = on;
+        self
+    }
+
+    /// The `SETTINGS_MAX_CONCURRENT_STREAMS` each HTTP/2 connection
+    /// announces (default 200, hyper's).
+    pub fn max_concurrent_streams(mut self, max: u32) -> Self {
+        self.max_streams = Some(max);
+        self
+    }
+
     /// How long getupdates holds a poll when nothing is queued (default 35 s,
     /// as the real server). Also answered as `longpolling_timeout_ms`.
     pub fn hold(mut self, hold: Duration) -> Self {
@@ -405,16 +433,33 @@ impl SimulatorBuilder {
             true => Some(TcpListener::bind(SocketAddr::new(ip, self.control_port)).await?),
             false => None,
         };
+        let ca = match self.tls {
+            true => Some(crate::tls::TestCa::new(self.bind)?),
+            false => None,
+        };
+        let wire = crate::server::Wire {
+            tls: ca
+                .as_ref()
+                .map(|ca| ca.server_config(!self.refuse_http2))
+                .transpose()?
+                .map(tokio_rustls::TlsAcceptor::from),
+            http2: !self.refuse_http2,
+            max_streams: self.max_streams,
+        };
+        let scheme = if ca.is_some() { "https" } else { "http" };
         let url = |l: &TcpListener| -> io::Result<String> {
             let addr = l.local_addr()?;
-            Ok(format!("http://{addr}"))
+            Ok(format!("{scheme}://{addr}"))
         };
         let redirect_host = redirect.local_addr()?.to_string();
         let urls = Urls {
             api: url(&api)?,
             redirect: url(&redirect)?,
             cdn: format!("{}/c2c", url(&cdn)?),
-            control: control.as_ref().map(url).transpose()?,
+            control: control
+                .as_ref()
+                .map(|l| l.local_addr().map(|addr| format!("http://{addr}")))
+                .transpose()?,
         };
         let (tx, rx) = watch::channel(false);
         let shared = Arc::new(Shared {
@@ -427,9 +472,9 @@ impl SimulatorBuilder {
             redirect_host,
         });
         let mut tasks = vec![
-            crate::server::serve(api, Host::Api, shared.clone()),
-            crate::server::serve(redirect, Host::Redirect, shared.clone()),
-            crate::server::serve(cdn, Host::Cdn, shared.clone()),
+            crate::server::serve(api, Host::Api, shared.clone(), wire.clone()),
+            crate::server::serve(redirect, Host::Redirect, shared.clone(), wire.clone()),
+            crate::server::serve(cdn, Host::Cdn, shared.clone(), wire),
         ];
         if let Some(control) = control {
             tasks.push(crate::control::serve(control, shared.clone()));
@@ -439,6 +484,7 @@ impl SimulatorBuilder {
             shared,
             shutdown: tx,
             tasks,
+            ca: ca.map(|ca| (ca.ca_der.to_vec(), ca.ca_pem)),
         })
     }
 }
@@ -461,6 +507,8 @@ pub struct Simulator {
     shared: Arc<Shared>,
     shutdown: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
+    /// The test authority's certificate (DER, PEM), when serving TLS.
+    ca: Option<(Vec<u8>, String)>,
 }
 
 impl std::fmt::Debug for Simulator {
@@ -493,6 +541,18 @@ impl Simulator {
     /// When a listener cannot be bound.
     pub async fn start() -> io::Result<Simulator> {
         Self::builder().start().await
+    }
+
+    /// The test authority's certificate (DER) when the simulator serves
+    /// TLS ([`SimulatorBuilder::tls`]): the one root a client must trust.
+    pub fn ca_certificate_der(&self) -> Option<&[u8]> {
+        self.ca.as_ref().map(|(der, _)| der.as_slice())
+    }
+
+    /// The test authority's certificate as PEM, for tools that read files
+    /// (`NODE_EXTRA_CA_CERTS`, `curl --cacert`).
+    pub fn ca_certificate_pem(&self) -> Option<&str> {
+        self.ca.as_ref().map(|(_, pem)| pem.as_str())
     }
 
     /// The base URLs.

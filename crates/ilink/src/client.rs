@@ -354,9 +354,9 @@ pub(crate) struct AccountHandle {
 ///
 /// Cheap to clone: clones share the connection pool, the store and the
 /// account state. One process can drive many accounts over one pool with
-/// [`for_account`](Self::for_account); each account's long-polls keep a
-/// connection of their own (about 10 KiB per polling account in all, see
-/// [`TransportBuilder::lean_long_polls`](crate::http::TransportBuilder::lean_long_polls)).
+/// [`for_account`](Self::for_account); over HTTP/2 the held long-polls of
+/// every account on one host share a few connections, over HTTP/1.1 each
+/// holds one (see [`TransportBuilder::http2`](crate::http::TransportBuilder::http2)).
 #[derive(Clone)]
 pub struct Client {
     pub(crate) shared: Arc<Shared>,

@@ -3,7 +3,6 @@
 mod api;
 mod cdn;
 mod faults;
-mod lane;
 mod logs;
 mod server;
 mod sim;

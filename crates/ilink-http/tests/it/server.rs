@@ -50,6 +50,7 @@ pub(crate) enum Action {
     Reset,
     /// Write these bytes as the whole answer (status line included), then
     /// close the connection when `close` is set.
+    #[allow(dead_code)]
     Raw {
         bytes: Vec<u8>,
         close: bool,
