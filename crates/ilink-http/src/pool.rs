@@ -57,6 +57,15 @@ type H2 = http2::SendRequest<ReqBody>;
 const MAX_HEAD: usize = 64 * 1024;
 /// Most header lines an HTTP/1.1 response may have.
 const MAX_HEADERS: usize = 100;
+/// How long a new h2 connection takes one stream only, unless the server's
+/// SETTINGS came sooner: hyper assumes 100 streams until then, and a burst
+/// of long-polls past the server's real limit would be queued inside the
+/// connection, held until a poll ends.
+const SETTLE: Duration = Duration::from_millis(200);
+/// How often a request waiting for a new h2 connection's SETTINGS looks.
+const SETTLE_CHECK: Duration = Duration::from_millis(2);
+/// hyper's assumption of the server's stream limit before its SETTINGS.
+const INITIAL_MAX_STREAMS: usize = 100;
 /// How often, at most, every origin's expired idle connections are dropped.
 const REAP_EVERY: Duration = Duration::from_secs(10);
 
@@ -141,11 +150,13 @@ struct H2Conn {
     tx: H2,
     /// Streams open on it (reserved by checkouts not yet dropped).
     open: AtomicUsize,
-    /// The server's current `SETTINGS_MAX_CONCURRENT_STREAMS`, kept up to
-    /// date by the task that drives the connection.
-    max: Arc<AtomicUsize>,
-    /// A request on it failed without a response: take no new streams.
-    broken: AtomicBool,
+    /// The connection itself, driven by its task, read here for the
+    /// server's current `SETTINGS_MAX_CONCURRENT_STREAMS`.
+    conn: Arc<Mutex<H2Connection>>,
+    /// A request on it failed without a response, or its task ended: take
+    /// no new streams.
+    broken: Arc<AtomicBool>,
+    born: Instant,
     /// When its last stream closed.
     idle_since: Mutex<Instant>,
 }
@@ -155,12 +166,26 @@ impl H2Conn {
         if self.tx.is_closed() || self.broken.load(Ordering::Relaxed) {
             return false;
         }
-        let max = self.max.load(Ordering::Relaxed).max(1);
+        let max = match self.server_max() {
+            Some(max) => max.max(1),
+            None => 1,
+        };
         self.open
             .fetch_update(Ordering::AcqRel, Ordering::Acquire, |open| {
                 (open < max).then_some(open + 1)
             })
             .is_ok()
+    }
+
+    /// The server's stream limit, once known: after its SETTINGS changed
+    /// hyper's assumption, or once [`SETTLE`] has passed.
+    fn server_max(&self) -> Option<usize> {
+        let max = lock(&self.conn).current_max_send_streams();
+        (max != INITIAL_MAX_STREAMS || self.born.elapsed() >= SETTLE).then_some(max)
+    }
+
+    fn is_settled(&self) -> bool {
+        self.server_max().is_some()
     }
 
     fn release(&self) {
@@ -293,7 +318,9 @@ impl Pool {
                 };
                 tracing::debug!(error = %error, "request failed on a kept connection; sending it again");
                 *request.uri_mut() = uri.clone();
-                let conn = self.connect_new(&origin, &uri).await?;
+                // Boxed, as every connect here: the state of a connect is
+                // large, and a held long-poll's future would carry it.
+                let conn = Box::pin(self.connect_new(&origin, &uri)).await?;
                 self.send_on(&origin, conn, request)
                     .await
                     .map_err(|f| f.error)
@@ -383,12 +410,25 @@ impl Pool {
                 }
                 Next::Turn(connecting) => {
                     let _turn = connecting.lock().await;
-                    if let Some(conn) = self.with_origin(origin, |o| o.h2_with_room()) {
-                        return Ok(Conn::H2(conn));
+                    loop {
+                        let (room, young) = self.with_origin(origin, |o| {
+                            let room = o.h2_with_room();
+                            let young = o.h2.iter().find(|c| !c.is_settled()).cloned();
+                            (room, young)
+                        });
+                        if let Some(conn) = room {
+                            return Ok(Conn::H2(conn));
+                        }
+                        // A connection whose limit is not known yet may
+                        // have room as soon as its SETTINGS arrive. hyper
+                        // gives no signal for that, so look again shortly.
+                        let Some(young) = young else { break };
+                        let left = SETTLE.saturating_sub(young.born.elapsed());
+                        tokio::time::sleep(left.min(SETTLE_CHECK)).await;
                     }
-                    return self.connect_new(origin, uri).await;
+                    return Box::pin(self.connect_new(origin, uri)).await;
                 }
-                Next::Connect => return self.connect_new(origin, uri).await,
+                Next::Connect => return Box::pin(self.connect_new(origin, uri)).await,
             }
         }
     }
@@ -413,12 +453,13 @@ impl Pool {
                     .max_header_list_size(u32::try_from(MAX_HEAD).unwrap_or(u32::MAX))
                     .adaptive_window(true);
                 let (tx, conn) = builder.handshake(io).await.map_err(Error::from_hyper)?;
-                let max = Arc::new(AtomicUsize::new(conn.current_max_send_streams()));
+                let conn = Arc::new(Mutex::new(conn));
                 self.open.http2.fetch_add(1, Ordering::Relaxed);
                 let open = self.open.clone();
+                let broken = Arc::new(AtomicBool::new(false));
                 let driver = H2Driver {
-                    conn,
-                    max: max.clone(),
+                    conn: conn.clone(),
+                    ended: broken.clone(),
                 };
                 tokio::spawn(async move {
                     driver.await;
@@ -427,9 +468,10 @@ impl Pool {
                 Ok(Conn::H2(Arc::new(H2Conn {
                     tx,
                     open: AtomicUsize::new(1),
-                    max,
-                    broken: AtomicBool::new(false),
+                    conn,
+                    broken,
                     idle_since: Mutex::new(Instant::now()),
+                    born: Instant::now(),
                 })))
             } else {
                 let (tx, conn) = http1::Builder::new()
@@ -511,29 +553,29 @@ struct Failed {
     request: Option<Request<ReqBody>>,
 }
 
-/// Drives an h2 connection and publishes the server's stream limit each
-/// time the connection makes progress (a SETTINGS frame may change it).
+type H2Connection = http2::Connection<Io, ReqBody, TokioExecutor>;
+
+/// Drives an h2 connection (hyper's request side of it; hyper runs the
+/// frames in a task of its own), shared with the pool that reads its
+/// settings.
 struct H2Driver {
-    conn: http2::Connection<Io, ReqBody, TokioExecutor>,
-    max: Arc<AtomicUsize>,
+    conn: Arc<Mutex<H2Connection>>,
+    /// Set when the connection ends: the pool keeps the connection object
+    /// (for its settings), so hyper's request handle does not see it close.
+    ended: Arc<AtomicBool>,
 }
 
 impl std::future::Future for H2Driver {
     type Output = ();
 
-    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
-        let this = &mut *self;
-        let polled = Pin::new(&mut this.conn).poll(cx);
-        this.max
-            .store(this.conn.current_max_send_streams(), Ordering::Relaxed);
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let polled = Pin::new(&mut *lock(&self.conn)).poll(cx);
         match polled {
-            Poll::Ready(Err(e)) => {
-                this.max.store(0, Ordering::Relaxed);
-                tracing::debug!(error = %e, "h2 connection ended");
-                Poll::Ready(())
-            }
-            Poll::Ready(Ok(())) => {
-                this.max.store(0, Ordering::Relaxed);
+            Poll::Ready(result) => {
+                if let Err(e) = result {
+                    tracing::debug!(error = %e, "h2 connection ended");
+                }
+                self.ended.store(true, Ordering::Relaxed);
                 Poll::Ready(())
             }
             Poll::Pending => Poll::Pending,

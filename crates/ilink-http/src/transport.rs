@@ -429,6 +429,7 @@ pub struct TransportBuilder {
     pool_max_idle_per_host: usize,
     http2: bool,
     extra_roots: Vec<Vec<u8>>,
+    extra_pem: Vec<Vec<u8>>,
     upload_chunk_size: usize,
     upload_retry: RetryPolicy,
     tls_config: Option<rustls::ClientConfig>,
@@ -471,6 +472,7 @@ impl TransportBuilder {
             pool_max_idle_per_host: 64,
             http2: true,
             extra_roots: Vec::new(),
+            extra_pem: Vec::new(),
             upload_chunk_size: 256 * 1024,
             upload_retry: RetryPolicy::default(),
             tls_config: None,
@@ -623,6 +625,14 @@ impl TransportBuilder {
         self
     }
 
+    /// [`add_root_certificate`](Self::add_root_certificate) for every
+    /// certificate in a PEM text (a CA bundle file's contents).
+    /// [`build`](Self::build) fails if it holds none or a malformed one.
+    pub fn add_root_certificates_pem(mut self, pem: impl Into<Vec<u8>>) -> Self {
+        self.extra_pem.push(pem.into());
+        self
+    }
+
     /// How much plaintext an upload reads and encrypts at a time; default
     /// 256 KiB. This bounds an upload's memory.
     pub fn upload_chunk_size(mut self, bytes: usize) -> Self {
@@ -679,11 +689,28 @@ impl TransportBuilder {
         http.set_nodelay(true);
         http.enforce_http(false);
         let tls = hyper_rustls::HttpsConnectorBuilder::new();
+        let mut extra_roots = self.extra_roots;
+        for pem in &self.extra_pem {
+            use rustls::pki_types::pem::PemObject as _;
+            let before = extra_roots.len();
+            for cert in rustls::pki_types::CertificateDer::pem_slice_iter(pem) {
+                let cert = cert.map_err(|e| {
+                    Error::new(ErrorKind::Tls)
+                        .with_reason("a root certificate PEM is malformed")
+                        .with_source(e)
+                })?;
+                extra_roots.push(cert.to_vec());
+            }
+            if extra_roots.len() == before {
+                return Err(Error::new(ErrorKind::Tls)
+                    .with_reason("a root certificate PEM holds no certificate"));
+            }
+        }
         let tls = match self.tls_config {
             Some(config) => tls.with_tls_config(config),
             None => default_tls(
                 tls,
-                &self.extra_roots,
+                &extra_roots,
                 #[cfg(feature = "native-roots")]
                 self.native_roots,
             )?,

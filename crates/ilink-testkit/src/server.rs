@@ -89,7 +89,9 @@ pub(crate) fn serve(
         let mut shutdown = shared.shutdown_signal();
         let mut builder = auto::Builder::new(TokioExecutor::new());
         builder.http1().keep_alive(true);
-        builder.http2().max_concurrent_streams(wire.max_streams);
+        if let Some(max) = wire.max_streams {
+            builder.http2().max_concurrent_streams(max);
+        }
         let builder = if wire.http2 {
             builder
         } else {

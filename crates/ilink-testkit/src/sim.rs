@@ -314,7 +314,7 @@ impl SimulatorBuilder {
     }
 
     /// The `SETTINGS_MAX_CONCURRENT_STREAMS` each HTTP/2 connection
-    /// announces (default 200, hyper's).
+    /// announces (default 200, hyper's server default).
     pub fn max_concurrent_streams(mut self, max: u32) -> Self {
         self.max_streams = Some(max);
         self

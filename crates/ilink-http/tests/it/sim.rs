@@ -1059,3 +1059,86 @@ async fn downloads_of_every_key_form_decrypt_to_the_pushed_bytes() {
     assert_eq!(via_full_url, 2 * full_url_items);
     assert_no_violations(&sim);
 }
+
+// -------------------------------------------------------------------- TLS
+
+/// A transport that trusts the simulator's test authority (verification
+/// stays on).
+fn tls_transport(sim: &Simulator) -> Transport {
+    let ca = sim.ca_certificate_der().expect("a TLS simulator").to_vec();
+    sim_builder(sim).add_root_certificate(ca).build().unwrap()
+}
+
+/// Login-free flow over HTTPS, on h2 and with h2 refused: a long-poll that
+/// a push wakes, a text and a file sent through the CDN, each on the
+/// protocol the server picked.
+#[tokio::test]
+async fn the_flow_runs_over_tls_on_http1_and_h2() {
+    for refuse_http2 in [false, true] {
+        let sim = Simulator::builder()
+            .tls(true)
+            .refuse_http2(refuse_http2)
+            .keep_media_bytes(MIB)
+            .start()
+            .await
+            .unwrap();
+        assert!(sim.api_url().starts_with("https://127.0.0.1:"));
+        let bot = sim.create_account();
+        let transport = tls_transport(&sim);
+        let account = account_of(&transport, &bot);
+        let ctx = open_chat(&sim, &bot, &account).await;
+        let (sent, _) = send_file(&sim, &account, &ctx, 100_000).await;
+        assert!(*sent.media[0].bytes.as_deref().unwrap() == Pattern::bytes(100_000));
+        let open = transport.connections();
+        if refuse_http2 {
+            assert_eq!(open.http2, 0, "{open:?}");
+            assert!(open.http1 >= 1, "{open:?}");
+        } else {
+            assert_eq!(open.http1, 0, "{open:?}");
+            // One for the API host, one for the CDN host.
+            assert_eq!(open.http2, 2, "{open:?}");
+        }
+        assert_no_violations(&sim);
+    }
+}
+
+/// On h2, the held long-polls of 300 accounts share two connections (the
+/// simulator allows 200 streams on each); on HTTP/1.1 each holds its own.
+#[tokio::test]
+async fn held_long_polls_share_h2_connections() {
+    for refuse_http2 in [false, true] {
+        let sim = Simulator::builder()
+            .tls(true)
+            .refuse_http2(refuse_http2)
+            .max_concurrent_streams(200)
+            .start()
+            .await
+            .unwrap();
+        let transport = tls_transport(&sim);
+        let bots: Vec<TestAccount> = (0..300).map(|_| sim.create_account()).collect();
+        let polls: Vec<_> = bots
+            .iter()
+            .map(|bot| {
+                let account = account_of(&transport, bot);
+                tokio::spawn(async move { account.get_updates("", None).await })
+            })
+            .collect();
+        sim.wait_until("300 held polls", WAIT, |s| s.held_polls() == 300)
+            .await
+            .expect("all 300 polls held");
+        let open = transport.connections();
+        if refuse_http2 {
+            assert_eq!((open.http1, open.http2), (300, 0));
+        } else {
+            assert_eq!((open.http1, open.http2), (0, 2));
+        }
+        // Wake them all: each gets its message.
+        for bot in &bots {
+            sim.push(&bot.bot_id, Inbound::text(USER, "hi"));
+        }
+        for poll in polls {
+            let batch = poll.await.unwrap().unwrap();
+            assert_eq!(batch.messages().count(), 1);
+        }
+    }
+}

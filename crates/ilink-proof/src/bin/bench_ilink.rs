@@ -8,6 +8,10 @@
 //! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]
 //! ```
 //!
+//! Every mode also takes `--ca FILE`, the PEM root of a simulator started
+//! with `--tls --ca-out FILE` (trusted explicitly, verification on), and
+//! `--http 1|2`: `2` (default) offers h2 by ALPN, `1` offers only HTTP/1.1.
+//!
 //! - `send`: one bot account, a context token from a pushed inbound message,
 //!   `concurrency` tasks calling [`Client::send_text`] (each send its own
 //!   `client_id`, [`Pacing::unlimited`]) until `messages` went out, after one
@@ -55,7 +59,9 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "\
 usage: bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
        bench_ilink file --urls JSON --path FILE
-       bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]";
+       bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]
+every mode also takes --ca FILE (trust this PEM root, for a --tls simulator)
+and --http 1|2 (2, the default, offers h2 and takes what the server picks)";
 
 /// The user every message goes to.
 const USER: &str = "bench_user@im.wechat";
@@ -105,6 +111,24 @@ impl Args {
             .rev()
             .find(|(k, _)| k == name)
             .map(|(_, v)| v.as_str())
+    }
+
+    /// A transport builder for the simulator's URLs: trusting `--ca FILE`
+    /// (the simulator's test authority, PEM) when given, HTTP/2 offered
+    /// unless `--http 1`.
+    fn transport(&self, urls: &Urls) -> Result<ilink::http::TransportBuilder, BoxError> {
+        let mut builder = Transport::builder()
+            .api_base_url(urls.api.clone())
+            .cdn_base_url(urls.cdn.clone());
+        if let Some(path) = self.get("ca") {
+            builder = builder.add_root_certificates_pem(std::fs::read(path)?);
+        }
+        match self.get("http") {
+            None | Some("2") => {}
+            Some("1") => builder = builder.http2(false),
+            Some(other) => return Err(format!("--http takes 1 or 2, not {other:?}").into()),
+        }
+        Ok(builder)
     }
 
     fn text(&self, name: &str) -> Result<&str, BoxError> {
@@ -354,9 +378,7 @@ fn send(args: &Args) -> Result<(), BoxError> {
 
     let rt = runtime()?;
     let client = rt.block_on(async {
-        let mut transport = Transport::builder()
-            .api_base_url(urls.api.clone())
-            .cdn_base_url(urls.cdn.clone());
+        let mut transport = args.transport(&urls)?;
         if let Some(n) = pool_idle {
             transport = transport.pool_max_idle_per_host(n);
         }
@@ -453,13 +475,13 @@ fn file(args: &Args) -> Result<(), BoxError> {
     let (bot_id, token) = ctl.create_account()?;
     let context = ContextToken::new(ctl.context_token(&bot_id)?);
 
+    let transport = args.transport(&urls)?.build()?;
     let rt = runtime()?;
     let rss_before = rss_kib();
     let started = Instant::now();
     let sent = rt.block_on(async {
         let client = Client::builder()
-            .base_url(urls.api.clone())
-            .cdn_base_url(urls.cdn.clone())
+            .transport(transport)
             .token(token)
             .account(bot_id.clone())
             .pacing(Pacing::unlimited())
@@ -514,11 +536,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     let client = rt.block_on(async {
         // The server's hold is the first poll's deadline too (later polls
         // take the server's hint).
-        let transport = Transport::builder()
-            .api_base_url(urls.api.clone())
-            .cdn_base_url(urls.cdn.clone())
-            .long_poll_timeout(hold)
-            .build()?;
+        let transport = args.transport(&urls)?.long_poll_timeout(hold).build()?;
         let client = Client::builder()
             .transport(transport)
             .shared_store(store.clone())
@@ -571,6 +589,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     std::thread::sleep(settle);
     let polls_settled = ctl.count("/requests?route=get_updates", needle)?;
     let rss_after = rss_kib();
+    let conns = client.transport().connections();
     let fds = std::fs::read_dir("/proc/self/fd").map_or(0, Iterator::count);
     let threads = std::fs::read_dir("/proc/self/task").map_or(0, Iterator::count);
 
@@ -590,10 +609,12 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     rt.shutdown_background();
     let per_account = rss_after.saturating_sub(rss_before) as f64 / accounts as f64;
     println!(
-        "RESULT bench=idle impl=ours accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1} runner_state_bytes={runner_state_bytes}",
+        "RESULT bench=idle impl=ours accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1} runner_state_bytes={runner_state_bytes} conns_http1={} conns_http2={}",
         idle_cpu.as_millis(),
         window.as_secs(),
-        ramp.as_secs_f64()
+        ramp.as_secs_f64(),
+        conns.http1,
+        conns.http2,
     );
     if held != accounts {
         return Err(format!("only {held} of {accounts} accounts had a poll held").into());

@@ -27,6 +27,11 @@ options (a port of 0, the default, picks a free one):
   --rate-limit <MS>        enforce the reported send limit (3 sends within 1 s)
                            with a penalty of MS milliseconds (default: off)
   --upload-full-url        answer getuploadurl with an upload_full_url
+  --tls                    serve the API and CDN over HTTPS (h2 and HTTP/1.1),
+                           with a test authority made for this run
+  --refuse-h2              with --tls, offer only HTTP/1.1
+  --ca-out <PATH>          with --tls, write the test authority's certificate
+                           (PEM) to PATH, for clients to trust
   -h, --help               print this help";
 
 /// What the command line asks for.
@@ -39,6 +44,9 @@ struct Options {
     hold: Option<Duration>,
     rate_limit_penalty: Option<Duration>,
     upload_full_url: bool,
+    tls: bool,
+    refuse_h2: bool,
+    ca_out: Option<std::path::PathBuf>,
     help: bool,
 }
 
@@ -66,6 +74,21 @@ fn parse_args(args: impl IntoIterator<Item = String>) -> Result<Options, String>
             "--upload-full-url" => {
                 no_value()?;
                 options.upload_full_url = true;
+            }
+            "--tls" => {
+                no_value()?;
+                options.tls = true;
+            }
+            "--refuse-h2" => {
+                no_value()?;
+                options.refuse_h2 = true;
+            }
+            "--ca-out" => {
+                let value = match inline {
+                    Some(v) => v,
+                    None => args.next().ok_or_else(|| format!("{flag} needs a value"))?,
+                };
+                options.ca_out = Some(value.into());
             }
             "--port" | "--cdn-port" | "--redirect-port" | "--control-port" | "--hold-ms"
             | "--rate-limit" => {
@@ -143,7 +166,9 @@ async fn main() -> ExitCode {
         .control(true)
         .ports(options.api_port, options.cdn_port, options.redirect_port)
         .control_port(options.control_port)
-        .upload_full_url(options.upload_full_url);
+        .upload_full_url(options.upload_full_url)
+        .tls(options.tls)
+        .refuse_http2(options.refuse_h2);
     if let Some(hold) = options.hold {
         builder = builder.hold(hold);
     }
@@ -157,6 +182,16 @@ async fn main() -> ExitCode {
             return ExitCode::FAILURE;
         }
     };
+    if let Some(path) = &options.ca_out {
+        let Some(pem) = sim.ca_certificate_pem() else {
+            eprintln!("ilink-simulator: --ca-out needs --tls");
+            return ExitCode::from(2);
+        };
+        if let Err(e) = std::fs::write(path, pem) {
+            eprintln!("ilink-simulator: cannot write {}: {e}", path.display());
+            return ExitCode::FAILURE;
+        }
+    }
     let urls = sim.urls();
     // Written by hand to keep the documented key order.
     let quote = |s: &str| serde_json::Value::from(s).to_string();
@@ -201,6 +236,9 @@ mod tests {
             "250",
             "--rate-limit=1000",
             "--upload-full-url",
+            "--tls",
+            "--refuse-h2",
+            "--ca-out=/tmp/ca.pem",
         ])
         .unwrap();
         assert_eq!(
@@ -213,6 +251,9 @@ mod tests {
                 hold: Some(Duration::from_millis(250)),
                 rate_limit_penalty: Some(Duration::from_secs(1)),
                 upload_full_url: true,
+                tls: true,
+                refuse_h2: true,
+                ca_out: Some("/tmp/ca.pem".into()),
                 help: false,
             }
         );
