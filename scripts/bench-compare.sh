@@ -32,7 +32,13 @@
 # package cannot be had (the package is fetched with `npm pack` into
 # target/bench/official by tests/interop/official.sh).
 #
-# Environment: ILINK_BENCH_RUNS (3), ILINK_BENCH_FILE (/tmp/ilink-bench-1g.bin,
+# Over TLS by default, as users run it: the simulator serves HTTPS with a
+# test authority made for the run (--tls --ca-out), which ours trusts with
+# --ca and Node with NODE_EXTRA_CA_CERTS; verification stays on. Our idle
+# accounts run twice, offering h2 (the simulator takes it) and offering only
+# HTTP/1.1. ILINK_BENCH_TLS=0 measures plain HTTP instead (no h2 then).
+#
+# Environment: ILINK_BENCH_TLS (1), ILINK_BENCH_RUNS (3), ILINK_BENCH_FILE (/tmp/ilink-bench-1g.bin,
 # created when missing, shared with scripts/bench-crypto.sh),
 # ILINK_BENCH_SEND_MESSAGES (messages per run at concurrency ≥ 16; 20000),
 # ILINK_BENCH_IDLE (idle account counts; "100 1000 10000"),
@@ -91,7 +97,23 @@ log "building release binaries"
 cargo build --release --locked -p ilink-testkit --bin ilink-simulator -p ilink-proof --bin bench_ilink ||
 	{ echo "cargo build failed" >&2; exit 1; }
 SIM=$TARGET/release/ilink-simulator
-OURS=$TARGET/release/bench_ilink
+OURS_BIN=$TARGET/release/bench_ilink
+TLS=${ILINK_BENCH_TLS:-1}
+CA=$WORK/ca.pem
+if ((TLS)); then
+	SIM_TLS=(--tls --ca-out "$CA")
+	OURS_TLS=(--ca "$CA")
+	NODE_TLS=("NODE_EXTRA_CA_CERTS=$CA")
+	IDLE_PROTOCOLS="2 1"
+	WIRE="HTTPS (rustls on both sides for ours, Node's TLS for the official client)"
+else
+	SIM_TLS=()
+	OURS_TLS=()
+	NODE_TLS=()
+	IDLE_PROTOCOLS="1"
+	WIRE="plain HTTP"
+fi
+
 rm -rf "$LOGS"
 mkdir -p "$LOGS"
 
@@ -112,7 +134,7 @@ fi
 PKG=$WORK/official/package
 mkdir -p "$WORK/official-state" "$WORK/official-tmp"
 # The official client's scripts write state and logs to scratch directories.
-OFFICIAL=(env "OPENCLAW_STATE_DIR=$WORK/official-state" "OPENCLAW_TMP_DIR=$WORK/official-tmp" node)
+OFFICIAL=(env "OPENCLAW_STATE_DIR=$WORK/official-state" "OPENCLAW_TMP_DIR=$WORK/official-tmp" "${NODE_TLS[@]}" node)
 
 # --- helpers ----------------------------------------------------------------------
 # Waits while a build (rustc) runs: measurements on the 2-core machine would
@@ -143,7 +165,7 @@ trap stop_sim EXIT
 # Starts a fresh simulator (extra flags as arguments) and sets URLS.
 start_sim() {
 	stop_sim
-	"$SIM" "$@" >"$WORK/sim.out" 2>"$WORK/sim.err" &
+	"$SIM" "${SIM_TLS[@]}" "$@" >"$WORK/sim.out" 2>"$WORK/sim.err" &
 	SIM_PID=$!
 	URLS=
 	for _ in $(seq 1 100); do
@@ -201,7 +223,7 @@ out() { printf '%s\n' "$*" | tee -a "$TABLES"; }
 # --- machine ------------------------------------------------------------------------
 cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
 node_version=$( ((NODE_OK)) && node --version || echo "not used")
-MACHINE="$(nproc) cores ($cpu), Linux $(uname -r), $(rustc --version | cut -d' ' -f1-2), node $node_version; $RUNS run(s) per figure, median"
+MACHINE="$(nproc) cores ($cpu), Linux $(uname -r), $(rustc --version | cut -d' ' -f1-2), node $node_version; $RUNS run(s) per figure, median; every figure over $WIRE"
 
 # --- 1. send rate -------------------------------------------------------------------------
 declare -A SEND_OURS SEND_OFFICIAL SEND_RAW SEND_OURS_RUNS SEND_OFFICIAL_RUNS SEND_RAW_RUNS
@@ -213,11 +235,11 @@ for c in $SEND_CONCURRENCY; do
 		for side in $(ours_first "$r" && echo "ours official" || echo "official ours"); do
 			if [[ $side == ours ]]; then
 				start_sim
-				run "send-c$c-ours-$r" "$OURS" send --urls "$URLS" --concurrency "$c" --messages "$msgs"
+				run "send-c$c-ours-$r" "$OURS_BIN" send "${OURS_TLS[@]}" --urls "$URLS" --concurrency "$c" --messages "$msgs"
 				[[ -n $RESULT ]] || FAILED=1
 				ours+=("$(field "$RESULT" rate)")
 				start_sim
-				run "send-c$c-raw-$r" "$OURS" send --via raw --urls "$URLS" --concurrency "$c" --messages "$msgs"
+				run "send-c$c-raw-$r" "$OURS_BIN" send "${OURS_TLS[@]}" --via raw --urls "$URLS" --concurrency "$c" --messages "$msgs"
 				[[ -n $RESULT ]] || FAILED=1
 				raw+=("$(field "$RESULT" rate)")
 			elif ((NODE_OK)); then
@@ -262,7 +284,7 @@ for r in $(seq 1 "$RUNS"); do
 	for side in $(ours_first "$r" && echo "ours official" || echo "official ours"); do
 		if [[ $side == ours ]]; then
 			start_sim
-			timed "file-ours-$r" "$OURS" file --urls "$URLS" --path "$FILE"
+			timed "file-ours-$r" "$OURS_BIN" file "${OURS_TLS[@]}" --urls "$URLS" --path "$FILE"
 			[[ -n $RESULT ]] || FAILED=1
 			file_ours_secs+=("$(field "$RESULT" secs)")
 			file_ours_rss+=("$(field "$RESULT" time_v_peak_kib)")
@@ -284,7 +306,7 @@ FILE_THEIRS_RSS=$(median "${file_theirs_rss[@]:-}")
 # One socket per account in the client, one per held poll in the simulator.
 ulimit -n "$(ulimit -Hn)" 2>/dev/null
 FD_LIMIT=$(ulimit -n)
-declare -A IDLE_OURS_KIB IDLE_OURS_CPU IDLE_THEIRS_KIB IDLE_THEIRS_CPU IDLE_OURS_RUNS IDLE_THEIRS_RUNS
+declare -A IDLE_OURS_KIB IDLE_OURS_CPU IDLE_OURS_CONNS IDLE_THEIRS_KIB IDLE_THEIRS_CPU IDLE_OURS_RUNS IDLE_THEIRS_RUNS
 THEIRS_MAX_OK=0
 THEIRS_FAILED_AT=
 for n in $IDLE_COUNTS; do
@@ -292,18 +314,23 @@ for n in $IDLE_COUNTS; do
 		log "SKIP: $n idle accounts need more than the fd limit of $FD_LIMIT"
 		continue
 	fi
-	ours_kib=() ours_cpu=() theirs_kib=() theirs_cpu=()
+	declare -A ours_kib=() ours_cpu=() ours_conns=()
+	theirs_kib=() theirs_cpu=()
 	node_here=$NODE_OK
 	[[ -n $THEIRS_FAILED_AT ]] && node_here=0
 	for r in $(seq 1 "$RUNS"); do
 		for side in $(ours_first "$r" && echo "ours official" || echo "official ours"); do
 			if [[ $side == ours ]]; then
-				start_sim --hold-ms $((HOLD * 1000))
-				run "idle-$n-ours-$r" "$OURS" idle --urls "$URLS" --accounts "$n" \
-					--window-secs "$IDLE_WINDOW" --settle-secs "$IDLE_SETTLE" --hold-secs "$HOLD"
-				[[ -n $RESULT ]] || FAILED=1
-				ours_kib+=("$(field "$RESULT" per_account_kib)")
-				ours_cpu+=("$(field "$RESULT" idle_cpu_ms)")
+				for h in $IDLE_PROTOCOLS; do
+					start_sim --hold-ms $((HOLD * 1000))
+					run "idle-$n-ours-h$h-$r" "$OURS_BIN" idle "${OURS_TLS[@]}" --http "$h" --urls "$URLS" --accounts "$n" \
+						--window-secs "$IDLE_WINDOW" --settle-secs "$IDLE_SETTLE" --hold-secs "$HOLD"
+					[[ -n $RESULT ]] || FAILED=1
+					ours_kib[$h]+=" $(field "$RESULT" per_account_kib)"
+					ours_cpu[$h]+=" $(field "$RESULT" idle_cpu_ms)"
+					ours_conns[$h]=$(($(field "$RESULT" conns_http1) + $(field "$RESULT" conns_http2)))
+					stop_sim
+				done
 			elif ((node_here)); then
 				start_sim --hold-ms $((HOLD * 1000))
 				run "idle-$n-official-$r" "${OFFICIAL[@]}" --expose-gc "$ROOT/bench/node/idle.mjs" --pkg "$PKG" --urls "$URLS" \
@@ -315,13 +342,19 @@ for n in $IDLE_COUNTS; do
 					THEIRS_FAILED_AT=$n
 					node_here=0
 				fi
+				stop_sim
 			fi
-			stop_sim
 		done
 	done
-	IDLE_OURS_KIB[$n]=$(median "${ours_kib[@]}")
-	IDLE_OURS_CPU[$n]=$(median "${ours_cpu[@]}")
-	IDLE_OURS_RUNS[$n]="${ours_kib[*]}"
+	for h in $IDLE_PROTOCOLS; do
+		# shellcheck disable=SC2086 # the runs are space-separated on purpose
+		IDLE_OURS_KIB[$n,$h]=$(median ${ours_kib[$h]})
+		# shellcheck disable=SC2086
+		IDLE_OURS_CPU[$n,$h]=$(median ${ours_cpu[$h]})
+		IDLE_OURS_CONNS[$n,$h]=${ours_conns[$h]}
+		IDLE_OURS_RUNS[$n,$h]="${ours_kib[$h]# }"
+	done
+	IDLE_OURS_KIB[$n]=${IDLE_OURS_KIB[$n,1]}
 	if ((NODE_OK)) && [[ $THEIRS_FAILED_AT != "$n" ]] && ((${#theirs_kib[@]})); then
 		IDLE_THEIRS_KIB[$n]=$(median "${theirs_kib[@]}")
 		IDLE_THEIRS_CPU[$n]=$(median "${theirs_cpu[@]}")
@@ -332,6 +365,7 @@ for n in $IDLE_COUNTS; do
 		IDLE_THEIRS_CPU[$n]=n/a
 		IDLE_THEIRS_RUNS[$n]=
 	fi
+	unset ours_kib ours_cpu ours_conns
 done
 
 # --- tables ----------------------------------------------------------------------------------------
@@ -376,25 +410,34 @@ out "- runs (s): ours ${file_ours_secs[*]}; official ${file_theirs_secs[*]:-n/a}
 out "- runs (peak KiB): ours ${file_ours_rss[*]}; official ${file_theirs_rss[*]:-n/a}"
 
 out ""
-out "### Idle accounts (long-polls held ${HOLD} s; CPU over ${IDLE_WINDOW} s)"
+out "### Idle accounts over $WIRE (long-polls held ${HOLD} s; CPU over ${IDLE_WINDOW} s)"
 out ""
-out "| accounts | ours KiB/account | ours idle CPU (ms) | official KiB/account | official idle CPU (ms) | official/ours (memory) | goal | |"
-out "|---:|---:|---:|---:|---:|---:|---|---|"
+out "| accounts | protocol (ours) | ours KiB/account | ours connections | ours idle CPU (ms) | official KiB/account (HTTP/1.1) | official idle CPU (ms) | official/ours (memory) | goal | |"
+out "|---:|---|---:|---:|---:|---:|---:|---:|---|---|"
 for n in $IDLE_COUNTS; do
 	[[ -n ${IDLE_OURS_KIB[$n]:-} ]] || continue
-	goal="" ok=""
-	if ((n == 10000)); then
-		goal="≤ 16 KiB, 0 ms"
-		mem_ok=$(verdict "v <= 16" "${IDLE_OURS_KIB[$n]}")
-		cpu_ok=$(verdict "v <= 10" "${IDLE_OURS_CPU[$n]}")
-		ok="memory $mem_ok, CPU $cpu_ok"
-	fi
-	out "| $n | $(fmt "${IDLE_OURS_KIB[$n]}" 1) | ${IDLE_OURS_CPU[$n]} | $(fmt "${IDLE_THEIRS_KIB[$n]}" 1) | ${IDLE_THEIRS_CPU[$n]} | $(ratio "${IDLE_THEIRS_KIB[$n]}" "${IDLE_OURS_KIB[$n]}" 1) | $goal | $ok |"
+	for h in $IDLE_PROTOCOLS; do
+		goal="" ok=""
+		kib=${IDLE_OURS_KIB[$n,$h]}
+		if ((n == 10000)) && [[ $h == 2 ]]; then
+			goal="≤ 16 KiB, 0 ms"
+			ok="memory $(verdict "v <= 16" "$kib"), CPU $(verdict "v <= 10" "${IDLE_OURS_CPU[$n,$h]}")"
+		elif ((n == 10000)); then
+			goal="≤ official/2, 0 ms"
+			half=$(awk -v t="${IDLE_THEIRS_KIB[$n]}" 'BEGIN { if (t == "n/a") print "n/a"; else print t / 2 }')
+			ok="memory $(verdict "v <= $half" "$kib"), CPU $(verdict "v <= 10" "${IDLE_OURS_CPU[$n,$h]}")"
+			[[ $half == n/a ]] && ok="memory n/a, CPU $(verdict "v <= 10" "${IDLE_OURS_CPU[$n,$h]}")"
+		fi
+		proto=$([[ $h == 2 ]] && echo "h2" || echo "HTTP/1.1")
+		out "| $n | $proto | $(fmt "$kib" 1) | ${IDLE_OURS_CONNS[$n,$h]} | ${IDLE_OURS_CPU[$n,$h]} | $(fmt "${IDLE_THEIRS_KIB[$n]}" 1) | ${IDLE_THEIRS_CPU[$n]} | $(ratio "${IDLE_THEIRS_KIB[$n]}" "$kib" 1) | $goal | $ok |"
+	done
 done
 out ""
 for n in $IDLE_COUNTS; do
 	[[ -n ${IDLE_OURS_KIB[$n]:-} ]] || continue
-	out "- $n accounts, runs (KiB/account): ours ${IDLE_OURS_RUNS[$n]}; official ${IDLE_THEIRS_RUNS[$n]:-n/a}"
+	for h in $IDLE_PROTOCOLS; do
+		out "- $n accounts, runs (KiB/account): ours (offering HTTP/$h) ${IDLE_OURS_RUNS[$n,$h]}; official ${IDLE_THEIRS_RUNS[$n]:-n/a}"
+	done
 done
 if ((NODE_OK)); then
 	if [[ -n $THEIRS_FAILED_AT ]]; then

@@ -19,8 +19,8 @@
 //! one the server closed while idle is skipped, never written to. A request
 //! that was not sent (hyper gives it back) or that an h2 server refused
 //! unprocessed (`REFUSED_STREAM`, a stream past its `GOAWAY`) is sent once
-//! more on a new connection, if its body can be replayed (every API call's
-//! can; an upload's cannot). A request the server may have read is never
+//! more on a new connection, if the caller can make it again (every API
+//! call can; an upload cannot). A request the server may have read is never
 //! sent twice.
 
 use std::collections::HashMap;
@@ -300,11 +300,12 @@ impl Pool {
     pub(crate) async fn send(
         self: &Arc<Self>,
         request: Request<ReqBody>,
+        rebuild: Option<&Rebuild<'_>>,
     ) -> Result<Response<PooledBody>, Error> {
         let uri = request.uri().clone();
         let origin = origin_of(&uri)?;
-        let replay = replayable(&request);
-        let conn = self.checkout(&origin, &uri).await?;
+        // Boxed: what a checkout waits on is not kept for a held poll.
+        let conn = Box::pin(self.checkout(&origin, &uri)).await?;
         match self.send_on(&origin, conn, request).await {
             Ok(response) => Ok(response),
             Err(Failed { error, request }) => {
@@ -312,16 +313,18 @@ impl Pool {
                 // server that did not process it (a stream past its GOAWAY,
                 // REFUSED_STREAM): once more, on a fresh connection. A
                 // request the server may have read is never sent twice.
-                let again = request.or(if unprocessed(&error) { replay } else { None });
-                let Some(mut request) = again else {
-                    return Err(error);
+                let again = match (request, rebuild) {
+                    (Some(request), _) => request,
+                    (None, Some(rebuild)) if unprocessed(&error) => rebuild()?,
+                    _ => return Err(error),
                 };
+                let mut request = again;
                 tracing::debug!(error = %error, "request failed on a kept connection; sending it again");
                 *request.uri_mut() = uri.clone();
                 // Boxed, as every connect here: the state of a connect is
                 // large, and a held long-poll's future would carry it.
                 let conn = Box::pin(self.connect_new(&origin, &uri)).await?;
-                self.send_on(&origin, conn, request)
+                Box::pin(self.send_on(&origin, conn, request))
                     .await
                     .map_err(|f| f.error)
             }
@@ -547,6 +550,9 @@ impl fmt::Debug for Pool {
     }
 }
 
+/// Makes a request again, for a second attempt.
+pub(crate) type Rebuild<'a> = dyn Fn() -> Result<Request<ReqBody>, Error> + Send + Sync + 'a;
+
 /// A failed send, with the request back when it can be sent again.
 struct Failed {
     error: Error,
@@ -620,20 +626,6 @@ fn base_uri(uri: &Uri) -> Uri {
     Uri::from_parts(parts).unwrap_or_else(|_| uri.clone())
 }
 
-/// A copy of a request whose body is in memory, for a second attempt.
-fn replayable(request: &Request<ReqBody>) -> Option<Request<ReqBody>> {
-    let body = match request.body() {
-        ReqBody::Empty => ReqBody::Empty,
-        ReqBody::Full(Some(bytes)) => ReqBody::full(bytes.clone()),
-        _ => return None,
-    };
-    let mut copy = Request::new(body);
-    *copy.method_mut() = request.method().clone();
-    *copy.uri_mut() = request.uri().clone();
-    *copy.headers_mut() = request.headers().clone();
-    Some(copy)
-}
-
 /// HTTP/1.1 wants the path in the request line and the authority in `Host`.
 fn for_http1(mut request: Request<ReqBody>) -> Request<ReqBody> {
     let uri = request.uri().clone();
@@ -687,14 +679,5 @@ mod tests {
         let req = for_http1(req);
         assert_eq!(req.uri().to_string(), "/p/q?x=1");
         assert_eq!(req.headers()[HOST], "h:8443");
-    }
-
-    #[test]
-    fn only_in_memory_bodies_replay() {
-        let mut req = Request::new(ReqBody::full(&b"{}"[..]));
-        *req.uri_mut() = "http://h/".parse().unwrap();
-        let copy = replayable(&req).unwrap();
-        assert_eq!(copy.uri(), req.uri());
-        assert!(matches!(copy.body(), ReqBody::Full(Some(b)) if &b[..] == b"{}"));
     }
 }

@@ -18,7 +18,7 @@ use tracing::Instrument;
 
 use crate::body::ReqBody;
 use crate::error::{Error, ErrorKind, snippet};
-use crate::pool::{Pool, PoolConfig, PooledBody};
+use crate::pool::{Pool, PoolConfig, PooledBody, Rebuild};
 use crate::redact::redacted_body;
 use crate::retry::RetryPolicy;
 
@@ -152,9 +152,8 @@ impl Transport {
         let uri = parse_uri(&url).map_err(|e| e.with_context(context))?;
         let config = &self.shared.config;
 
-        let mut headers = HeaderMap::with_capacity(8);
-        let (method, body) = match E::METHOD {
-            Method::Get => (hyper::Method::GET, ReqBody::Empty),
+        let json = match E::METHOD {
+            Method::Get => None,
             _ => {
                 req.set_base_info(self.base_info());
                 let json = serde_json::to_vec(&req).map_err(|e| {
@@ -165,54 +164,21 @@ impl Transport {
                 if tracing::enabled!(tracing::Level::TRACE) {
                     tracing::trace!(path = context, body = %redacted_body(&json), "request body");
                 }
-                headers.insert(
-                    header::CONTENT_TYPE,
-                    HeaderValue::from_static("application/json"),
-                );
-                headers.insert(
-                    HeaderName::from_static("authorizationtype"),
-                    HeaderValue::from_static(names::AUTHORIZATION_TYPE_VALUE),
-                );
-                let uin = ilink_proto::wechat_uin(random_u32());
-                headers.insert(
-                    HeaderName::from_static("x-wechat-uin"),
-                    HeaderValue::try_from(uin)
-                        .map_err(|_| Error::invalid_input("X-WECHAT-UIN is not a header value"))?,
-                );
-                (hyper::Method::POST, ReqBody::full(json))
+                Some(Bytes::from(json))
             }
         };
-        headers.insert(
-            HeaderName::from_static("ilink-app-id"),
-            config.app_id.clone(),
-        );
-        headers.insert(
-            HeaderName::from_static("ilink-app-clientversion"),
-            config.client_version_code.clone(),
-        );
-        if let Some(tag) = &config.route_tag {
-            headers.insert(HeaderName::from_static("skroutetag"), tag.clone());
-        }
         let with_token = match E::HEADERS {
             HeaderSet::AppOnly | HeaderSet::PostWithoutToken => false,
-            _ => method == hyper::Method::POST,
+            _ => json.is_some(),
         };
-        if with_token
-            && let Some(value) = token
-                .map(bearer)
-                .transpose()
-                .map_err(|e| e.with_context(context))?
-        {
-            headers.insert(header::AUTHORIZATION, value);
-        }
-
-        let mut request = Request::new(body);
-        *request.method_mut() = method;
-        *request.uri_mut() = uri;
-        *request.headers_mut() = headers;
-
+        let token = if with_token { token } else { None };
+        // Built again, should the request need sending a second time (an h2
+        // server refused it unprocessed): rebuilding costs a held long-poll
+        // nothing, a copy would be kept for the whole hold.
+        let build = || self.api_request(&uri, json.clone(), token);
+        let request = build().map_err(|e| e.with_context(context))?;
         let (status, resp_headers, bytes) = self
-            .exchange(request, timeout, config.response_limit)
+            .exchange(request, Some(&build), timeout, config.response_limit)
             .await
             .map_err(|e| e.with_context(context))?;
         if !status.is_success() {
@@ -243,19 +209,72 @@ impl Transport {
         Ok(response)
     }
 
+    /// An API request: the protocol's headers, the JSON body (a POST) or
+    /// none (a GET), and the bot token when given.
+    fn api_request(
+        &self,
+        uri: &Uri,
+        json: Option<Bytes>,
+        token: Option<&BotToken>,
+    ) -> Result<Request<ReqBody>, Error> {
+        let config = &self.shared.config;
+        let mut headers = HeaderMap::with_capacity(8);
+        let (method, body) = match json {
+            None => (hyper::Method::GET, ReqBody::Empty),
+            Some(json) => {
+                headers.insert(
+                    header::CONTENT_TYPE,
+                    HeaderValue::from_static("application/json"),
+                );
+                headers.insert(
+                    HeaderName::from_static("authorizationtype"),
+                    HeaderValue::from_static(names::AUTHORIZATION_TYPE_VALUE),
+                );
+                let uin = ilink_proto::wechat_uin(random_u32());
+                headers.insert(
+                    HeaderName::from_static("x-wechat-uin"),
+                    HeaderValue::try_from(uin)
+                        .map_err(|_| Error::invalid_input("X-WECHAT-UIN is not a header value"))?,
+                );
+                (hyper::Method::POST, ReqBody::full(json))
+            }
+        };
+        headers.insert(
+            HeaderName::from_static("ilink-app-id"),
+            config.app_id.clone(),
+        );
+        headers.insert(
+            HeaderName::from_static("ilink-app-clientversion"),
+            config.client_version_code.clone(),
+        );
+        if let Some(tag) = &config.route_tag {
+            headers.insert(HeaderName::from_static("skroutetag"), tag.clone());
+        }
+        if let Some(token) = token {
+            headers.insert(header::AUTHORIZATION, bearer(token)?);
+        }
+        let mut request = Request::new(body);
+        *request.method_mut() = method;
+        *request.uri_mut() = uri.clone();
+        *request.headers_mut() = headers;
+        Ok(request)
+    }
+
     /// Sends a request and reads the whole response body (up to `limit`
     /// bytes; an error status reads at most 64 KiB, best effort), all within
-    /// `timeout`. One `request` span per call.
+    /// `timeout`. One `request` span per call. `rebuild` makes the request
+    /// again for a second attempt, when one is safe (see [`crate::pool`]).
     pub(crate) async fn exchange(
         &self,
         request: Request<ReqBody>,
+        rebuild: Option<&Rebuild<'_>>,
         timeout: Duration,
         limit: u64,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
         let span = request_span(&request);
         let started = Instant::now();
         let exchange = async {
-            let response = self.send(request, &span).await?;
+            let response = self.send(request, rebuild, &span).await?;
             let status = response.status();
             let (parts, body) = response.into_parts();
             if !status.is_success() {
@@ -292,9 +311,10 @@ impl Transport {
     pub(crate) async fn send(
         &self,
         request: Request<ReqBody>,
+        rebuild: Option<&Rebuild<'_>>,
         span: &tracing::Span,
     ) -> Result<hyper::Response<PooledBody>, Error> {
-        let response = self.shared.pool.send(request).await?;
+        let response = self.shared.pool.send(request, rebuild).await?;
         span.record("status", response.status().as_u16());
         Ok(response)
     }

@@ -282,10 +282,13 @@ impl Runner {
     {
         let mut client = self.client.clone();
         let account_id = client.handle()?.id.clone();
-        let mut poller = client.poller().await?;
+        let mut poller = Box::pin(client.poller()).await?;
         let handler = Arc::new(handler);
         let mut dispatcher = Dispatcher::new(handler, self.concurrency, self.listener.clone());
-        self.start(&client, &account_id).await;
+        // Boxed, as every await below but the poll's: a future's state is
+        // its largest await's, and each account's task holds it while its
+        // poll is held.
+        Box::pin(self.start(&client, &account_id)).await;
         tokio::pin!(shutdown);
         let backoff = client.shared.config.poll_backoff;
         let mut failures = 0u32;
@@ -366,25 +369,28 @@ impl Runner {
                     let waited = tokio::select! {
                         biased;
                         _ = &mut shutdown => None,
-                        c = wait_for_new_login(&client, &account_id, old, every) => Some(c),
+                        c = Box::pin(wait_for_new_login(&client, &account_id, old, every)) => Some(c),
                     };
                     match waited {
                         None => {
-                            return Ok(self
-                                .finish_without_poller(&client, &mut dispatcher, &account_id)
-                                .await);
+                            return Ok(Box::pin(self.finish_without_poller(
+                                &client,
+                                &mut dispatcher,
+                                &account_id,
+                            ))
+                            .await);
                         }
                         Some(Err(e)) => {
-                            dispatcher.drain().await;
+                            Box::pin(dispatcher.drain()).await;
                             return Err(e);
                         }
                         Some(Ok(fresh)) => {
                             client = fresh;
-                            poller = client.poller().await?;
+                            poller = Box::pin(client.poller()).await?;
                             self.emit(RunEvent::SessionRestored {
                                 account_id: account_id.clone(),
                             });
-                            self.start(&client, &account_id).await;
+                            Box::pin(self.start(&client, &account_id)).await;
                         }
                     }
                 }
@@ -406,12 +412,12 @@ impl Runner {
                 }
             }
         };
-        dispatcher.drain().await;
+        Box::pin(dispatcher.drain()).await;
         let handle = client.handle()?;
         handle.health.update(|h| h.polling = false);
         match result {
             Ok(()) => {
-                if let Err(e) = handle.http.notify_stop().await {
+                if let Err(e) = Box::pin(handle.http.notify_stop()).await {
                     tracing::warn!(error = %crate::health::describe(&e), "notifystop failed");
                 }
                 self.emit(RunEvent::Stopped { account_id });

@@ -66,7 +66,7 @@ impl Transport {
         let span = request_span(&request);
         let started = Instant::now();
         let transfer = async {
-            let response = within(idle, self.send(request, &span)).await?;
+            let response = within(idle, self.send(request, None, &span)).await?;
             let status = response.status();
             let (parts, mut body) = response.into_parts();
             if !status.is_success() {

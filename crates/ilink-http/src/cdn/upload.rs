@@ -141,7 +141,7 @@ impl Transport {
         );
 
         let result = self
-            .exchange(request, config.timeouts.upload, config.response_limit)
+            .exchange(request, None, config.timeouts.upload, config.response_limit)
             .await;
         // A failing source shows up as an opaque body error; say what it was.
         if let Some(failure) = failure.lock().ok().and_then(|mut slot| slot.take()) {
