@@ -8,7 +8,7 @@ cd "$(dirname "$0")/../fuzz"
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(message_decode key_parse pkcs7_unpad stream_decrypt state_files http_response)
+[ ${#targets[@]} -gt 0 ] || targets=(message_decode key_parse pkcs7_unpad stream_decrypt state_files api_responses)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 cargo +nightly fuzz build -O
 printf '| target | seconds | executions | crashes |\n|---|---:|---:|---:|\n'

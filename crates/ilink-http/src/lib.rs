@@ -1,6 +1,7 @@
 //! The HTTP transport of the WeChat iLink Bot API: a thin layer over `hyper`.
 //!
-//! - [`Transport`]: one connection pool (HTTP/1.1, `rustls`) for any number of
+//! - [`Transport`]: one connection pool (HTTP/1.1, and h2 where the server
+//!   offers it; `rustls`) for any number of
 //!   bots, built by [`Transport::builder`]. It carries the login calls
 //!   ([`get_bot_qrcode`](Transport::get_bot_qrcode),
 //!   [`get_qrcode_status`](Transport::get_qrcode_status)) and the CDN
@@ -21,7 +22,9 @@
 //! a gateway's 524) is an empty batch, not an error.
 //!
 //! Calls make one attempt each, except CDN uploads, which retry as the
-//! official client does. Tokens never go into URLs, error messages or logs;
+//! official client does, and a request that was provably not processed
+//! (hyper handed it back unsent, or an h2 server refused the stream), which
+//! goes out once more on a new connection. Tokens never go into URLs, error messages or logs;
 //! `trace`-level body logs are [redacted](redact).
 //!
 //! # Cancel safety

@@ -306,29 +306,39 @@ impl Pool {
         let origin = origin_of(&uri)?;
         // Boxed: what a checkout waits on is not kept for a held poll.
         let conn = Box::pin(self.checkout(&origin, &uri)).await?;
-        match self.send_on(&origin, conn, request).await {
-            Ok(response) => Ok(response),
-            Err(Failed { error, request }) => {
-                // Not sent at all (hyper gives it back), or refused by an h2
-                // server that did not process it (a stream past its GOAWAY,
-                // REFUSED_STREAM): once more, on a fresh connection. A
-                // request the server may have read is never sent twice.
-                let again = match (request, rebuild) {
-                    (Some(request), _) => request,
-                    (None, Some(rebuild)) if unprocessed(&error) => rebuild()?,
-                    _ => return Err(error),
-                };
-                let mut request = again;
-                tracing::debug!(error = %error, "request failed on a kept connection; sending it again");
-                *request.uri_mut() = uri.clone();
-                // Boxed, as every connect here: the state of a connect is
-                // large, and a held long-poll's future would carry it.
-                let conn = Box::pin(self.connect_new(&origin, &uri)).await?;
-                Box::pin(self.send_on(&origin, conn, request))
-                    .await
-                    .map_err(|f| f.error)
-            }
-        }
+        let failed = match self.send_on(&origin, conn, request).await {
+            Ok(response) => return Ok(response),
+            Err(failed) => failed,
+        };
+        // Boxed: what a second attempt needs is not kept for a held poll (a
+        // future's state is its largest await's).
+        Box::pin(self.send_again(origin, uri, failed, rebuild)).await
+    }
+
+    /// The second attempt after `failed`: when hyper handed the request back
+    /// unsent, or an h2 server refused it unprocessed (a stream past its
+    /// GOAWAY, REFUSED_STREAM), once more on a fresh connection. A request
+    /// the server may have read is never sent twice.
+    async fn send_again(
+        self: &Arc<Self>,
+        origin: Box<str>,
+        uri: Uri,
+        failed: Failed,
+        rebuild: Option<&Rebuild<'_>>,
+    ) -> Result<Response<PooledBody>, Error> {
+        let Failed { error, request } = failed;
+        let mut request = match (request, rebuild) {
+            (Some(request), _) => request,
+            (None, Some(rebuild)) if unprocessed(&error) => rebuild()?,
+            _ => return Err(error),
+        };
+        tracing::debug!(error = %error, "request failed unprocessed; sending it again");
+        *request.uri_mut() = uri.clone();
+        // Boxed, as every connect here: the state of a connect is large.
+        let conn = Box::pin(self.connect_new(&origin, &uri)).await?;
+        self.send_on(&origin, conn, request)
+            .await
+            .map_err(|f| f.error)
     }
 
     async fn send_on(

@@ -35,7 +35,8 @@ pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 /// transfers ([`upload`](Self::upload), [`download_to`](Self::download_to))
 /// are methods of the transport itself.
 ///
-/// It speaks HTTP/1.1 over `hyper` with `rustls` (webpki roots, or the
+/// It speaks HTTP/1.1, and HTTP/2 where an HTTPS server picks it by ALPN,
+/// over `hyper` with `rustls` (webpki roots, or the
 /// system's with the `native-roots` feature), keeps idle connections for
 /// 90 s, and needs a Tokio runtime with the time driver enabled.
 ///
@@ -167,6 +168,8 @@ impl Transport {
                 Some(Bytes::from(json))
             }
         };
+        // Not needed past here: not kept in the state of a held long-poll.
+        drop(req);
         let with_token = match E::HEADERS {
             HeaderSet::AppOnly | HeaderSet::PostWithoutToken => false,
             _ => json.is_some(),
@@ -275,27 +278,9 @@ impl Transport {
         let started = Instant::now();
         let exchange = async {
             let response = self.send(request, rebuild, &span).await?;
-            let status = response.status();
-            let (parts, body) = response.into_parts();
-            if !status.is_success() {
-                let bytes = Limited::new(body, as_usize(ERROR_BODY_LIMIT))
-                    .collect()
-                    .await
-                    .map(|c| c.to_bytes())
-                    .unwrap_or_default();
-                return Ok((status, parts.headers, bytes));
-            }
-            if let Some(len) = content_length(&parts.headers)
-                && len > limit
-            {
-                return Err(Error::new(ErrorKind::TooLarge { limit }));
-            }
-            let bytes = Limited::new(body, as_usize(limit))
-                .collect()
-                .await
-                .map_err(|e| Error::from_body(e, limit))?
-                .to_bytes();
-            Ok((status, parts.headers, bytes))
+            // Boxed: reading the body is not kept in the state of a held
+            // long-poll, which every idle account holds.
+            Box::pin(read_body(response, limit)).await
         }
         .instrument(span.clone());
         let result = tokio::time::timeout(timeout, exchange)
@@ -318,6 +303,36 @@ impl Transport {
         span.record("status", response.status().as_u16());
         Ok(response)
     }
+}
+
+/// Reads a response's body whole: up to `limit` bytes for a success (a
+/// declared length past it fails at once), at most 64 KiB, best effort, to
+/// explain an error status.
+async fn read_body(
+    response: hyper::Response<PooledBody>,
+    limit: u64,
+) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    let status = response.status();
+    let (parts, body) = response.into_parts();
+    if !status.is_success() {
+        let bytes = Limited::new(body, as_usize(ERROR_BODY_LIMIT))
+            .collect()
+            .await
+            .map(|c| c.to_bytes())
+            .unwrap_or_default();
+        return Ok((status, parts.headers, bytes));
+    }
+    if let Some(len) = content_length(&parts.headers)
+        && len > limit
+    {
+        return Err(Error::new(ErrorKind::TooLarge { limit }));
+    }
+    let bytes = Limited::new(body, as_usize(limit))
+        .collect()
+        .await
+        .map_err(|e| Error::from_body(e, limit))?
+        .to_bytes();
+    Ok((status, parts.headers, bytes))
 }
 
 /// The `request` span: method and path, never the query.

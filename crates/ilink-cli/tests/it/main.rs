@@ -1,4 +1,5 @@
 //! The built `ilink` binary driven end to end against the simulator.
 
 mod commands;
+mod hostile;
 mod secrets;
