@@ -112,6 +112,7 @@ async fn listen_against_endless_trailers_stays_bounded_and_reports_a_typed_error
     .await
     .expect("ilink listen polled three times");
     let peak = peak_rss_kib(pid);
+    eprintln!("ilink listen under endless trailers: peak RSS {peak} KiB");
     child.start_kill().unwrap();
     let out = child.wait_with_output().await.unwrap();
     server.abort();

@@ -1142,3 +1142,16 @@ async fn held_long_polls_share_h2_connections() {
         }
     }
 }
+
+/// Verification stays on: without the test authority the handshake fails,
+/// and nothing was sent.
+#[tokio::test]
+async fn an_untrusted_certificate_is_a_tls_error() {
+    let sim = Simulator::builder().tls(true).start().await.unwrap();
+    let bot = sim.create_account();
+    let transport = sim_builder(&sim).build().unwrap();
+    let err = account_of(&transport, &bot).notify_start().await.unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Tls, "{err:?}");
+    assert_no_token_in(&err, &bot);
+    assert_eq!(sim.count(Route::NotifyStart), 0);
+}
