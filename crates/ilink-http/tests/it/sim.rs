@@ -1150,7 +1150,10 @@ async fn an_untrusted_certificate_is_a_tls_error() {
     let sim = Simulator::builder().tls(true).start().await.unwrap();
     let bot = sim.create_account();
     let transport = sim_builder(&sim).build().unwrap();
-    let err = account_of(&transport, &bot).notify_start().await.unwrap_err();
+    let err = account_of(&transport, &bot)
+        .notify_start()
+        .await
+        .unwrap_err();
     assert_eq!(err.kind(), &ErrorKind::Tls, "{err:?}");
     assert_no_token_in(&err, &bot);
     assert_eq!(sim.count(Route::NotifyStart), 0);
