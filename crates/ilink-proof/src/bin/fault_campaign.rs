@@ -296,9 +296,29 @@ fn step(route: Route, kind: &FaultKind) -> Duration {
 
 /// The highest request rate on the route the client's pacing allows in this
 /// campaign's workload (requests per second).
-fn rate_bound(route: Route, kind: &FaultKind) -> f64 {
+fn rate_bound(route: Route, kind: &FaultKind, count: u32) -> f64 {
     let per_s = |gap: Duration| 1.0 / gap.as_secs_f64();
     match route {
+        // An instant 524 is an empty batch, not a failure: the runner polls
+        // again at once after the first two in a row, then backs off (the
+        // third is followed by the first backoff step). So the gaps between
+        // `count` calls are 0, 0, then the backoff steps, at least
+        // (1 - jitter) of each.
+        Route::GetUpdates if *kind == FaultKind::Gateway524 => {
+            let steps = (1..(count as i32 - 2).max(1)).map(|k| {
+                POLL_INITIAL
+                    .mul_f64(2f64.powi(k - 1))
+                    .min(POLL_MAX)
+                    .mul_f64(1.0 - JITTER)
+                    .as_secs_f64()
+            });
+            let least: f64 = steps.sum();
+            if least > 0.0 {
+                f64::from(count.saturating_sub(1)) / least
+            } else {
+                f64::INFINITY
+            }
+        }
         Route::GetUpdates => per_s(POLL_INITIAL.mul_f64(1.0 - JITTER)),
         Route::SendMessage if *kind == FaultKind::Throttled => per_s(COOLDOWN),
         Route::SendMessage => per_s(SEND_INITIAL.mul_f64(1.0 - JITTER).min(OP_GAP)),
@@ -507,7 +527,7 @@ impl Row {
         Self {
             route,
             count: count_for(route, &kind),
-            rate_bound: rate_bound(route, &kind),
+            rate_bound: rate_bound(route, &kind, count_for(route, &kind)),
             recovery_bound: Some(slow + step(route, &kind) + SLACK),
             per_op: calls_per_op(route, &kind),
             kind,
