@@ -66,6 +66,10 @@ const SETTLE: Duration = Duration::from_millis(200);
 const SETTLE_CHECK: Duration = Duration::from_millis(2);
 /// hyper's assumption of the server's stream limit before its SETTINGS.
 const INITIAL_MAX_STREAMS: usize = 100;
+/// How long a kept HTTP/1.1 connection may take to become ready for the
+/// next request (its task finishing the previous response) before another
+/// is used.
+const READY_WAIT: Duration = Duration::from_secs(1);
 /// How often, at most, every origin's expired idle connections are dropped.
 const REAP_EVERY: Duration = Duration::from_secs(10);
 
@@ -416,8 +420,9 @@ impl Pool {
             match next {
                 Next::Idle(mut tx) => {
                     // Ready at once, or as soon as its task has finished the
-                    // previous response; an error means it closed.
-                    if tx.ready().await.is_ok() {
+                    // previous response; an error means it closed. One that
+                    // is neither soon is given up, not waited on.
+                    if let Ok(Ok(())) = tokio::time::timeout(READY_WAIT, tx.ready()).await {
                         return Ok(Conn::H1(tx));
                     }
                 }
