@@ -235,17 +235,17 @@ mod tests {
     #[test]
     fn base_url_override() {
         let transport = Transport::builder()
-            .api_base_url("http://default/")
+            .api_base_url("https://default/")
             .build()
             .unwrap();
         let account = transport.account(BotToken::new("secret"));
-        assert_eq!(account.base_url(), "http://default/");
+        assert_eq!(account.base_url(), "https://default/");
         assert_eq!(account.token().expose(), "secret");
-        let moved = account.with_base_url(" http://regional ");
-        assert_eq!(moved.base_url(), "http://regional");
+        let moved = account.with_base_url(" https://regional ");
+        assert_eq!(moved.base_url(), "https://regional");
         assert_eq!(
             moved.clone().with_base_url("").base_url(),
-            "http://default/"
+            "https://default/"
         );
         assert_eq!(moved.token().expose(), "secret");
         assert!(!format!("{moved:?}").contains("secret"));

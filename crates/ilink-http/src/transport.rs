@@ -24,6 +24,9 @@ use crate::retry::RetryPolicy;
 
 pub(crate) type Connector = HttpsConnector<HttpConnector>;
 
+/// Why a base URL is refused (see [`crate::is_trusted_base_url`]).
+pub(crate) const UNTRUSTED_BASE: &str = "the base URL must be https, or http to a loopback address";
+
 /// How much of a non-success response body is read to explain the error.
 pub(crate) const ERROR_BODY_LIMIT: u64 = 64 * 1024;
 
@@ -119,6 +122,27 @@ impl Transport {
         self.shared.pool.connections()
     }
 
+    /// A CDN URL as a server named it (`full_url`, `upload_full_url`) or as
+    /// built from a parameter: `https`, or the scheme and host of the
+    /// configured CDN (which may be loopback `http`); anything else is
+    /// refused.
+    pub(crate) fn cdn_uri(&self, url: &str) -> Result<Uri, Error> {
+        let uri = parse_uri(url)?;
+        let cdn = parse_uri(self.cdn_base_url())?;
+        let same_host = uri.scheme_str() == cdn.scheme_str()
+            && uri
+                .host()
+                .zip(cdn.host())
+                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
+        if uri.scheme_str() == Some("https") || same_host {
+            Ok(uri)
+        } else {
+            Err(Error::invalid_input(
+                "a CDN URL must be https, or on the configured CDN's origin",
+            ))
+        }
+    }
+
     /// The `base_info` every POST body carries.
     pub fn base_info(&self) -> BaseInfo {
         let config = &self.shared.config;
@@ -149,6 +173,11 @@ impl Transport {
         timeout: Duration,
     ) -> Result<E::Response, Error> {
         let context = E::PATH;
+        // Tokens, QR codes and context tokens travel in these calls: never
+        // in clear text past this machine.
+        if !crate::is_trusted_base_url(base) {
+            return Err(Error::invalid_input(UNTRUSTED_BASE).with_context(context));
+        }
         let url = ilink_proto::with_query(ilink_proto::join_url(base, E::PATH), &req.query());
         let uri = parse_uri(&url).map_err(|e| e.with_context(context))?;
         let config = &self.shared.config;
@@ -706,6 +735,11 @@ impl TransportBuilder {
             .map_err(|e| e.with_reason("the API base URL must be an absolute http(s) URL"))?;
         parse_uri(&self.cdn_base_url)
             .map_err(|e| e.with_reason("the CDN base URL must be an absolute http(s) URL"))?;
+        for url in [&self.api_base_url, &self.cdn_base_url] {
+            if !crate::is_trusted_base_url(url) {
+                return Err(Error::invalid_input(UNTRUSTED_BASE));
+            }
+        }
         let app_id = HeaderValue::try_from(self.app_id.as_str())
             .map_err(|_| Error::invalid_input("the app id is not a valid header value"))?;
         let code = ilink_proto::client_version_code(&self.client_version)
@@ -878,6 +912,8 @@ mod tests {
             Transport::builder().client_version("one.two"),
             Transport::builder().app_id("a\nb"),
             Transport::builder().route_tag("x\u{0}"),
+            Transport::builder().api_base_url("http://10.0.0.1"),
+            Transport::builder().cdn_base_url("http://cdn.example/c2c"),
         ];
         for builder in bad {
             assert_eq!(

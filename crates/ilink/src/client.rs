@@ -444,7 +444,16 @@ impl Client {
         if !self.shared.explicit_base_url
             && let Some(url) = credentials.base_url.as_deref().filter(|u| !u.is_empty())
         {
-            http = http.with_base_url(url);
+            if ilink_http::is_trusted_base_url(url) {
+                http = http.with_base_url(url);
+            } else {
+                // A saved file that names such a URL was not written by
+                // us: the token stays on the default host.
+                tracing::warn!(
+                    account = %credentials.account_id,
+                    "the saved API base URL is neither https nor loopback; using the default"
+                );
+            }
         }
         let handle = Arc::new(AccountHandle {
             id: credentials.account_id.clone(),

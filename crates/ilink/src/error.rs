@@ -102,6 +102,12 @@ pub enum LoginFailure {
     /// The caller's verify-code prompt gave up.
     #[error("no verify code was given")]
     NoVerifyCode,
+    /// `confirmed` named an API base URL that may not carry a token (not
+    /// https, and not http to a loopback address); nothing was saved.
+    #[error(
+        "the server named an API base URL that is neither https nor loopback; nothing was saved"
+    )]
+    UntrustedBaseUrl,
 }
 
 impl Error {

@@ -18,7 +18,11 @@ use crate::{Error, util};
 const LOGIN: &str = "(login)";
 
 /// Progress of a QR login.
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// `Debug` leaves out the QR code's URL: whoever has it can poll the
+/// login's status and receive the bot token. Show it only to the person
+/// logging in (the field itself is public).
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum LoginEvent {
     /// Show this QR code (encode `url` as a QR code, or show it as a link).
@@ -54,6 +58,34 @@ pub enum LoginEvent {
         /// The account id.
         account_id: String,
     },
+}
+
+impl std::fmt::Debug for LoginEvent {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::QrCode { attempt, .. } => f
+                .debug_struct("QrCode")
+                .field("url", &ilink_http::REDACTED)
+                .field("attempt", attempt)
+                .finish(),
+            Self::Scanned => f.write_str("Scanned"),
+            Self::Redirected { base_url } => f
+                .debug_struct("Redirected")
+                .field("base_url", base_url)
+                .finish(),
+            Self::NeedVerifyCode { retry } => f
+                .debug_struct("NeedVerifyCode")
+                .field("retry", retry)
+                .finish(),
+            Self::VerifyCodeBlocked => f.write_str("VerifyCodeBlocked"),
+            Self::Expired { count } => f.debug_struct("Expired").field("count", count).finish(),
+            Self::UnknownStatus(s) => f.debug_tuple("UnknownStatus").field(s).finish(),
+            Self::Confirmed { account_id } => f
+                .debug_struct("Confirmed")
+                .field("account_id", account_id)
+                .finish(),
+        }
+    }
 }
 
 /// How a login ended.
@@ -147,8 +179,20 @@ impl Login {
         let transport = self.client.shared.transport.clone();
         let local: Vec<BotToken> = {
             let accounts = self.client.blocking(|s| s.accounts()).await?;
+            // Only the tokens of accounts that live on the host asked: a
+            // login at another host learns none of them.
+            let login_origin = ilink_http::origin_of(&self.base_url);
+            let default_api = self.client.shared.transport.api_base_url().to_owned();
             accounts
                 .into_iter()
+                .filter(|c| {
+                    let api = c
+                        .base_url
+                        .as_deref()
+                        .filter(|u| !u.trim().is_empty())
+                        .unwrap_or(&default_api);
+                    login_origin.is_some() && ilink_http::origin_of(api) == login_origin
+                })
                 .map(|c| c.bot_token)
                 .take(MAX_LOCAL_TOKENS)
                 .collect()
@@ -270,8 +314,16 @@ impl Login {
         };
         let base_url = resp
             .baseurl
-            .filter(|u| !u.is_empty())
+            .filter(|u| !u.trim().is_empty())
             .or_else(|| (poll_base != self.base_url).then(|| poll_base.to_owned()));
+        // The token would go wherever this says: never in clear text past
+        // this machine.
+        if base_url
+            .as_deref()
+            .is_some_and(|u| !ilink_http::is_trusted_base_url(u))
+        {
+            return Err(Error::Login(LoginFailure::UntrustedBaseUrl));
+        }
         let mut credentials = Credentials::new(account_id.clone(), token);
         credentials.user_id = resp.ilink_user_id;
         credentials.base_url = base_url;
@@ -295,12 +347,13 @@ impl Login {
 }
 
 /// The base URL to poll after `scaned_but_redirect`: `https://<host>`, or
-/// `http://<host>` when the current base is plain HTTP (loopback, proxies,
-/// the simulator).
+/// `http://<host>` when the current base is plain HTTP and the host is a
+/// loopback address (the simulator); never plain HTTP past this machine.
 fn redirect_url(current: &str, host: &str) -> Option<String> {
     let https = ilink_http::redirect_base_url(host)?;
-    if current.starts_with("http://") {
-        Some(https.replacen("https://", "http://", 1))
+    let http = https.replacen("https://", "http://", 1);
+    if current.starts_with("http://") && ilink_http::is_trusted_base_url(&http) {
+        Some(http)
     } else {
         Some(https)
     }

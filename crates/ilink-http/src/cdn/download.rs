@@ -12,7 +12,7 @@ use crate::body::ReqBody;
 use crate::cdn::DownloadSource;
 use crate::error::{Error, ErrorKind};
 use crate::transport::{
-    Transport, as_usize, content_length, finish_span, parse_uri, request_span, status_error,
+    Transport, as_usize, content_length, finish_span, request_span, status_error,
 };
 
 const CONTEXT: &str = "cdn download";
@@ -56,8 +56,9 @@ impl Transport {
         W: AsyncWrite + Unpin + ?Sized,
     {
         let config = &self.shared.config;
-        let uri =
-            parse_uri(&source.url(self.cdn_base_url())).map_err(|e| e.with_context(CONTEXT))?;
+        let uri = self
+            .cdn_uri(&source.url(self.cdn_base_url()))
+            .map_err(|e| e.with_context(CONTEXT))?;
         let cap = cap.unwrap_or(config.download_cap);
         let idle = config.timeouts.download_idle;
         let mut request = Request::new(ReqBody::Empty);

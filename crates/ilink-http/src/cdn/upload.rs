@@ -13,7 +13,7 @@ use tokio::io::AsyncRead;
 use crate::body::{FailureSlot, Progress, ReqBody, SourceFailure, UploadBody};
 use crate::cdn::UploadTarget;
 use crate::error::{Error, ErrorKind};
-use crate::transport::{Transport, parse_uri, status_error};
+use crate::transport::{Transport, status_error};
 
 const CONTEXT: &str = "cdn upload";
 
@@ -53,8 +53,9 @@ impl Transport {
         Fut: Future<Output = io::Result<R>>,
         R: AsyncRead + Send + Unpin + 'static,
     {
-        let uri =
-            parse_uri(&target.url(self.cdn_base_url())).map_err(|e| e.with_context(CONTEXT))?;
+        let uri = self
+            .cdn_uri(&target.url(self.cdn_base_url()))
+            .map_err(|e| e.with_context(CONTEXT))?;
         let policy = self.shared.config.upload_retry;
         let mut failed = 0;
         loop {

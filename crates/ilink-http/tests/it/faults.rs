@@ -236,3 +236,61 @@ async fn invalid_inputs_fail_before_sending() {
     assert_eq!(err.kind(), &ErrorKind::InvalidInput);
     assert_eq!(server.count(), 0);
 }
+
+/// A token, a QR code or a context token never goes in clear text past this
+/// machine: a call to a plain-HTTP base URL off loopback is refused before
+/// anything is sent, and so is a CDN URL that is neither https nor on the
+/// configured CDN's scheme and host. (`.invalid` never resolves; nothing is
+/// sent.)
+#[tokio::test]
+async fn clear_text_off_loopback_is_refused_before_sending() {
+    use ilink_crypto::MediaKey;
+    use ilink_http::{CallOptions, DownloadSource, UploadTarget};
+    use ilink_proto::NotifyStartRequest;
+
+    let server = TestServer::start(|_| Action::json(json!({"ret": 0}))).await;
+    let transport = transport(server.url());
+    let account = transport.account(BotToken::new(TOKEN));
+    let err = account
+        .call_with(
+            NotifyStartRequest::new(),
+            CallOptions::new().base_url("http://bot.invalid"),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{err:?}");
+    assert_no_token(&err);
+    assert!(
+        builder("http://bot.invalid").build().is_err(),
+        "a clear-text base URL off loopback is refused at build time"
+    );
+
+    let key = MediaKey::from_bytes([7; 16]);
+    let target = UploadTarget::full_url("http://cdn.invalid/upload?x=1");
+    let err = transport
+        .upload(
+            &target,
+            &key,
+            1,
+            || async { Ok(std::io::Cursor::new(vec![0u8])) },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{err:?}");
+    let mut sink = Vec::new();
+    let err = transport
+        .download_to(
+            &DownloadSource::full_url("http://cdn.invalid/download?x=1"),
+            Some(&key),
+            &mut sink,
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{err:?}");
+    // The configured CDN's scheme and host are fine, even loopback http.
+    let ok = DownloadSource::full_url(format!("{}/c2c/download?x=1", server.url()));
+    let _ = transport.download_to(&ok, None, &mut sink, None).await;
+    assert_eq!(server.count(), 1, "only the same-host download was sent");
+}

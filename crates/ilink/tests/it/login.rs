@@ -199,3 +199,53 @@ async fn unknown_status_is_surfaced_and_the_deadline_holds() {
         "no prompt given: {err:?}"
     );
 }
+
+/// A `confirmed` answer that names a plain-HTTP API host off this machine
+/// is refused, and nothing is saved: the token never goes there.
+#[tokio::test]
+async fn a_clear_text_base_url_off_loopback_is_refused_and_not_saved() {
+    let sim = ilink_testkit::Simulator::builder()
+        .confirmed_base_url("http://bot.invalid:8080")
+        .start()
+        .await
+        .unwrap();
+    let store = memory();
+    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    let err = client.login().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Login(LoginFailure::UntrustedBaseUrl)),
+        "{err:?}"
+    );
+    assert!(store.accounts().unwrap().is_empty());
+}
+
+/// `local_token_list` carries only the tokens of accounts on the host the
+/// login asks; a login elsewhere learns none of the others.
+#[tokio::test]
+async fn local_token_list_carries_only_the_login_hosts_tokens() {
+    let sim = sim().await;
+    let store = memory();
+    let here = Credentials::new("here@im.bot".to_owned(), "tok-here".to_owned().into());
+    let mut elsewhere = Credentials::new("far@im.bot".to_owned(), "tok-far".to_owned().into());
+    elsewhere.base_url = Some("https://elsewhere.invalid".to_owned());
+    store.save_credentials(&here).unwrap();
+    store.save_credentials(&elsewhere).unwrap();
+    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    let _ = client.login().await;
+    let qr = &sim.requests_to(Route::GetBotQrcode)[0];
+    let list = qr.body.as_ref().unwrap()["local_token_list"].clone();
+    assert_eq!(list, serde_json::json!(["tok-here"]));
+}
+
+/// The QR code's URL is for the person logging in, not for logs: `Debug`
+/// (what `tracing` prints) leaves it out.
+#[test]
+fn the_qr_url_is_not_in_debug() {
+    let event = LoginEvent::QrCode {
+        url: "https://liteapp.weixin.qq.com/q/7GiQu1?qrcode=SECRETQR&bot_type=3".to_owned(),
+        attempt: 1,
+    };
+    let shown = format!("{event:?}");
+    assert!(!shown.contains("SECRETQR"), "{shown}");
+    assert!(shown.contains("attempt: 1"), "{shown}");
+}
