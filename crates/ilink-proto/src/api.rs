@@ -463,13 +463,25 @@ pub enum Update {
 }
 
 /// A batch element that failed to decode as a [`WeixinMessage`].
-#[derive(Clone, Debug, PartialEq)]
+///
+/// `Debug` leaves out the raw element (it may hold a context token or a
+/// key); read [`raw`](Self::raw) to see it.
+#[derive(Clone, PartialEq)]
 #[non_exhaustive]
 pub struct MalformedUpdate {
     /// The element as received.
     pub raw: Value,
     /// Why it did not decode.
     pub error: String,
+}
+
+impl std::fmt::Debug for MalformedUpdate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MalformedUpdate")
+            .field("raw", &"<not shown>")
+            .field("error", &self.error)
+            .finish()
+    }
 }
 
 impl MalformedUpdate {

@@ -12,7 +12,11 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 /// [`is_retryable`](Error::is_retryable) decides every retry the client
 /// makes: network failures, timeouts and 5xx are retried; refusals, session
 /// expiry, throttling and undecodable answers are not.
-#[derive(Debug, thiserror::Error)]
+///
+/// `Debug` and `Display` never print a raw body (it may hold message text,
+/// context tokens or keys): [`Error::Decode`] shows its length only; read
+/// the field itself to see it.
+#[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The transport failed (connect, timeout, TLS, HTTP status, body, size).
@@ -84,6 +88,53 @@ pub enum Error {
         #[source]
         source: Box<Error>,
     },
+}
+
+impl std::fmt::Debug for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Http(e) => f.debug_tuple("Http").field(e).finish(),
+            Self::SessionExpired { account } => f
+                .debug_struct("SessionExpired")
+                .field("account", account)
+                .finish(),
+            Self::Throttled { errmsg } => {
+                f.debug_struct("Throttled").field("errmsg", errmsg).finish()
+            }
+            Self::Api {
+                ret,
+                errcode,
+                errmsg,
+            } => f
+                .debug_struct("Api")
+                .field("ret", ret)
+                .field("errcode", errcode)
+                .field("errmsg", errmsg)
+                .finish(),
+            Self::Decode { body } => f
+                .debug_struct("Decode")
+                .field("body_len", &body.len())
+                .finish_non_exhaustive(),
+            Self::Crypto(e) => f.debug_tuple("Crypto").field(e).finish(),
+            Self::Media(e) => f.debug_tuple("Media").field(e).finish(),
+            Self::Io(e) => f.debug_tuple("Io").field(e).finish(),
+            Self::Store(e) => f.debug_tuple("Store").field(e).finish(),
+            Self::InvalidInput(s) => f.debug_tuple("InvalidInput").field(s).finish(),
+            Self::NotLoggedIn(s) => f.debug_tuple("NotLoggedIn").field(s).finish(),
+            Self::Login(l) => f.debug_tuple("Login").field(l).finish(),
+            Self::Timeout(d) => f.debug_tuple("Timeout").field(d).finish(),
+            Self::Partial {
+                sent,
+                total,
+                source,
+            } => f
+                .debug_struct("Partial")
+                .field("sent", sent)
+                .field("total", total)
+                .field("source", source)
+                .finish(),
+        }
+    }
 }
 
 /// Why a QR login ended without credentials.
@@ -180,3 +231,39 @@ const _: () = {
     const fn assert_send_sync<T: Send + Sync + 'static>() {}
     assert_send_sync::<Error>();
 };
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn debug_and_display_never_print_a_raw_body() {
+        let err = Error::Decode {
+            body: r#"{"bot_token":"SECRET-TOKEN","context_token":"SECRET-CTX"}"#.to_owned(),
+        };
+        let shown = format!("{err} {err:?}");
+        assert!(!shown.contains("SECRET"), "{shown}");
+        assert!(shown.contains("body_len"), "{shown}");
+        let partial = Error::Partial {
+            sent: 1,
+            total: 2,
+            source: Box::new(err),
+        };
+        assert!(!format!("{partial:?}").contains("SECRET"));
+    }
+
+    #[test]
+    fn an_inbox_entry_does_not_print_its_message() {
+        let entry = crate::store::InboxEntry::new(
+            "k1",
+            serde_json::json!({"context_token": "SECRET-CTX", "text": "hi"}),
+            7,
+        );
+        let shown = format!("{entry:?}");
+        assert!(
+            !shown.contains("SECRET") && !shown.contains("hi"),
+            "{shown}"
+        );
+        assert!(shown.contains("k1"), "{shown}");
+    }
+}

@@ -66,7 +66,10 @@ impl fmt::Debug for Credentials {
 }
 
 /// A received message kept in the inbox until its handler finished.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+///
+/// `Debug` leaves out the message (it holds the context token, keys and
+/// text).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InboxEntry {
     /// The deduplication key (see [`message_key`](crate::message_key)).
@@ -75,6 +78,16 @@ pub struct InboxEntry {
     pub message: Value,
     /// When it was received, milliseconds since the Unix epoch.
     pub received_at_ms: u64,
+}
+
+impl std::fmt::Debug for InboxEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("InboxEntry")
+            .field("key", &self.key)
+            .field("message", &ilink_http::REDACTED)
+            .field("received_at_ms", &self.received_at_ms)
+            .finish()
+    }
 }
 
 impl InboxEntry {

@@ -300,3 +300,16 @@ fn message_id_as_digit_string_is_written_as_number() {
         r#"{"message_id":18446744073709551615}"#
     );
 }
+
+/// A malformed batch element's `Debug` leaves the element out: it may hold
+/// a context token or a key.
+#[test]
+fn a_malformed_update_does_not_print_its_raw_element() {
+    let m = ilink_proto::MalformedUpdate::new(
+        serde_json::json!({"context_token": "SECRET-CTX", "message_id": "x"}),
+        "invalid type",
+    );
+    let shown = format!("{m:?}");
+    assert!(!shown.contains("SECRET"), "{shown}");
+    assert!(shown.contains("invalid type"), "{shown}");
+}
