@@ -55,6 +55,25 @@ pub enum MediaError {
         #[source]
         source: KeyError,
     },
+    /// The downloaded plaintext is not as long as the message declared
+    /// (`file_item.len`): a wrong key, or altered or truncated media.
+    #[error("the {kind} has {got} bytes, but the message declared {declared}")]
+    SizeMismatch {
+        /// The kind of media.
+        kind: MediaKind,
+        /// What the message declared.
+        declared: u64,
+        /// What the download gave.
+        got: u64,
+    },
+    /// The downloaded plaintext's MD5 is not the one the message declared
+    /// (`file_item.md5`): a wrong key whose padding happened to check out
+    /// (about 1 in 256), or altered media.
+    #[error("the {kind}'s MD5 is not the one the message declared")]
+    Md5Mismatch {
+        /// The kind of media.
+        kind: MediaKind,
+    },
 }
 
 impl Context {

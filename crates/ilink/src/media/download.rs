@@ -64,6 +64,74 @@ struct Plan {
     kind: MediaKind,
     source: DownloadSource,
     key: Option<MediaKey>,
+    /// What the message declares of the plaintext, to check it against.
+    declared: Declared,
+}
+
+/// The plaintext size and MD5 a message declares (`file_item.len` and
+/// `file_item.md5`; other kinds declare none that is the plaintext's).
+#[derive(Default)]
+struct Declared {
+    len: Option<u64>,
+    md5: Option<String>,
+}
+
+impl Declared {
+    fn of(item: &MessageItem) -> Self {
+        match &item.file_item {
+            Some(file) => Self {
+                len: file.len,
+                md5: file
+                    .md5
+                    .as_deref()
+                    .map(str::trim)
+                    .filter(|m| m.len() == 32 && m.bytes().all(|b| b.is_ascii_hexdigit()))
+                    .map(str::to_ascii_lowercase),
+            },
+            None => Self::default(),
+        }
+    }
+
+    fn is_empty(&self) -> bool {
+        self.len.is_none() && self.md5.is_none()
+    }
+}
+
+/// A writer that counts and hashes what passes through it.
+struct Checked<'a, W: ?Sized> {
+    inner: &'a mut W,
+    md5: ilink_crypto::Md5,
+    len: u64,
+}
+
+impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for Checked<'_, W> {
+    fn poll_write(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+        buf: &[u8],
+    ) -> std::task::Poll<io::Result<usize>> {
+        let this = self.get_mut();
+        let polled = std::pin::Pin::new(&mut *this.inner).poll_write(cx, buf);
+        if let std::task::Poll::Ready(Ok(n)) = &polled {
+            this.md5.update(&buf[..*n]);
+            this.len += *n as u64;
+        }
+        polled
+    }
+
+    fn poll_flush(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut *self.get_mut().inner).poll_flush(cx)
+    }
+
+    fn poll_shutdown(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<io::Result<()>> {
+        std::pin::Pin::new(&mut *self.get_mut().inner).poll_shutdown(cx)
+    }
 }
 
 impl Download {
@@ -95,7 +163,10 @@ impl Download {
     /// [`Error::Media`] when the item cannot be downloaded (not media, no
     /// reference, no usable key); [`Error::Http`] when the transfer fails
     /// (status, timeout, [`TooLarge`](ilink_http::ErrorKind::TooLarge),
-    /// [`Decrypt`](ilink_http::ErrorKind::Decrypt)).
+    /// [`Decrypt`](ilink_http::ErrorKind::Decrypt));
+    /// [`MediaError::SizeMismatch`] or [`MediaError::Md5Mismatch`] when the
+    /// plaintext is not what a file message declares (`file_item.len`,
+    /// `file_item.md5`), as with a wrong key whose padding checked out.
     pub async fn bytes(self) -> Result<Vec<u8>, Error> {
         let mut out = Vec::new();
         self.to_writer(&mut out).await?;
@@ -205,11 +276,47 @@ impl Download {
         )))
     }
 
+    /// Downloads into `writer` and checks the plaintext against what the
+    /// message declares (size, MD5): a mismatch is an error, so a wrong key
+    /// whose padding happened to check out never passes as success.
     async fn fetch<W>(&self, plan: &Plan, writer: &mut W) -> Result<u64, Error>
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
         tracing::debug!(kind = %plan.kind, encrypted = plan.key.is_some(), "downloading media");
+        let declared = &plan.declared;
+        let mut checked = Checked {
+            inner: writer,
+            md5: ilink_crypto::Md5::new(),
+            len: 0,
+        };
+        let written = if declared.is_empty() {
+            self.transfer(plan, checked.inner).await?
+        } else {
+            self.transfer(plan, &mut checked).await?
+        };
+        if let Some(len) = declared.len
+            && len != written
+        {
+            return Err(MediaError::SizeMismatch {
+                kind: plan.kind,
+                declared: len,
+                got: written,
+            }
+            .into());
+        }
+        if let Some(md5) = &declared.md5
+            && checked.md5.finalize().to_hex() != *md5
+        {
+            return Err(MediaError::Md5Mismatch { kind: plan.kind }.into());
+        }
+        Ok(written)
+    }
+
+    async fn transfer<W>(&self, plan: &Plan, writer: &mut W) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
         self.client
             .shared
             .transport
@@ -277,7 +384,12 @@ fn plan(item: &MessageItem) -> Result<Plan, MediaError> {
         (MediaKind::Image, None, None) => None,
         (kind, _, None) => return Err(MediaError::MissingKey { kind }),
     };
-    Ok(Plan { kind, source, key })
+    Ok(Plan {
+        kind,
+        source,
+        key,
+        declared: Declared::of(item),
+    })
 }
 
 /// The first bytes of a file, to tell its type.

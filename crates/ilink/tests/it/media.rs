@@ -707,3 +707,74 @@ async fn a_failed_download_to_a_path_leaves_nothing_behind() {
     assert_eq!(tree(dir.path()), ["doc.bin"]);
     assert_clean(&sim);
 }
+
+/// About 1 wrong key in 256 passes the PKCS7 check. The MD5 and size the
+/// file message declares catch it: a typed error, and nothing is left at
+/// the destination.
+#[tokio::test]
+async fn a_wrong_key_with_valid_padding_and_a_wrong_declared_size_are_errors() {
+    use ilink::crypto::{MediaKey, decrypt};
+    use ilink::http::DownloadSource;
+    use ilink::proto::AesKeyText;
+
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let content = data(20_000, 50);
+    sim.push(
+        &bot.bot_id,
+        Inbound::file(ALICE, "doc.bin", content.clone()),
+    );
+    let messages = receive(&client, 1).await;
+    let item = messages[0].item_list[0].clone();
+    let media = item.media().expect("a CDN reference").clone();
+    // The ciphertext as the CDN holds it.
+    let mut ciphertext = Vec::new();
+    client
+        .transport()
+        .download_to(
+            &DownloadSource::from_media(&media).unwrap(),
+            None,
+            &mut ciphertext,
+            None,
+        )
+        .await
+        .unwrap();
+    // A wrong key whose padding checks out: expected within ~256 tries.
+    let wrong = (0..100_000u32)
+        .map(|i| {
+            let mut bytes = [0u8; 16];
+            bytes[..4].copy_from_slice(&i.to_le_bytes());
+            bytes[4] = 0xa5;
+            MediaKey::from_bytes(bytes)
+        })
+        .find(|k| decrypt(k, &ciphertext).is_ok_and(|p| p != content))
+        .expect("a wrong key with valid padding");
+    let mut forged = item.clone();
+    let file = forged.file_item.as_mut().unwrap();
+    file.media.as_mut().unwrap().aes_key = Some(AesKeyText::new(wrong.to_base64_hex()));
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("doc.bin");
+    let err = client.download(&forged).to_path(&target).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Media(MediaError::Md5Mismatch { .. } | MediaError::SizeMismatch { .. })
+        ),
+        "{err:?}"
+    );
+    assert!(tree(dir.path()).is_empty(), "{:?}", tree(dir.path()));
+
+    // The right key, but a message that declares another size.
+    let mut resized = item.clone();
+    resized.file_item.as_mut().unwrap().len = Some(content.len() as u64 + 1);
+    let err = client.download(&resized).bytes().await.unwrap_err();
+    assert!(
+        matches!(err, Error::Media(MediaError::SizeMismatch { declared, got, .. })
+            if declared == content.len() as u64 + 1 && got == content.len() as u64),
+        "{err:?}"
+    );
+    // The right key and the declared MD5 and size: fine.
+    assert_eq!(client.download(&item).bytes().await.unwrap(), content);
+    assert_clean(&sim);
+}
