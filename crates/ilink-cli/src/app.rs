@@ -63,13 +63,39 @@ pub(crate) fn describe(err: &CliError) -> String {
                 text.push_str(&s.to_string());
                 source = s.source();
             }
-            text
+            // Errors can quote the server (errmsg, bodies).
+            visible(&text)
         }
         CliError::Other(m) => m.clone(),
     }
 }
 
 pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
+
+/// Text from the network made safe for a terminal: control characters
+/// (C0, DEL, C1: the escape sequences that clear the screen, move the
+/// cursor or write the clipboard), line breaks and bidirectional overrides
+/// are shown as `\n`, `\u{1b}` and the like instead of being obeyed. A
+/// sender cannot forge lines or rewrite the operator's terminal.
+pub(crate) fn visible(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            c if c.is_control()
+                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
+                || ('\u{202a}'..='\u{202e}').contains(&c)
+                || ('\u{2066}'..='\u{2069}').contains(&c) =>
+            {
+                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
+            }
+            c => out.push(c),
+        }
+    }
+    out
+}
 
 /// Output: human lines on stdout, or one JSON object per line with `--json`.
 #[derive(Clone, Copy, Debug)]
@@ -144,4 +170,21 @@ pub(crate) fn bound_client(global: &Global) -> Result<Client> {
         ));
     }
     Ok(client)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::visible;
+
+    #[test]
+    fn escape_sequences_become_visible_text() {
+        let hostile = "hi\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\nbob: forged\u{202e}txt.exe\u{9b}";
+        let shown = visible(hostile);
+        assert!(!shown.chars().any(|c| c.is_control()), "{shown:?}");
+        assert_eq!(
+            shown,
+            "hi\\u{1b}]52;c;ZXZpbA==\\u{7}\\u{1b}[2J\\nbob: forged\\u{202e}txt.exe\\u{9b}"
+        );
+        assert_eq!(visible("plain 文字 ✓"), "plain 文字 ✓");
+    }
 }

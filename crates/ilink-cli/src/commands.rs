@@ -268,7 +268,11 @@ pub(crate) fn message_line(msg: &Message) -> String {
             other => format!("[{other:?}]"),
         });
     }
-    format!("{}: {}", msg.sender(), parts.join(" "))
+    format!(
+        "{}: {}",
+        app::visible(msg.sender()),
+        app::visible(&parts.join(" "))
+    )
 }
 
 async fn listen(

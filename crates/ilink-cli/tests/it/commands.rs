@@ -433,3 +433,50 @@ fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
     }
     out
 }
+
+/// A sender's escape sequences reach the operator's terminal as visible
+/// text, never obeyed; `--json` keeps the exact text.
+#[tokio::test]
+async fn escape_sequences_from_a_sender_are_shown_not_obeyed() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let dir = tempfile::tempdir().unwrap();
+    let hostile = "hi\u{1b}]52;c;ZXZpbA==\u{7}\u{1b}[2J\nbob@im.wechat: forged";
+    for json in [false, true] {
+        sim.push(&bot.bot_id, Inbound::text("mallory@im.wechat", hostile));
+        let mut args = vec!["listen", "--count", "1", "--timeout", "20", "--token"];
+        args.push(&bot.token);
+        if json {
+            args.insert(0, "--json");
+        }
+        let state = dir.path().join(if json { "json" } else { "human" });
+        let r = run(cmd(&sim, &state, &args), "").await;
+        assert_eq!(r.code, 0, "{}", r.stderr);
+        assert!(
+            !r.stdout.contains('\u{1b}'),
+            "raw ESC on stdout: {:?}",
+            r.stdout
+        );
+        assert!(
+            !r.stdout.contains('\u{7}'),
+            "raw BEL on stdout: {:?}",
+            r.stdout
+        );
+        if json {
+            let text = r
+                .json_lines()
+                .into_iter()
+                .find(|l| l["event"] == "message")
+                .map(|l| l["message"]["item_list"][0]["text_item"]["text"].clone())
+                .unwrap();
+            assert_eq!(text, hostile);
+        } else {
+            assert!(r.stdout.contains("\\u{1b}[2J"), "{:?}", r.stdout);
+            assert!(
+                !r.stdout.lines().any(|l| l.starts_with("bob@im.wechat")),
+                "a forged line: {:?}",
+                r.stdout
+            );
+        }
+    }
+}
