@@ -88,18 +88,18 @@ pub(crate) enum Command {
         /// The media's full URL (`full_url`), preferred over --param.
         #[arg(long)]
         url: Option<String>,
-        /// The AES key in any wire form (none: the file is not encrypted).
-        #[arg(long)]
-        key: Option<String>,
+        // The AES key (none: the file is not encrypted).
+        #[command(flatten)]
+        key: KeyArgs,
         /// Where to write the plaintext.
         #[arg(long)]
         out: PathBuf,
     },
     /// Decrypt an AES-128-ECB media file.
     Decrypt {
-        /// The key in any wire form (hex, base64 of the key, base64 of the hex).
-        #[arg(long)]
-        key: String,
+        // The key (required).
+        #[command(flatten)]
+        key: KeyArgs,
         /// The ciphertext.
         #[arg(long = "in")]
         input: PathBuf,
@@ -109,9 +109,9 @@ pub(crate) enum Command {
     },
     /// Encrypt a file as the CDN expects (a new key unless one is given).
     Encrypt {
-        /// The key in any wire form (default: a new random key, printed).
-        #[arg(long)]
-        key: Option<String>,
+        // The key (default: a new random key, printed).
+        #[command(flatten)]
+        key: KeyArgs,
         /// The plaintext.
         #[arg(long = "in")]
         input: PathBuf,
@@ -164,4 +164,20 @@ pub(crate) struct SendArgs {
     /// A caption sent before the file.
     #[arg(long, requires = "file")]
     pub(crate) caption: Option<String>,
+}
+
+/// Where an AES key comes from, in any wire form (hex, base64 of the key,
+/// base64 of the hex). `--key` shows the key to anyone who can list
+/// processes; `--key-file`, `--key-stdin` and `ILINK_AES_KEY` do not.
+#[derive(Args, Debug, Clone, Default)]
+pub(crate) struct KeyArgs {
+    /// The key on the command line (visible in `ps`; prefer the others).
+    #[arg(long, env = "ILINK_AES_KEY", hide_env_values = true, conflicts_with_all = ["key_file", "key_stdin"])]
+    pub(crate) key: Option<String>,
+    /// Read the key from this file (its first line).
+    #[arg(long, value_name = "PATH", conflicts_with = "key_stdin")]
+    pub(crate) key_file: Option<PathBuf>,
+    /// Read the key from the first line of standard input.
+    #[arg(long)]
+    pub(crate) key_stdin: bool,
 }

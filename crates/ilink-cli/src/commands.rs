@@ -37,17 +37,25 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             url,
             key,
             out: path,
-        } => media::download(g, out, param, url, key, path).await,
+        } => media::download(g, out, param, url, media::read_key(&key)?, path).await,
         Command::Decrypt {
             key,
             input,
             out: path,
-        } => media::decrypt(out, &key, &input, &path).await,
+        } => {
+            let key = media::read_key(&key)?.ok_or_else(|| {
+                CliError::Other(
+                    "decrypt needs a key: --key-file, --key-stdin, ILINK_AES_KEY or --key"
+                        .to_owned(),
+                )
+            })?;
+            media::decrypt(out, &key, &input, &path).await
+        }
         Command::Encrypt {
             key,
             input,
             out: path,
-        } => media::encrypt(out, key.as_deref(), &input, &path).await,
+        } => media::encrypt(out, media::read_key(&key)?.as_deref(), &input, &path).await,
         Command::Typing { to, cancel } => typing(g, out, &to, cancel).await,
         Command::Simulate {
             port,

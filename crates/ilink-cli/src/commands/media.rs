@@ -62,6 +62,9 @@ pub(crate) async fn encrypt(
     input: &Path,
     output: &Path,
 ) -> Result<()> {
+    // A key the user gave is not echoed (it may have come from a file so
+    // as to stay off screens and logs); a new one must be shown.
+    let generated = key.is_none();
     let key = match key {
         Some(k) => parse_key(k)?.0,
         None => MediaKey::generate().map_err(|e| CliError::Other(format!("no randomness: {e}")))?,
@@ -77,19 +80,26 @@ pub(crate) async fn encrypt(
     })
     .await
     .map_err(|e| CliError::Other(format!("encrypt task failed: {e}")))??;
-    out.emit(
-        format!(
-            "Encrypted {} bytes (md5 {}) into {} bytes.\naeskey (hex, for getuploadurl): {}\naes_key (base64 of hex, for messages): {}",
-            info.size,
-            info.md5,
-            info.ciphertext_len(),
+    let mut human = format!(
+        "Encrypted {} bytes (md5 {}) into {} bytes",
+        info.size,
+        info.md5,
+        info.ciphertext_len()
+    );
+    let mut event = json!({"event": "encrypted", "plaintext_bytes": info.size,
+                           "md5": info.md5.to_hex(), "ciphertext_bytes": info.ciphertext_len()});
+    if generated {
+        human.push_str(&format!(
+            " with a new key.\naeskey (hex, for getuploadurl): {}\naes_key (base64 of hex, for messages): {}",
             key.to_hex(),
             key.to_base64_hex()
-        ),
-        json!({"event": "encrypted", "plaintext_bytes": info.size, "md5": info.md5.to_hex(),
-               "ciphertext_bytes": info.ciphertext_len(), "aeskey_hex": key.to_hex(),
-               "aes_key": key.to_base64_hex()}),
-    );
+        ));
+        event["aeskey_hex"] = json!(key.to_hex());
+        event["aes_key"] = json!(key.to_base64_hex());
+    } else {
+        human.push_str(" with the given key.");
+    }
+    out.emit(human, event);
     Ok(())
 }
 
@@ -257,4 +267,43 @@ pub(crate) async fn echo_media(
         send.await?;
     }
     Ok(())
+}
+
+/// The longest key file or key line read: a key in any form is under 100
+/// characters.
+const MAX_KEY_INPUT: u64 = 4096;
+
+/// The key the user gave: `--key` (or `ILINK_AES_KEY`), the first line of
+/// `--key-file`, or the first line of standard input with `--key-stdin`.
+pub(crate) fn read_key(args: &crate::cli::KeyArgs) -> Result<Option<String>> {
+    use std::io::{BufRead, Read};
+    if let Some(key) = &args.key {
+        return Ok(Some(key.trim().to_owned()));
+    }
+    let text = if let Some(path) = &args.key_file {
+        let mut text = String::new();
+        std::fs::File::open(path)
+            .and_then(|f| f.take(MAX_KEY_INPUT).read_to_string(&mut text))
+            .map_err(|e| {
+                CliError::Other(format!("cannot read the key file {}: {e}", path.display()))
+            })?;
+        text
+    } else if args.key_stdin {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .take(MAX_KEY_INPUT)
+            .read_line(&mut line)
+            .map_err(|e| {
+                CliError::Other(format!("cannot read the key from standard input: {e}"))
+            })?;
+        line
+    } else {
+        return Ok(None);
+    };
+    let key = text.lines().next().unwrap_or_default().trim().to_owned();
+    if key.is_empty() {
+        return Err(CliError::Other("the key input is empty".to_owned()));
+    }
+    Ok(Some(key))
 }

@@ -33,6 +33,7 @@ fn cmd(sim: &Simulator, state: &Path, args: &[&str]) -> Command {
         .env("ILINK_STATE_DIR", state)
         .env_remove("ILINK_TOKEN")
         .env_remove("ILINK_ACCOUNT")
+        .env_remove("ILINK_AES_KEY")
         .stdin(Stdio::piped())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -479,4 +480,95 @@ async fn escape_sequences_from_a_sender_are_shown_not_obeyed() {
             );
         }
     }
+}
+
+/// A key need not be on the command line, where `ps` shows it: a file,
+/// standard input or `ILINK_AES_KEY` work the same.
+#[tokio::test]
+async fn keys_come_from_a_file_stdin_or_the_environment() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let plain = dir.path().join("p");
+    let enc = dir.path().join("e");
+    std::fs::write(&plain, b"hello world").unwrap();
+    let key = "000102030405060708090a0b0c0d0e0f";
+    let key_file = dir.path().join("key.txt");
+    std::fs::write(&key_file, format!("{key}\n")).unwrap();
+    let (p, e) = (plain.to_string_lossy(), enc.to_string_lossy());
+    let r = run(
+        cmd(
+            &sim,
+            dir.path(),
+            &[
+                "encrypt",
+                "--key-file",
+                &key_file.to_string_lossy(),
+                "--in",
+                &p,
+                "--out",
+                &e,
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(!r.stdout.contains(key), "the key was printed: {}", r.stdout);
+    for (i, how) in ["stdin", "env", "file"].into_iter().enumerate() {
+        let back = dir.path().join(format!("b{i}"));
+        let b = back.to_string_lossy();
+        let mut args = vec!["decrypt", "--in", &*e, "--out", &*b];
+        let key_path = key_file.to_string_lossy();
+        let mut c = match how {
+            "stdin" => {
+                args.push("--key-stdin");
+                cmd(&sim, dir.path(), &args)
+            }
+            "env" => {
+                let mut c = cmd(&sim, dir.path(), &args);
+                c.env("ILINK_AES_KEY", key);
+                c
+            }
+            _ => {
+                args.extend(["--key-file", &*key_path]);
+                cmd(&sim, dir.path(), &args)
+            }
+        };
+        let stdin = if how == "stdin" {
+            format!("{key}\n")
+        } else {
+            String::new()
+        };
+        c.stdin(Stdio::piped());
+        let r = run(c, &stdin).await;
+        assert_eq!(r.code, 0, "{how}: {}", r.stderr);
+        assert_eq!(std::fs::read(&back).unwrap(), b"hello world", "{how}");
+    }
+    // Two sources at once is a usage error; none, for decrypt, an error.
+    let r = run(
+        cmd(
+            &sim,
+            dir.path(),
+            &[
+                "decrypt",
+                "--key",
+                key,
+                "--key-stdin",
+                "--in",
+                &e,
+                "--out",
+                "x",
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(
+        cmd(&sim, dir.path(), &["decrypt", "--in", &e, "--out", "x"]),
+        "",
+    )
+    .await;
+    assert_ne!(r.code, 0);
+    assert!(r.stderr.contains("--key-file"), "{}", r.stderr);
 }
