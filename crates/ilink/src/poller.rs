@@ -49,7 +49,19 @@ pub struct Poller {
     cursor: String,
     hint: Option<Duration>,
     redeliver: Option<Vec<InboxEntry>>,
+    /// A received batch the store could not take yet: kept here, and
+    /// committed before anything is polled again (the server does not send
+    /// it twice).
+    unstored: Option<Unstored>,
     _lock: PollerLock,
+}
+
+/// A received batch waiting to be stored.
+struct Unstored {
+    entries: Vec<InboxEntry>,
+    tokens: Vec<(String, ilink_proto::ContextToken)>,
+    next: String,
+    malformed: Vec<MalformedUpdate>,
 }
 
 impl std::fmt::Debug for Poller {
@@ -92,6 +104,7 @@ impl Client {
             cursor,
             hint: None,
             redeliver: Some(pending),
+            unstored: None,
             _lock: lock,
         })
     }
@@ -128,6 +141,10 @@ impl Poller {
             batch.redelivered = true;
             return Ok(batch);
         }
+        if self.unstored.is_some() {
+            // Boxed: not part of the state of a held poll.
+            return Box::pin(self.store_batch()).await;
+        }
         let resp = match self.handle.http.get_updates(&self.cursor, self.hint).await {
             Ok(r) => r,
             Err(e) => {
@@ -159,9 +176,28 @@ impl Poller {
         for m in &malformed {
             tracing::warn!(error = %m.error, "malformed update in batch");
         }
-        let received = entries.len();
+        self.unstored = Some(Unstored {
+            entries,
+            tokens,
+            next,
+            malformed,
+        });
+        Box::pin(self.store_batch()).await
+    }
+
+    /// Commits the received batch in `self.unstored` and the cursor after
+    /// it, in one write, and returns what is new in it. On failure the batch
+    /// stays in memory and the next [`next_batch`](Self::next_batch) tries
+    /// again before polling: a full disk delays messages, never loses them.
+    async fn store_batch(&mut self) -> Result<Batch, Error> {
+        let Some(unstored) = &self.unstored else {
+            return Ok(Batch::default());
+        };
+        let received = unstored.entries.len();
         let id = self.handle.id.clone();
-        let cursor = next.clone();
+        let cursor = unstored.next.clone();
+        let entries = unstored.entries.clone();
+        let tokens = unstored.tokens.clone();
         let fresh = self
             .client
             .blocking(move |s| {
@@ -174,21 +210,27 @@ impl Poller {
             Ok(f) => f,
             Err(e) => {
                 // Nothing was acknowledged to the server and the cursor did
-                // not move: the batch is lost only if the server does not
-                // replay, which is why a failing store is reported loudly.
-                tracing::error!(error = %crate::health::describe(&e), "could not store a received batch");
+                // not move; the batch waits here, and the runner backs off.
+                tracing::error!(
+                    error = %crate::health::describe(&e),
+                    messages = received,
+                    "could not store a received batch; keeping it and trying again"
+                );
                 self.handle.health.poll_failed(&e);
                 return Err(e);
             }
         };
-        self.cursor = next;
+        let Some(unstored) = self.unstored.take() else {
+            return Ok(Batch::default());
+        };
+        self.cursor = unstored.next;
         self.handle.health.poll_ok(fresh.len());
         let duplicates = received - fresh.len();
         if duplicates > 0 {
             tracing::debug!(duplicates, "dropped duplicate deliveries");
         }
         let mut batch = self.decode(fresh);
-        batch.malformed.extend(malformed);
+        batch.malformed.extend(unstored.malformed);
         batch.duplicates = duplicates;
         Ok(batch)
     }

@@ -610,3 +610,89 @@ async fn instant_empty_answers_do_not_become_a_busy_loop() {
     let batch = poller.next_batch().await.unwrap();
     assert_eq!(batch.messages.len(), 1);
 }
+
+/// A tmpfs of its own, mounted for one test and unmounted when dropped.
+struct SmallFs {
+    path: std::path::PathBuf,
+}
+
+impl SmallFs {
+    /// `None` where mounting is not allowed (not root): the caller skips.
+    fn mount(bytes: u64) -> Option<Self> {
+        let path = std::env::temp_dir().join(format!(
+            "ilink-full-disk-{}-{}",
+            std::process::id(),
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .unwrap()
+                .as_nanos()
+        ));
+        std::fs::create_dir_all(&path).ok()?;
+        let ok = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={bytes}"), "tmpfs"])
+            .arg(&path)
+            .status()
+            .is_ok_and(|s| s.success());
+        if !ok {
+            let _ = std::fs::remove_dir(&path);
+            return None;
+        }
+        Some(Self { path })
+    }
+}
+
+impl Drop for SmallFs {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg(&self.path)
+            .status();
+        let _ = std::fs::remove_dir(&self.path);
+    }
+}
+
+/// A full disk delays messages, never loses them: the batch that could not
+/// be stored is kept, nothing is polled until it is, and it reaches the
+/// caller once there is room. On a real file store on a real, full tmpfs.
+#[tokio::test]
+async fn a_full_disk_loses_no_batch() {
+    let Some(fs) = SmallFs::mount(512 * 1024) else {
+        eprintln!("SKIP a_full_disk_loses_no_batch: cannot mount a tmpfs (needs root)");
+        return;
+    };
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store: Arc<dyn Store> = Arc::new(ilink::FileStore::open(fs.path.join("state")).unwrap());
+    let client = client(&sim, &bot, store.clone());
+    let mut poller = client.poller().await.unwrap();
+    // Fill the filesystem to the last byte.
+    let filler = fs.path.join("filler");
+    {
+        use std::io::Write;
+        let mut f = std::fs::File::create(&filler).unwrap();
+        let chunk = vec![0u8; 4096];
+        while f.write_all(&chunk).is_ok() {}
+        let one = [0u8; 1];
+        while f.write_all(&one).is_ok() {}
+    }
+    let pushed = sim.push(
+        &bot.bot_id,
+        Inbound::text("alice@im.wechat", "kept through a full disk"),
+    );
+    let err = poller.next_batch().await.unwrap_err();
+    assert!(matches!(err, ilink::Error::Store(_)), "{err:?}");
+    let polls = sim.count(Route::GetUpdates);
+    // Still full: the same error, and no poll in between.
+    assert!(poller.next_batch().await.is_err());
+    assert_eq!(
+        sim.count(Route::GetUpdates),
+        polls,
+        "polled again with a batch unstored"
+    );
+    // Room again: the batch arrives, stored.
+    std::fs::remove_file(&filler).unwrap();
+    let batch = poller.next_batch().await.unwrap();
+    assert_eq!(sim.count(Route::GetUpdates), polls);
+    assert_eq!(batch.messages.len(), 1);
+    assert_eq!(batch.messages[0].message_id, Some(pushed.message_id));
+    assert_eq!(store.pending(&bot.bot_id).unwrap().len(), 1);
+}
