@@ -224,14 +224,18 @@ impl FileStore {
     /// The highest save order among the stored credentials.
     fn last_order(&self) -> Result<u64, StoreError> {
         Ok(self
-            .all_credentials()?
+            .all_credentials(false)?
             .iter()
             .map(|file| file.order)
             .max()
             .unwrap_or(0))
     }
 
-    fn all_credentials(&self) -> Result<Vec<CredentialsFile>, StoreError> {
+    /// Every account's credentials. `lenient`: an account whose file cannot
+    /// be read is left out with a warning naming its file, so one bad file
+    /// does not stop the others (listing); otherwise it is an error (a save
+    /// needs them all to order the accounts).
+    fn all_credentials(&self, lenient: bool) -> Result<Vec<CredentialsFile>, StoreError> {
         let accounts = &self.inner.accounts;
         let mut all = Vec::new();
         for entry in fs::read_dir(accounts).map_err(io_error(accounts))? {
@@ -244,17 +248,25 @@ impl FileStore {
                 continue;
             }
             let path = entry.path().join(CREDENTIALS);
-            let Some(file) = read_json::<CredentialsFile>(&path)? else {
-                continue;
-            };
-            if name::account_dir_name(&file.credentials.account_id)
-                .ok()
-                .as_deref()
-                != Some(dir_name)
-            {
-                return Err(corrupt(&path, "belongs to another account directory"));
+            let read = read_json::<CredentialsFile>(&path).and_then(|file| match file {
+                Some(file)
+                    if name::account_dir_name(&file.credentials.account_id)
+                        .ok()
+                        .as_deref()
+                        != Some(dir_name) =>
+                {
+                    Err(corrupt(&path, "belongs to another account directory"))
+                }
+                other => Ok(other),
+            });
+            match read {
+                Ok(Some(file)) => all.push(file),
+                Ok(None) => {}
+                Err(e) if lenient => {
+                    tracing::warn!(error = %e, "an account's credentials cannot be read; it is left out");
+                }
+                Err(e) => return Err(e),
             }
-            all.push(file);
         }
         Ok(all)
     }
@@ -297,7 +309,7 @@ impl Store for FileStore {
     }
 
     fn accounts(&self) -> Result<Vec<Credentials>, StoreError> {
-        let mut all = self.all_credentials()?;
+        let mut all = self.all_credentials(true)?;
         all.sort_by(|a, b| {
             b.order
                 .cmp(&a.order)
