@@ -1369,4 +1369,33 @@ mod file_store {
         );
         assert_eq!(s.load_cursor(ACCOUNT).unwrap(), None);
     }
+
+    /// A symlink planted where a state file goes is refused, never
+    /// followed: its target is neither written, truncated nor read.
+    #[cfg(unix)]
+    #[test]
+    fn planted_symlinks_are_refused_not_followed() {
+        let f = file_fixture();
+        let s = &*f.store;
+        s.save_credentials(&credentials(ACCOUNT, "t", 1)).unwrap();
+        let dir = account_dir(&f, ACCOUNT);
+        let outside = TempDir::new().unwrap();
+        let victim = outside.path().join("victim");
+        fs::write(&victim, "KEEP").unwrap();
+        for name in ["dedup.log", "poller.lock"] {
+            let link = dir.join(name);
+            let _ = fs::remove_file(&link);
+            std::os::unix::fs::symlink(&victim, &link).unwrap();
+        }
+        assert!(s.commit_batch(ACCOUNT, entries(&["1"]), "c").is_err());
+        assert!(s.lock_poller(ACCOUNT).is_err());
+        assert_eq!(fs::read_to_string(&victim).unwrap(), "KEEP");
+        // Reading through a planted link is refused too.
+        let secret = outside.path().join("secret.json");
+        fs::write(&secret, r#"{"cursor":"stolen"}"#).unwrap();
+        let cursor = dir.join("cursor.json");
+        let _ = fs::remove_file(&cursor);
+        std::os::unix::fs::symlink(&secret, &cursor).unwrap();
+        assert!(s.load_cursor(ACCOUNT).is_err());
+    }
 }

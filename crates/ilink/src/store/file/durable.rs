@@ -53,14 +53,28 @@ fn json_reason(error: &serde_json::Error) -> String {
     format!("{what} (line {}, column {})", error.line(), error.column())
 }
 
-/// Options that create a new private file for writing.
+/// Options that create a new private file for writing. A symlink where
+/// the file should be is refused (`O_NOFOLLOW`), never followed: a planted
+/// link cannot make the store write somewhere else.
 pub(super) fn private_file() -> OpenOptions {
     let mut options = OpenOptions::new();
     options.write(true);
     #[cfg(unix)]
     {
         use std::os::unix::fs::OpenOptionsExt;
-        options.mode(FILE_MODE);
+        options.mode(FILE_MODE).custom_flags(libc::O_NOFOLLOW);
+    }
+    options
+}
+
+/// Options that open a file for reading without following a symlink.
+fn no_follow_read() -> OpenOptions {
+    let mut options = OpenOptions::new();
+    options.read(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.custom_flags(libc::O_NOFOLLOW);
     }
     options
 }
@@ -252,7 +266,11 @@ pub(super) fn to_json(path: &Path, value: &impl Serialize) -> Result<Vec<u8>, St
 
 /// Reads a whole file; `None` when it does not exist.
 pub(super) fn read_optional(path: &Path) -> Result<Option<Vec<u8>>, StoreError> {
-    match fs::read(path) {
+    let read = no_follow_read().open(path).and_then(|mut file| {
+        let mut bytes = Vec::new();
+        io::Read::read_to_end(&mut file, &mut bytes).map(|_| bytes)
+    });
+    match read {
         Ok(bytes) => Ok(Some(bytes)),
         Err(e) if e.kind() == io::ErrorKind::NotFound => Ok(None),
         Err(e) => Err(io_error(path)(e)),
