@@ -168,6 +168,16 @@ pub enum StoreError {
     /// The account id cannot name a store namespace.
     #[error("invalid account id for the store")]
     InvalidAccount,
+    /// A state directory another user could change: owned by someone else,
+    /// or writable by its group or by others. Fix its owner or mode
+    /// (`chmod go-w`); the store does not touch it.
+    #[error("the state directory {path} is not safe: {reason}")]
+    Unsafe {
+        /// The directory.
+        path: PathBuf,
+        /// Owned by another user, or writable by group or others.
+        reason: &'static str,
+    },
 }
 
 /// Held while a poller runs; dropping it releases the account.

@@ -19,8 +19,8 @@ mod name;
 
 use dedup::Window;
 use durable::{
-    child, corrupt, ensure_dir, ensure_dir_all, io_error, read_json, remove_file, replace_file,
-    sweep_temps, sync_dir, temp_name, to_json, write_file,
+    child, corrupt, ensure_dir, ensure_dir_all, io_error, private_file, read_json, remove_file,
+    replace_file, sweep_temps, sync_dir, temp_name, to_json, write_file,
 };
 use inbox::Index;
 
@@ -185,13 +185,19 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl FileStore {
     /// Opens the store in `root`, creating it (mode 0700 on unix) and its
     /// `accounts` directory if they are missing. An existing root keeps its
-    /// permissions.
+    /// permissions, but on unix it must be ours and not writable by group
+    /// or others (else [`StoreError::Unsafe`]): another user could plant
+    /// files in it.
     pub fn open(root: impl Into<PathBuf>) -> Result<Self, StoreError> {
         let root = root.into();
         ensure_dir_all(&root)?;
         let canonical = fs::canonicalize(&root).map_err(io_error(&root))?;
         let accounts = canonical.join(ACCOUNTS_DIR);
         ensure_dir(&canonical, &accounts)?;
+        #[cfg(unix)]
+        for dir in [&canonical, &accounts] {
+            check_private(dir)?;
+        }
         // Removed accounts whose deletion a crash interrupted.
         sweep_temps(&accounts, |_| false);
         Ok(Self {
@@ -270,6 +276,34 @@ impl FileStore {
         }
         Ok(all)
     }
+}
+
+/// Refuses a directory another user could change: not owned by the user
+/// this process runs as, or writable by group or others. The user is read
+/// off a file made for the purpose (no `unsafe` call to `geteuid`).
+#[cfg(unix)]
+fn check_private(dir: &Path) -> Result<(), StoreError> {
+    use std::os::unix::fs::MetadataExt;
+    let meta = fs::symlink_metadata(dir).map_err(io_error(dir))?;
+    let unsafe_dir = |reason| StoreError::Unsafe {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    if meta.mode() & 0o022 != 0 {
+        return Err(unsafe_dir("it is writable by its group or by others"));
+    }
+    let probe = dir.join(temp_name(".owner-probe"));
+    let ours = private_file()
+        .create_new(true)
+        .open(&probe)
+        .and_then(|f| f.metadata())
+        .map(|m| m.uid());
+    let _ = fs::remove_file(&probe);
+    let ours = ours.map_err(io_error(dir))?;
+    if meta.uid() != ours {
+        return Err(unsafe_dir("it belongs to another user"));
+    }
+    Ok(())
 }
 
 /// Reads a JSON map file, empty when missing.

@@ -1398,4 +1398,34 @@ mod file_store {
         std::os::unix::fs::symlink(&secret, &cursor).unwrap();
         assert!(s.load_cursor(ACCOUNT).is_err());
     }
+
+    /// A state directory another user could change is refused, and left
+    /// as it is: writable by group or others, or owned by someone else.
+    #[cfg(unix)]
+    #[test]
+    fn a_state_directory_others_could_change_is_refused() {
+        use std::os::unix::fs::PermissionsExt;
+        let dir = TempDir::new().unwrap();
+        let root = dir.path().join("state");
+        fs::create_dir(&root).unwrap();
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
+        match FileStore::open(&root) {
+            Err(StoreError::Unsafe { path, .. }) => assert!(path.ends_with("state")),
+            other => panic!("expected Unsafe, got {other:?}"),
+        }
+        assert_eq!(
+            fs::metadata(&root).unwrap().permissions().mode() & 0o777,
+            0o777,
+            "left as it is"
+        );
+        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
+        FileStore::open(&root).unwrap();
+        // Owned by another user (only root can arrange that).
+        if std::os::unix::fs::chown(&root, Some(65534), None).is_ok() {
+            assert!(matches!(
+                FileStore::open(&root),
+                Err(StoreError::Unsafe { .. })
+            ));
+        }
+    }
 }
