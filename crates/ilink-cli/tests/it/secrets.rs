@@ -1,6 +1,7 @@
-//! The whole demo flow with trace-level logging: no bot token, context
-//! token, typing ticket or AES key (in any of its forms) appears in the logs
-//! or in any `Debug` print.
+//! The whole demo flow with trace-level logging: no bot token, QR code,
+//! context token, typing ticket or AES key (in any of its forms) appears in
+//! the logs or in any `Debug` print, login events, a decode error and a
+//! failed login included.
 
 use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
@@ -74,10 +75,15 @@ async fn no_secret_reaches_logs_or_debug_output() {
         .pacing(Pacing::unlimited())
         .build()
         .unwrap();
+    let events = debug.clone();
     let LoginOutcome::LoggedIn {
         client,
         credentials,
-    } = client.login().await.unwrap()
+    } = client
+        .login()
+        .on_event(move |e| events.lock().unwrap().push_str(&format!("{e:?}\n")))
+        .await
+        .unwrap()
     else {
         panic!("login");
     };
@@ -157,14 +163,59 @@ async fn no_secret_reaches_logs_or_debug_output() {
         })
     };
     client.run_until(handler, done.notified()).await.unwrap();
+    // An answer that does not decode.
+    sim.inject(ilink_testkit::Fault::new(
+        Route::SendMessage,
+        ilink_testkit::FaultKind::MalformedJson,
+        1,
+    ));
+    let err = client
+        .send_text("alice@im.wechat", "into a broken answer")
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ilink::Error::Decode { .. }), "{err:?}");
+    debug.lock().unwrap().push_str(&format!("{err:?} {err}\n"));
     sim.expire_session(&bot);
     let err = client
         .send_text("alice@im.wechat", "after expiry")
         .await
         .unwrap_err();
     debug.lock().unwrap().push_str(&format!("{err:?} {err}\n"));
+    // A login that fails: the server names a clear-text host off loopback.
+    let hostile = Simulator::builder()
+        .confirmed_base_url("http://bot.invalid:8080")
+        .start()
+        .await
+        .unwrap();
+    let events = debug.clone();
+    let err = Client::builder()
+        .base_url(hostile.api_url())
+        .cdn_base_url(hostile.cdn_url())
+        .qr_poll_interval(Duration::from_millis(5))
+        .build()
+        .unwrap()
+        .login()
+        .on_event(move |e| events.lock().unwrap().push_str(&format!("{e:?}\n")))
+        .await
+        .unwrap_err();
+    debug.lock().unwrap().push_str(&format!("{err:?} {err}\n"));
 
     let mut secrets: Vec<String> = vec![credentials.bot_token.expose().to_owned()];
+    // The QR codes: whoever has one can poll for the token.
+    for r in sim
+        .requests_to(Route::GetQrcodeStatus)
+        .into_iter()
+        .chain(hostile.requests_to(Route::GetQrcodeStatus))
+    {
+        if let Some((_, q)) = r.query.iter().find(|(k, _)| k == "qrcode") {
+            secrets.push(q.clone());
+        }
+    }
+    let qr_codes = secrets.len() - 1;
+    assert!(
+        qr_codes >= 2,
+        "both logins' QR codes are looked for: {qr_codes}"
+    );
     secrets.extend(pushes.iter().map(|p| p.context_token.clone()));
     for k in inbound_keys.lock().unwrap().iter() {
         secrets.extend(key_forms(k));
