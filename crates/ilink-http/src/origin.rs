@@ -47,7 +47,12 @@ pub fn is_trusted_base_url(url: &str) -> bool {
 /// assert_eq!(origin_of("not a url"), None);
 /// ```
 pub fn origin_of(url: &str) -> Option<String> {
-    let uri = url.trim().parse::<Uri>().ok()?;
+    uri_origin(&url.trim().parse::<Uri>().ok()?)
+}
+
+/// [`origin_of`] for a parsed URI; also the key the pool keeps connections
+/// under.
+pub(crate) fn uri_origin(uri: &Uri) -> Option<String> {
     let scheme = uri.scheme_str()?;
     let default = match scheme {
         "https" => 443,

@@ -622,14 +622,9 @@ fn unprocessed(error: &Error) -> bool {
 
 /// `scheme://host:port`, the key connections are kept under.
 fn origin_of(uri: &Uri) -> Result<Box<str>, Error> {
-    let scheme = uri.scheme_str().unwrap_or("http");
-    let host = uri
-        .host()
-        .ok_or_else(|| Error::invalid_input("the URL has no host"))?;
-    let port = uri
-        .port_u16()
-        .unwrap_or(if scheme == "https" { 443 } else { 80 });
-    Ok(format!("{scheme}://{}:{port}", host.to_ascii_lowercase()).into_boxed_str())
+    crate::origin::uri_origin(uri)
+        .map(String::into_boxed_str)
+        .ok_or_else(|| Error::invalid_input("the URL must be absolute http(s) with a host"))
 }
 
 /// `scheme://authority/`, what the connector is given.

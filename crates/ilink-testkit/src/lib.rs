@@ -78,3 +78,4 @@ pub use record::{
 };
 pub use sim::{Simulator, SimulatorBuilder, TestAccount, Urls, WaitTimeout};
 pub use state::RateLimit;
+pub use tls::TestCa;

@@ -16,8 +16,17 @@ use rustls::pki_types::{CertificateDer, PrivateKeyDer, PrivatePkcs8KeyDer};
 /// The names the server certificate is valid for.
 const LOOPBACK_NAMES: [&str; 3] = ["localhost", "127.0.0.1", "::1"];
 
-/// A test certificate authority and the server configuration it signed.
-pub(crate) struct TestCa {
+/// A test certificate authority made fresh, and a server certificate it
+/// signed for the loopback names. The simulator uses one per run; a test
+/// that writes its own hostile TLS server can too.
+///
+/// ```
+/// let ca = ilink_testkit::TestCa::new(None).unwrap();
+/// let server = ca.server_config(true).unwrap();
+/// assert_eq!(server.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+/// assert!(ca.certificate_pem().starts_with("-----BEGIN CERTIFICATE-----"));
+/// ```
+pub struct TestCa {
     pub(crate) ca_der: CertificateDer<'static>,
     pub(crate) ca_pem: String,
     cert: CertificateDer<'static>,
@@ -27,7 +36,11 @@ pub(crate) struct TestCa {
 impl TestCa {
     /// A new authority and a server certificate for `localhost`,
     /// `127.0.0.1`, `::1` and `extra` (the address the simulator binds).
-    pub(crate) fn new(extra: Option<std::net::IpAddr>) -> io::Result<Self> {
+    ///
+    /// # Errors
+    ///
+    /// When a key or certificate cannot be made.
+    pub fn new(extra: Option<std::net::IpAddr>) -> io::Result<Self> {
         let ca_key = KeyPair::generate().map_err(other)?;
         let mut ca_params = CertificateParams::new(Vec::<String>::new()).map_err(other)?;
         ca_params
@@ -58,9 +71,23 @@ impl TestCa {
         })
     }
 
+    /// The authority's certificate (DER): the root a client trusts.
+    pub fn certificate_der(&self) -> &[u8] {
+        &self.ca_der
+    }
+
+    /// The authority's certificate as PEM.
+    pub fn certificate_pem(&self) -> &str {
+        &self.ca_pem
+    }
+
     /// The server configuration: `h2` then `http/1.1` by ALPN, or only
     /// `http/1.1` when `http2` is off.
-    pub(crate) fn server_config(&self, http2: bool) -> io::Result<Arc<rustls::ServerConfig>> {
+    ///
+    /// # Errors
+    ///
+    /// When rustls refuses the certificate or key.
+    pub fn server_config(&self, http2: bool) -> io::Result<Arc<rustls::ServerConfig>> {
         let provider = Arc::new(rustls::crypto::ring::default_provider());
         let mut config = rustls::ServerConfig::builder_with_provider(provider)
             .with_safe_default_protocol_versions()

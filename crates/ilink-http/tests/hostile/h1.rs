@@ -56,10 +56,10 @@ impl Server {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let (acceptor, root, scheme) = if tls {
-            let (config, root) = crate::tls::server(&[b"http/1.1"]);
+            let (config, root) = crate::tls::server(false);
             (
                 Some(tokio_rustls::TlsAcceptor::from(config)),
-                Some(root.to_vec()),
+                Some(root),
                 "https",
             )
         } else {
