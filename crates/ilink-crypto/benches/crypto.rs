@@ -11,7 +11,7 @@
 //! buffer, as `openssl speed -bytes 16384 -seconds 3` measures; the file
 //! pipeline is the best of three runs. Figures are printed as `name MB/s`
 //! lines and, at the end, as `key=value` lines that
-//! `scripts/bench-crypto.sh` reads.
+//! `crates/ilink-proof/scripts/bench-crypto.sh` reads.
 
 use std::fs::File;
 use std::hint::black_box;

@@ -1,6 +1,8 @@
 //! Shared helpers of the proof binaries: process measurements (peak RSS,
-//! CPU time) read from `/proc`, so every figure in `docs/performance.md` and
-//! `docs/reliability.md` comes from a command in this crate.
+//! CPU time) read from `/proc`. The benchmarks and campaigns of
+//! `docs/performance.md` and `docs/reliability.md` run from this crate (its
+//! README lists one command per entry point); the simulator, transport and
+//! hostile-server figures come from those crates' own benches and tests.
 
 use std::time::Duration;
 

@@ -1,7 +1,8 @@
 //! Smoke runs of the reliability campaigns for CI: the crash campaign with
 //! small numbers (both server modes) and the fault campaign's `--quick`
 //! subset, each through the built binaries. The full runs are
-//! `scripts/crash-campaign.sh` and `scripts/fault-campaign.sh`.
+//! `crates/ilink-proof/scripts/crash-campaign.sh` and
+//! `crates/ilink-proof/scripts/fault-campaign.sh`.
 
 use std::process::{Command, Output};
 

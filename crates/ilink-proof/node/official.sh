@@ -5,13 +5,14 @@
 # modules it imports (openclaw/plugin-sdk/*) as stubs in DIR/node_modules, where
 # Node resolves them from the package's parent directory.
 #
-# Usage: tests/interop/official.sh DIR [--reuse]
+# Usage: crates/ilink-proof/node/official.sh DIR [--reuse]
 #   --reuse   keep an already unpacked package of the same version
 #
 # Exit status: 0 when DIR/package is ready; 3 after printing `SKIP: <reason>`
 # when Node, npm or the package cannot be had (offline, no Node, Node older
-# than 20); 1 on any other failure. Used by tests/interop/run.sh and
-# scripts/bench-compare.sh. ILINK_OFFICIAL_SPEC overrides the package spec.
+# than 20); 1 on any other failure. Used by crates/ilink-proof/scripts/interop.sh
+# and crates/ilink-proof/scripts/bench-compare.sh. ILINK_OFFICIAL_SPEC overrides
+# the package spec.
 set -uo pipefail
 
 PKG_SPEC=${ILINK_OFFICIAL_SPEC:-@tencent-weixin/openclaw-weixin@2.4.9}

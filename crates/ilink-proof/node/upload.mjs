@@ -6,7 +6,7 @@
 //   node upload.mjs --pkg DIR/package --urls JSON --path FILE
 //
 // Prints the wall time of the two calls and the peak RSS the process saw
-// (process.resourceUsage().maxRSS); scripts/bench-compare.sh also measures
+// (process.resourceUsage().maxRSS); ../scripts/bench-compare.sh also measures
 // the peak with /usr/bin/time -v. Checks that the simulator accepted the
 // file message with the file's size.
 
@@ -46,7 +46,7 @@ await run(async () => {
     (m) => m.msg?.client_id === sent.messageId && m.media?.[0]?.kind === "file" && m.media[0].size === size,
   );
   // The official client sends no file_item.md5: that rendering problem is
-  // expected (see tests/interop); anything else is not.
+  // expected (see interop.mjs); anything else is not.
   await ctl.checkClean();
   result({
     bench: "file",

@@ -9,13 +9,13 @@
 # at-least-once), then as the real server, which does not replay (losses
 # allowed only in the receive window, attributed per kill).
 #
-# Usage: scripts/crash-campaign.sh [extra crash_campaign flags]
+# Usage: crates/ilink-proof/scripts/crash-campaign.sh [extra crash_campaign flags]
 # Environment: ILINK_CRASH_MESSAGES (default 10000), ILINK_CRASH_KILLS
 #              (default 100), ILINK_CRASH_SEED (default: from the clock,
 #              printed), ILINK_CRASH_MODES ("replay no-replay" by default).
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
 MESSAGES=${ILINK_CRASH_MESSAGES:-10000}
 KILLS=${ILINK_CRASH_KILLS:-100}

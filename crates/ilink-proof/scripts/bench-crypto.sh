@@ -9,13 +9,13 @@
 #   - peak RSS of that pipeline (/usr/bin/time -v, else VmHWM)
 # and prints a table with ratios ours/openssl against the goals.
 #
-# Usage: scripts/bench-crypto.sh
+# Usage: crates/ilink-proof/scripts/bench-crypto.sh
 # Environment: ILINK_BENCH_FILE (default /tmp/ilink-bench-1g.bin),
 #              ILINK_BENCH_MIB (file size, default 1024),
 #              ILINK_BENCH_RUNS (timed runs per file figure, best counts; default 5)
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
 FILE=${ILINK_BENCH_FILE:-/tmp/ilink-bench-1g.bin}
 MIB=${ILINK_BENCH_MIB:-1024}

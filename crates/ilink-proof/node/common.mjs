@@ -3,8 +3,8 @@
 // simulator's control API.
 //
 // The scripts run the compiled dist/ modules of @tencent-weixin/openclaw-weixin
-// as set up by tests/interop/official.sh (the package in DIR/package, the
-// openclaw host stubs in DIR/node_modules). scripts/bench-compare.sh starts
+// as set up by official.sh beside them (the package in DIR/package, the
+// openclaw host stubs in DIR/node_modules). ../scripts/bench-compare.sh starts
 // them; each prints one `RESULT key=value ...` line on stdout and exits
 // non-zero when the simulator did not accept everything.
 

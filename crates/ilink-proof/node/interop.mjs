@@ -1,12 +1,12 @@
 // Interop proof: the official WeChat iLink client (@tencent-weixin/openclaw-weixin,
 // its compiled dist/ modules) driven against ilink-simulator.
 //
-// Started by run.sh, which unpacks the package, creates the openclaw stubs and
-// starts the simulator. Two modes:
+// Started by ../scripts/interop.sh, which unpacks the package, creates the
+// openclaw stubs and starts the simulator. Two modes:
 //
-//   node run.mjs run                  drive the official client (env below);
+//   node interop.mjs run              drive the official client (env below);
 //                                     writes the expectations to $ILINK_INTEROP_EXPECT
-//   node run.mjs verify EXPECT VIOLATIONS SENT
+//   node interop.mjs verify EXPECT VIOLATIONS SENT
 //                                     check what the simulator recorded
 //
 // Environment of `run`:
@@ -422,7 +422,7 @@ try {
   } else if (mode === "verify" && rest.length === 3) {
     process.exit(verify(...rest) ? 0 : 1);
   } else {
-    console.error("usage: node run.mjs run | node run.mjs verify EXPECT VIOLATIONS SENT");
+    console.error("usage: node interop.mjs run | node interop.mjs verify EXPECT VIOLATIONS SENT");
     process.exit(2);
   }
 } catch (err) {

@@ -4,9 +4,9 @@
 # ilink-simulator, in one run:
 #
 #   1. send rate: messages per second at concurrency 1, 16 and 256
-#      (our Client::send_text with Pacing::unlimited() vs the official
+#      (our Bot::send_text with Pacing::unlimited() vs the official
 #      api.js sendMessage from N async loops); goal ≥ 3× at 256. Also our
-#      transport alone (Client::raw, no pacer, no retries), to attribute
+#      transport alone (Bot::raw, no pacer, no retries), to attribute
 #      the cost
 #   2. a 1 GiB file send: wall time and peak RSS (our send_file, streamed,
 #      vs the official upload.js + send.js pipeline); goal ≤ 64 MiB
@@ -15,7 +15,7 @@
 #      getUpdates loop per account): RSS per account and CPU while idle;
 #      goal ≤ 16 KiB per account at 10,000, no CPU when idle
 #   4. crypto: the AES and MD5 ratios from docs/performance.md (measured by
-#      scripts/bench-crypto.sh; not re-measured here)
+#      crates/ilink-proof/scripts/bench-crypto.sh; not re-measured here)
 #
 # and prints the tables (Markdown). Every figure is the median of
 # ILINK_BENCH_RUNS runs (default 3), ours and the official client taking
@@ -23,14 +23,14 @@
 # Every run checks through the simulator's control API that everything was
 # accepted. Logs: target/bench/logs.
 #
-# Usage: scripts/bench-compare.sh [--quick]
+# Usage: crates/ilink-proof/scripts/bench-compare.sh [--quick]
 #   --quick   CI smoke mode: tiny counts (send 300 messages at concurrency 1
 #             and 16, a 16 MiB file, 100 idle accounts), one run, no Node;
 #             exits non-zero when a run fails its checks.
 #
 # The Node parts print `SKIP: ...` and are left out when node, npm or the
 # package cannot be had (the package is fetched with `npm pack` into
-# target/bench/official by tests/interop/official.sh).
+# target/bench/official by crates/ilink-proof/node/official.sh).
 #
 # Over TLS by default, as users run it: the simulator serves HTTPS with a
 # test authority made for the run (--tls --ca-out), which ours trusts with
@@ -39,13 +39,13 @@
 # HTTP/1.1. ILINK_BENCH_TLS=0 measures plain HTTP instead (no h2 then).
 #
 # Environment: ILINK_BENCH_TLS (1), ILINK_BENCH_RUNS (3), ILINK_BENCH_FILE (/tmp/ilink-bench-1g.bin,
-# created when missing, shared with scripts/bench-crypto.sh),
+# created when missing, shared with crates/ilink-proof/scripts/bench-crypto.sh),
 # ILINK_BENCH_SEND_MESSAGES (messages per run at concurrency ≥ 16; 20000),
 # ILINK_BENCH_IDLE (idle account counts; "100 1000 10000"),
 # ILINK_BENCH_WAIT (seconds to wait for running builds before measuring; 900).
 set -uo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 ROOT=$PWD
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 WORK=$TARGET/bench
@@ -56,11 +56,11 @@ case ${1:-} in
 --quick) QUICK=1 ;;
 "") ;;
 -h | --help)
-	sed -n '2,/^set -uo/p' "$0" | sed '$d; s/^# \{0,1\}//'
+	sed -n '2,/^set -uo/p' "$ROOT/crates/ilink-proof/scripts/bench-compare.sh" | sed '$d; s/^# \{0,1\}//'
 	exit 0
 	;;
 *)
-	echo "usage: scripts/bench-compare.sh [--quick]" >&2
+	echo "usage: crates/ilink-proof/scripts/bench-compare.sh [--quick]" >&2
 	exit 2
 	;;
 esac
@@ -123,7 +123,7 @@ NODE_SKIP=
 if ((QUICK)); then
 	NODE_SKIP="official client left out in --quick mode"
 else
-	setup=$("$ROOT/tests/interop/official.sh" "$WORK/official" --reuse 2>&1)
+	setup=$("$ROOT/crates/ilink-proof/node/official.sh" "$WORK/official" --reuse 2>&1)
 	case $? in
 	0) NODE_OK=1 ;;
 	3) NODE_SKIP="official client: $(grep '^SKIP: ' <<<"$setup" | sed 's/^SKIP: //')" ;;
@@ -244,7 +244,7 @@ for c in $SEND_CONCURRENCY; do
 				raw+=("$(field "$RESULT" rate)")
 			elif ((NODE_OK)); then
 				start_sim
-				run "send-c$c-official-$r" "${OFFICIAL[@]}" "$ROOT/bench/node/send.mjs" --pkg "$PKG" --urls "$URLS" --concurrency "$c" --messages "$msgs"
+				run "send-c$c-official-$r" "${OFFICIAL[@]}" "$ROOT/crates/ilink-proof/node/send.mjs" --pkg "$PKG" --urls "$URLS" --concurrency "$c" --messages "$msgs"
 				theirs+=("$(field "$RESULT" rate)")
 			fi
 			stop_sim
@@ -290,7 +290,7 @@ for r in $(seq 1 "$RUNS"); do
 			file_ours_rss+=("$(field "$RESULT" time_v_peak_kib)")
 		elif ((NODE_OK)); then
 			start_sim
-			timed "file-official-$r" "${OFFICIAL[@]}" "$ROOT/bench/node/upload.mjs" --pkg "$PKG" --urls "$URLS" --path "$FILE"
+			timed "file-official-$r" "${OFFICIAL[@]}" "$ROOT/crates/ilink-proof/node/upload.mjs" --pkg "$PKG" --urls "$URLS" --path "$FILE"
 			file_theirs_secs+=("$(field "$RESULT" secs)")
 			file_theirs_rss+=("$(field "$RESULT" time_v_peak_kib)")
 		fi
@@ -333,7 +333,7 @@ for n in $IDLE_COUNTS; do
 				done
 			elif ((node_here)); then
 				start_sim --hold-ms $((HOLD * 1000))
-				run "idle-$n-official-$r" "${OFFICIAL[@]}" --expose-gc "$ROOT/bench/node/idle.mjs" --pkg "$PKG" --urls "$URLS" \
+				run "idle-$n-official-$r" "${OFFICIAL[@]}" --expose-gc "$ROOT/crates/ilink-proof/node/idle.mjs" --pkg "$PKG" --urls "$URLS" \
 					--accounts "$n" --window-secs "$IDLE_WINDOW" --settle-secs "$IDLE_SETTLE" --hold-secs "$HOLD"
 				if [[ -n $RESULT ]]; then
 					theirs_kib+=("$(field "$RESULT" per_account_kib)")
@@ -378,7 +378,7 @@ out "Machine: $MACHINE."
 out ""
 out "### Send rate (messages/s, \`send_text\` vs official \`sendMessage\`)"
 out ""
-out "| concurrency | messages per run | ours | official | ours/official | goal | | ours, transport only (\`Client::raw\`) |"
+out "| concurrency | messages per run | ours | official | ours/official | goal | | ours, transport only (\`Bot::raw\`) |"
 out "|---:|---:|---:|---:|---:|---:|---|---:|"
 for c in $SEND_CONCURRENCY; do
 	msgs=$SEND_MESSAGES
@@ -448,7 +448,7 @@ if ((NODE_OK)); then
 fi
 
 out ""
-out "### Crypto (from docs/performance.md, measured by scripts/bench-crypto.sh; not re-measured here)"
+out "### Crypto (from docs/performance.md, measured by crates/ilink-proof/scripts/bench-crypto.sh; not re-measured here)"
 out ""
 out "| figure | ours | openssl | ours/openssl | goal |"
 out "|---|---:|---:|---:|---:|"

@@ -2,9 +2,9 @@
 # Runs every cargo-fuzz target for SECONDS each (default 600) and prints
 # executions and crashes per target. Needs the nightly toolchain (installed
 # with rustup here) and cargo-fuzz (installed if missing).
-#   scripts/fuzz.sh [SECONDS] [TARGET...]
+#   crates/ilink-proof/scripts/fuzz.sh [SECONDS] [TARGET...]
 set -euo pipefail
-cd "$(dirname "$0")/../fuzz"
+cd "$(dirname "$0")/../../../fuzz"
 seconds=${1:-600}
 shift || true
 targets=("$@")

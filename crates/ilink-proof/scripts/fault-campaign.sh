@@ -5,10 +5,10 @@
 # against the real ilink::Client with short timeouts; then the throttling
 # scenarios. Prints the table and PASS/FAIL (exit 1 on FAIL).
 #
-# Usage: scripts/fault-campaign.sh [--quick] [--only ROUTE[:KIND]] [--jobs N]
+# Usage: crates/ilink-proof/scripts/fault-campaign.sh [--quick] [--only ROUTE[:KIND]] [--jobs N]
 set -euo pipefail
 
-cd "$(dirname "${BASH_SOURCE[0]}")/.."
+cd "$(dirname "${BASH_SOURCE[0]}")/../../.."
 
 log() { printf '==> %s\n' "$*" >&2; }
 

@@ -10,7 +10,7 @@
 # target/ (never into the source tree). Set ILINK_INTEROP_SKIP=1 to skip.
 # Needs node (20 or later) and npm; curl is used when present.
 set -uo pipefail
-cd "$(dirname "$0")/../.."
+cd "$(dirname "$0")/../../.."
 ROOT=$PWD
 PKG_SPEC=@tencent-weixin/openclaw-weixin@2.4.9
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
@@ -38,9 +38,9 @@ bounded() {
 
 [[ ${ILINK_INTEROP_SKIP:-} == 1 ]] && skip "ILINK_INTEROP_SKIP=1"
 # Node, npm, the package and the host stubs: the shared setup (also used by
-# scripts/bench-compare.sh). It prints the SKIP line itself.
+# crates/ilink-proof/scripts/bench-compare.sh). It prints the SKIP line itself.
 rm -rf "$WORK"
-ILINK_OFFICIAL_SPEC=$PKG_SPEC "$ROOT/tests/interop/official.sh" "$WORK"
+ILINK_OFFICIAL_SPEC=$PKG_SPEC "$ROOT/crates/ilink-proof/node/official.sh" "$WORK"
 case $? in
 0) ;;
 3) exit 0 ;;
@@ -91,7 +91,7 @@ if ! ILINK_INTEROP_URLS=$URLS \
     ILINK_INTEROP_EXPECT=$WORK/expect.json \
     OPENCLAW_STATE_DIR=$WORK/state \
     OPENCLAW_TMP_DIR=$WORK/tmp \
-    bounded 120 node "$ROOT/tests/interop/run.mjs" run </dev/null; then
+    bounded 120 node "$ROOT/crates/ilink-proof/node/interop.mjs" run </dev/null; then
     if fetch /violations "$WORK/violations.json"; then
         echo "--- protocol violations the simulator recorded: $(cat "$WORK/violations.json")"
     fi
@@ -101,7 +101,7 @@ fi
 echo "==> interop: checking what the simulator recorded"
 fetch /violations "$WORK/violations.json" || fail "GET /violations failed"
 fetch /sent "$WORK/sent.json" || fail "GET /sent failed"
-bounded 30 node "$ROOT/tests/interop/run.mjs" verify \
+bounded 30 node "$ROOT/crates/ilink-proof/node/interop.mjs" verify \
     "$WORK/expect.json" "$WORK/violations.json" "$WORK/sent.json" ||
     fail "the simulator's records do not match (see $WORK/sent.json)"
 
