@@ -5,7 +5,8 @@ use std::fmt;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use ilink::{Client, FileStore, Store};
+use ilink::http::Transport;
+use ilink::{Bot, Client, Credentials, FileStore, Store};
 use serde_json::Value;
 
 use crate::cli::Global;
@@ -55,17 +56,8 @@ impl fmt::Display for CliError {
 /// An error and its causes on one line.
 pub(crate) fn describe(err: &CliError) -> String {
     match err {
-        CliError::Sdk(e) => {
-            let mut text = e.to_string();
-            let mut source = std::error::Error::source(e);
-            while let Some(s) = source {
-                text.push_str(": ");
-                text.push_str(&s.to_string());
-                source = s.source();
-            }
-            // Errors can quote the server (errmsg, bodies).
-            visible(&text)
-        }
+        // Errors can quote the server (errmsg).
+        CliError::Sdk(e) => visible(&e.report().to_string()),
         CliError::Other(m) => m.clone(),
     }
 }
@@ -141,35 +133,39 @@ pub(crate) fn store(global: &Global) -> Result<Arc<dyn Store>> {
     Ok(Arc::new(FileStore::open(state_dir(global)?)?))
 }
 
-/// A client for the account the options name (token, account, or the most
-/// recent stored login).
+/// The client: the state directory's store, the hosts the options name.
 pub(crate) fn client(global: &Global) -> Result<Client> {
-    let mut b = Client::builder().shared_store(store(global)?);
+    let mut transport =
+        Transport::builder().bot_agent(concat!("ilink-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(u) = &global.base_url {
-        b = b.base_url(u.clone());
+        transport = transport.api_base_url(u.clone());
     }
     if let Some(u) = &global.cdn_base_url {
-        b = b.cdn_base_url(u.clone());
+        transport = transport.cdn_base_url(u.clone());
     }
-    if let Some(t) = &global.token {
-        b = b.token(t.clone());
-    }
-    if let Some(a) = &global.account {
-        b = b.account(a.clone());
-    }
-    b = b.bot_agent(concat!("ilink-cli/", env!("CARGO_PKG_VERSION")));
-    Ok(b.build()?)
+    Ok(Client::builder()
+        .shared_store(store(global)?)
+        .transport(transport)
+        .build()?)
 }
 
-/// Like [`client`], but an account must be bound.
-pub(crate) fn bound_client(global: &Global) -> Result<Client> {
+/// The bot the options name: `--token` (as `--account`, or the token's own
+/// id), else `--account`'s stored login, else the most recent one.
+pub(crate) fn bot(global: &Global) -> Result<Bot> {
     let client = client(global)?;
-    if client.account_id().is_none() {
-        return Err(CliError::Other(
-            "no account: run `ilink login` first, or pass --token".to_owned(),
-        ));
+    if let Some(token) = &global.token {
+        let mut credentials = Credentials::from_token(token.clone());
+        if let Some(account) = &global.account {
+            credentials.account_id = account.as_str().into();
+        }
+        return Ok(client.bot_with(&credentials));
     }
-    Ok(client)
+    if let Some(account) = &global.account {
+        return Ok(client.bot(account.as_str())?);
+    }
+    client.bots()?.into_iter().next().ok_or_else(|| {
+        CliError::Other("no account: run `ilink login` first, or pass --token".to_owned())
+    })
 }
 
 #[cfg(test)]

@@ -172,27 +172,27 @@ async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
         );
         return Ok(());
     }
-    let base = app::client(g)?;
+    let client = app::client(g)?;
     for creds in all {
-        let client = base.with_credentials(&creds);
-        let pending = store.pending(&creds.account_id)?.len();
-        let has_cursor = store.load_cursor(&creds.account_id)?.is_some();
+        let bot = client.bot_with(&creds);
+        let pending = store.pending(creds.account_id.as_str())?.len();
+        let has_cursor = store.load_cursor(creds.account_id.as_str())?.is_some();
         // A cheap authenticated call tells whether the token still works.
-        let user = creds.user_id.clone().unwrap_or_default();
-        let health = match client
-            .raw()?
+        let user = creds.user_id.clone().unwrap_or_default().into_string();
+        let health = match bot
+            .raw()
             .get_config(ilink::proto::GetConfigRequest::new(user, None))
             .await
         {
             Ok(_) => "ok".to_owned(),
             Err(e) if e.is_session_expired() => "expired".to_owned(),
-            Err(e) => format!("unreachable ({})", ilink::Error::Http(e)),
+            Err(e) => format!("unreachable ({})", ilink::Report::new(&e)),
         };
         out.emit(
             format!(
                 "{}  user {}  session {}  pending {}{}",
                 creds.account_id,
-                creds.user_id.as_deref().unwrap_or("?"),
+                creds.user_id.as_ref().map_or("?", |u| u.as_str()),
                 health,
                 pending,
                 if has_cursor { "" } else { "  (never polled)" }
@@ -213,7 +213,7 @@ fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Result<(
             .accounts()?
             .into_iter()
             .next()
-            .map(|c| c.account_id)
+            .map(|c| c.account_id.into_string())
             .ok_or_else(|| CliError::Other("no stored account".to_owned()))?,
     };
     if store.load_credentials(&id)?.is_none() {
@@ -231,7 +231,7 @@ fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Result<(
 /// and the full wire message.
 pub(crate) fn message_json(msg: &Message) -> serde_json::Value {
     let kinds: Vec<String> = msg
-        .item_list
+        .items()
         .iter()
         .map(|i| match i.content() {
             ItemContent::Text(_) => "text".to_owned(),
@@ -248,16 +248,16 @@ pub(crate) fn message_json(msg: &Message) -> serde_json::Value {
         "event": "message",
         "account": msg.account_id(),
         "from": msg.sender(),
-        "message_id": msg.message_id.map(|id| id.to_string()),
+        "message_id": msg.message_id().map(|id| id.to_string()),
         "text": msg.text(),
         "kinds": kinds,
-        "message": serde_json::to_value(&**msg).unwrap_or_default(),
+        "message": serde_json::to_value(msg.wire()).unwrap_or_default(),
     })
 }
 
 pub(crate) fn message_line(msg: &Message) -> String {
     let mut parts = Vec::new();
-    for item in &msg.item_list {
+    for item in msg.items() {
         parts.push(match item.content() {
             ItemContent::Text(t) => t.text.clone().unwrap_or_default(),
             ItemContent::Image(_) => "[image]".to_owned(),
@@ -278,7 +278,7 @@ pub(crate) fn message_line(msg: &Message) -> String {
     }
     format!(
         "{}: {}",
-        app::visible(msg.sender()),
+        app::visible(msg.sender().as_str()),
         app::visible(&parts.join(" "))
     )
 }
@@ -290,7 +290,7 @@ async fn listen(
     timeout: Option<u64>,
     download: Option<std::path::PathBuf>,
 ) -> Result<()> {
-    let client = app::bound_client(g)?;
+    let bot = app::bot(g)?;
     let seen = Arc::new(AtomicU64::new(0));
     let done = Arc::new(Notify::new());
     let handler = {
@@ -304,7 +304,7 @@ async fn listen(
             async move {
                 out.emit(message_line(&msg), message_json(&msg));
                 if let Some(dir) = &download {
-                    media::save_media(ctx.client(), out, &msg, dir).await;
+                    media::save_media(ctx.bot(), out, &msg, dir).await;
                 }
                 let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
                 if count.is_some_and(|c| n >= c) {
@@ -328,8 +328,7 @@ async fn listen(
         }
     };
     // One handler at a time keeps the printed order the arrival order.
-    client
-        .runner()
+    bot.runner()
         .concurrency(1)
         .run_until(handler, shutdown)
         .await?;
@@ -337,17 +336,14 @@ async fn listen(
 }
 
 async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
-    let client = app::bound_client(g)?;
+    let bot = app::bot(g)?;
     out.emit(
-        format!(
-            "Echo bot running as {}; Ctrl-C stops.",
-            client.account_id().unwrap_or("?")
-        ),
-        json!({"event": "echo_started", "account": client.account_id()}),
+        format!("Echo bot running as {}; Ctrl-C stops.", bot.id()),
+        json!({"event": "echo_started", "account": bot.id()}),
     );
     let handler = handler_fn(move |ctx: Context, msg: Message| async move {
         out.emit(message_line(&msg), message_json(&msg));
-        let typing = ctx.client().typing(ctx.user_id()).await;
+        let typing = ctx.typing().await;
         let text = msg.text();
         if !text.is_empty() {
             ctx.reply(text.into_owned()).await?;
@@ -356,23 +352,22 @@ async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
         typing.finish().await;
         Ok(())
     });
-    client
-        .run_until(handler, async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await?;
+    bot.run_until(handler, async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await?;
     out.emit("Stopped.", json!({"event": "echo_stopped"}));
     Ok(())
 }
 
 async fn typing(g: &crate::cli::Global, out: Out, to: &str, cancel: bool) -> Result<()> {
-    let client = app::bound_client(g)?;
+    let bot = app::bot(g)?;
     let status = if cancel {
         TypingStatus::CANCEL
     } else {
         TypingStatus::TYPING
     };
-    client.send_typing(to, status).await?;
+    bot.send_typing(to, status).await?;
     out.emit(
         if cancel {
             "Typing cancelled."

@@ -35,6 +35,7 @@ mod codes;
 pub mod consts;
 mod ids;
 mod message;
+mod names;
 mod secret;
 mod serde_util;
 mod wire;
@@ -57,6 +58,7 @@ pub use message::{
     TextItem, ToolCallResultItem, ToolCallStartItem, ToolCallStatus, UploadedMedia, UploadedThumb,
     VideoItem, VoiceItem, WeixinMessage,
 };
+pub use names::{AccountId, Cursor, UserId};
 pub use secret::{AesKeyText, BotToken, ContextToken};
 pub use wire::{
     cdn_download_url, cdn_upload_url, ciphertext_size, client_version_code, join_url,

@@ -1,12 +1,12 @@
-//! The client: one connection pool and one store for any number of bot
-//! accounts, and a handle bound to one account.
+//! The client (what accounts share: the connection pool, the store, login)
+//! and the bot handle (one account).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use ilink_http::Transport;
-use ilink_proto::{BotToken, ContextToken};
+use ilink_http::{Transport, TransportBuilder};
+use ilink_proto::{AccountId, ContextToken, UserId};
 
 use crate::Error;
 use crate::backoff::Backoff;
@@ -15,44 +15,35 @@ use crate::store::{Credentials, MemoryStore, Store};
 
 /// Builds a [`Client`].
 ///
+/// Transport settings (URLs, timeouts, TLS roots, HTTP/2) are the
+/// [`TransportBuilder`]'s: hand one to [`transport`](Self::transport).
+///
 /// ```no_run
 /// # fn build() -> Result<(), ilink::Error> {
+/// use std::time::Duration;
 /// use ilink::{Client, FileStore};
+/// use ilink::http::Transport;
 ///
-/// // A bot with a token you already have:
-/// let bot = Client::builder().token("your-bot-token").build()?;
-///
-/// // Or every account a file store knows, the most recent one bound:
-/// let client = Client::builder().store(FileStore::open("state")?).build()?;
-/// # let _ = (bot, client); Ok(()) }
+/// let client = Client::builder()
+///     .store(FileStore::open("state")?)
+///     .transport(Transport::builder().api_timeout(Duration::from_secs(20)))
+///     .build()?;
+/// # let _ = client; Ok(()) }
 /// ```
 #[must_use]
 #[derive(Default)]
 pub struct ClientBuilder {
-    token: Option<BotToken>,
-    account_id: Option<String>,
-    base_url: Option<String>,
-    cdn_base_url: Option<String>,
+    transport: Option<TransportBuilder>,
+    shared_transport: Option<Transport>,
     login_base_url: Option<String>,
-    app_id: Option<String>,
-    bot_agent: Option<String>,
-    route_tag: Option<String>,
-    client_version: Option<String>,
-    long_poll_timeout: Option<Duration>,
-    long_poll_margin: Option<Duration>,
-    api_timeout: Option<Duration>,
-    config_timeout: Option<Duration>,
     store: Option<Arc<dyn Store>>,
-    transport: Option<Transport>,
     config: Config,
 }
 
 impl std::fmt::Debug for ClientBuilder {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("ClientBuilder")
-            .field("token", &self.token)
-            .field("account_id", &self.account_id)
-            .field("base_url", &self.base_url)
+            .field("login_base_url", &self.login_base_url)
             .finish_non_exhaustive()
     }
 }
@@ -86,85 +77,23 @@ impl Default for Config {
 }
 
 impl ClientBuilder {
-    /// Acts as the bot with this token (no stored login needed).
-    pub fn token(mut self, token: impl Into<String>) -> Self {
-        self.token = Some(BotToken::new(token));
+    /// The transport's settings (default: [`Transport::builder()`]).
+    pub fn transport(mut self, transport: TransportBuilder) -> Self {
+        self.transport = Some(transport);
+        self.shared_transport = None;
         self
     }
 
-    /// The account id: with [`token`](Self::token), names the store namespace
-    /// (default: the id part of the token, else `"default"`); without, the
-    /// stored login to use (default: the most recent one).
-    pub fn account(mut self, account_id: impl Into<String>) -> Self {
-        self.account_id = Some(account_id.into());
+    /// A transport already built, shared with other clients (one pool).
+    pub fn shared_transport(mut self, transport: Transport) -> Self {
+        self.shared_transport = Some(transport);
+        self.transport = None;
         self
     }
 
-    /// The API base URL (default: the official host, or the one the stored
-    /// login returned).
-    pub fn base_url(mut self, url: impl Into<String>) -> Self {
-        self.base_url = Some(url.into());
-        self
-    }
-
-    /// The CDN base URL.
-    pub fn cdn_base_url(mut self, url: impl Into<String>) -> Self {
-        self.cdn_base_url = Some(url.into());
-        self
-    }
-
-    /// Where QR logins start (default: the API base URL).
+    /// Where QR logins start (default: the transport's API base URL).
     pub fn login_base_url(mut self, url: impl Into<String>) -> Self {
         self.login_base_url = Some(url.into());
-        self
-    }
-
-    /// The app id (`iLink-App-Id`, default `bot`).
-    pub fn app_id(mut self, app_id: impl Into<String>) -> Self {
-        self.app_id = Some(app_id.into());
-        self
-    }
-
-    /// The `bot_agent` sent in `base_info` (sanitized to the protocol's grammar).
-    pub fn bot_agent(mut self, agent: impl Into<String>) -> Self {
-        self.bot_agent = Some(agent.into());
-        self
-    }
-
-    /// A route tag (`SKRouteTag`).
-    pub fn route_tag(mut self, tag: impl Into<String>) -> Self {
-        self.route_tag = Some(tag.into());
-        self
-    }
-
-    /// The client version reported in headers and `base_info`.
-    pub fn client_version(mut self, version: impl Into<String>) -> Self {
-        self.client_version = Some(version.into());
-        self
-    }
-
-    /// The long-poll timeout when the server gives no hint (default 35 s).
-    pub fn long_poll_timeout(mut self, timeout: Duration) -> Self {
-        self.long_poll_timeout = Some(timeout);
-        self
-    }
-
-    /// What a long-poll waits beyond the server's hold time before giving up
-    /// (default 5 s).
-    pub fn long_poll_margin(mut self, margin: Duration) -> Self {
-        self.long_poll_margin = Some(margin);
-        self
-    }
-
-    /// The timeout of sendmessage and getuploadurl (default 15 s).
-    pub fn api_timeout(mut self, timeout: Duration) -> Self {
-        self.api_timeout = Some(timeout);
-        self
-    }
-
-    /// The timeout of getconfig, sendtyping and notify calls (default 10 s).
-    pub fn config_timeout(mut self, timeout: Duration) -> Self {
-        self.config_timeout = Some(timeout);
         self
     }
 
@@ -174,16 +103,9 @@ impl ClientBuilder {
         self
     }
 
-    /// A shared store.
+    /// A store shared with other clients.
     pub fn shared_store(mut self, store: Arc<dyn Store>) -> Self {
         self.store = Some(store);
-        self
-    }
-
-    /// Uses an existing transport (its URLs and timeouts win over the
-    /// builder's).
-    pub fn transport(mut self, transport: Transport) -> Self {
-        self.transport = Some(transport);
         self
     }
 
@@ -243,89 +165,32 @@ impl ClientBuilder {
     ///
     /// # Errors
     ///
-    /// [`Error::Http`] when the transport cannot be built,
-    /// [`Error::NotLoggedIn`] when [`account`](Self::account) names no stored
-    /// login, [`Error::Store`] when the store fails.
+    /// [`Error::Http`] when the transport cannot be built (a bad URL, bad
+    /// TLS roots).
     pub fn build(self) -> Result<Client, Error> {
-        let transport = match self.transport {
-            Some(t) => t,
-            None => {
-                let mut b = Transport::builder();
-                if let Some(u) = &self.base_url {
-                    b = b.api_base_url(u.clone());
-                }
-                if let Some(u) = &self.cdn_base_url {
-                    b = b.cdn_base_url(u.clone());
-                }
-                if let Some(v) = &self.app_id {
-                    b = b.app_id(v.clone());
-                }
-                if let Some(v) = &self.bot_agent {
-                    b = b.bot_agent(v.clone());
-                }
-                if let Some(v) = &self.route_tag {
-                    b = b.route_tag(v.clone());
-                }
-                if let Some(v) = &self.client_version {
-                    b = b.client_version(v.clone());
-                }
-                if let Some(t) = self.long_poll_timeout {
-                    b = b.long_poll_timeout(t);
-                }
-                if let Some(t) = self.long_poll_margin {
-                    b = b.long_poll_margin(t);
-                }
-                if let Some(t) = self.api_timeout {
-                    b = b.api_timeout(t);
-                }
-                if let Some(t) = self.config_timeout {
-                    b = b.config_timeout(t);
-                }
-                b.build().map_err(Error::Http)?
-            }
+        let transport = match (self.shared_transport, self.transport) {
+            (Some(t), _) => t,
+            (None, Some(b)) => b.build().map_err(Error::Http)?,
+            (None, None) => Transport::builder().build().map_err(Error::Http)?,
         };
         let store = self.store.unwrap_or_else(|| Arc::new(MemoryStore::new()));
         let login_base_url = self
             .login_base_url
             .unwrap_or_else(|| transport.api_base_url().to_owned());
-        let shared = Arc::new(Shared {
-            transport,
-            store,
-            config: self.config,
-            login_base_url,
-            explicit_base_url: self.base_url.is_some(),
-            accounts: Mutex::new(HashMap::new()),
-        });
-        let client = Client {
-            shared,
-            account: None,
-        };
-        let credentials = match (self.token, self.account_id) {
-            (Some(token), account) => {
-                let id = account.unwrap_or_else(|| account_from_token(token.expose()));
-                Some(Credentials::new(id, token))
-            }
-            (None, Some(id)) => Some(
-                client
-                    .shared
-                    .store
-                    .load_credentials(&id)?
-                    .ok_or(Error::NotLoggedIn(id))?,
-            ),
-            (None, None) => client.shared.store.accounts()?.into_iter().next(),
-        };
-        Ok(match credentials {
-            Some(c) => client.with_credentials(&c),
-            None => client,
+        // A transport pointed away from the official host names where every
+        // account's calls go; otherwise an account's saved host does.
+        let explicit_base_url =
+            transport.api_base_url() != ilink_proto::consts::DEFAULT_API_BASE_URL;
+        Ok(Client {
+            shared: Arc::new(Shared {
+                transport,
+                store,
+                config: self.config,
+                login_base_url,
+                explicit_base_url,
+                accounts: Mutex::new(HashMap::new()),
+            }),
         })
-    }
-}
-
-/// The id part of a token that looks like `<id>@im.bot:<secret>`.
-fn account_from_token(token: &str) -> String {
-    match token.split_once(':') {
-        Some((id, _)) if id.ends_with("@im.bot") => id.to_owned(),
-        _ => "default".to_owned(),
     }
 }
 
@@ -335,12 +200,12 @@ pub(crate) struct Shared {
     pub(crate) config: Config,
     pub(crate) login_base_url: String,
     explicit_base_url: bool,
-    accounts: Mutex<HashMap<String, Weak<AccountHandle>>>,
+    accounts: Mutex<HashMap<AccountId, Weak<AccountHandle>>>,
 }
 
 /// One account's connection to the API, its health and its caches.
 pub(crate) struct AccountHandle {
-    pub(crate) id: String,
+    pub(crate) id: AccountId,
     pub(crate) http: ilink_http::Account,
     pub(crate) health: HealthCell,
     pub(crate) typing: crate::typing::TypingCache,
@@ -349,25 +214,55 @@ pub(crate) struct AccountHandle {
     pub(crate) recent: crate::quote::RecentMessages,
 }
 
-/// A client of the iLink Bot API, bound to one bot account (or to none yet,
-/// before a login).
+/// What bot accounts share: the connection pool, the store, QR login and
+/// the list of accounts. [`bot`](Self::bot) gives the handle of one account.
 ///
-/// Cheap to clone: clones share the connection pool, the store and the
-/// account state. One process can drive many accounts over one pool with
-/// [`for_account`](Self::for_account); over HTTP/2 the held long-polls of
-/// every account on one host share a few connections, over HTTP/1.1 each
-/// holds one (see [`TransportBuilder::http2`](crate::http::TransportBuilder::http2)).
+/// Cheap to clone. One process drives many accounts over one pool: over
+/// HTTP/2 the held long-polls of every account on one host share a few
+/// connections, over HTTP/1.1 each holds one (see
+/// [`TransportBuilder::http2`]).
+///
+/// ```no_run
+/// # async fn demo() -> Result<(), ilink::Error> {
+/// use ilink::{Client, FileStore};
+///
+/// let client = Client::builder().store(FileStore::open("state")?).build()?;
+/// for bot in client.bots()? {
+///     println!("{}: {:?}", bot.id(), bot.health());
+/// }
+/// # Ok(()) }
+/// ```
 #[derive(Clone)]
 pub struct Client {
     pub(crate) shared: Arc<Shared>,
-    pub(crate) account: Option<Arc<AccountHandle>>,
 }
 
 impl std::fmt::Debug for Client {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Client")
-            .field("account", &self.account_id())
             .field("base_url", &self.shared.transport.api_base_url())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One bot account: sends, replies, polls, runs a handler, shows typing,
+/// moves media, reports health. Built by [`Client::bot`],
+/// [`Client::bot_with`], a login ([`LoginOutcome`](crate::LoginOutcome)) or
+/// [`Bot::from_token`].
+///
+/// Cheap to clone; clones share the account's state (health, caches,
+/// pacing). Every handle of one account in one client shares that state.
+#[derive(Clone)]
+pub struct Bot {
+    pub(crate) client: Client,
+    pub(crate) account: Arc<AccountHandle>,
+}
+
+impl std::fmt::Debug for Bot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Bot")
+            .field("account", &self.account.id)
+            .field("base_url", &self.account.http.base_url())
             .finish_non_exhaustive()
     }
 }
@@ -375,17 +270,13 @@ impl std::fmt::Debug for Client {
 const _: () = {
     const fn assert_send_sync<T: Send + Sync + Clone + 'static>() {}
     assert_send_sync::<Client>();
+    assert_send_sync::<Bot>();
 };
 
 impl Client {
     /// A builder.
     pub fn builder() -> ClientBuilder {
         ClientBuilder::default()
-    }
-
-    /// The bound account's id.
-    pub fn account_id(&self) -> Option<&str> {
-        self.account.as_deref().map(|a| a.id.as_str())
     }
 
     /// The store.
@@ -398,33 +289,47 @@ impl Client {
         &self.shared.transport
     }
 
-    /// The bound account's raw endpoint handle (every endpoint, no retries,
-    /// no bookkeeping).
+    /// The stored logins, the most recent first.
     ///
     /// # Errors
     ///
-    /// [`Error::NotLoggedIn`] when no account is bound.
-    pub fn raw(&self) -> Result<&ilink_http::Account, Error> {
-        Ok(&self.handle()?.http)
+    /// [`Error::Store`].
+    pub async fn accounts(&self) -> Result<Vec<Credentials>, Error> {
+        self.blocking(|s| s.accounts()).await
     }
 
-    /// The same client bound to another stored account (sharing the pool).
+    /// The bot of a stored account.
     ///
     /// # Errors
     ///
-    /// [`Error::NotLoggedIn`] when the store has no login for it.
-    pub fn for_account(&self, account_id: &str) -> Result<Client, Error> {
-        let creds = self
+    /// [`Error::UnknownAccount`] when the store has no login for it,
+    /// [`Error::Store`] when the store fails.
+    pub fn bot(&self, account: impl Into<AccountId>) -> Result<Bot, Error> {
+        let account = account.into();
+        match self.shared.store.load_credentials(account.as_str())? {
+            Some(creds) => Ok(self.bot_with(&creds)),
+            None => Err(Error::UnknownAccount { account }),
+        }
+    }
+
+    /// The bot of every stored account, the most recent login first.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub fn bots(&self) -> Result<Vec<Bot>, Error> {
+        Ok(self
             .shared
             .store
-            .load_credentials(account_id)?
-            .ok_or_else(|| Error::NotLoggedIn(account_id.to_owned()))?;
-        Ok(self.with_credentials(&creds))
+            .accounts()?
+            .iter()
+            .map(|c| self.bot_with(c))
+            .collect())
     }
 
-    /// The same client bound to the account of these credentials (not
-    /// saved; see [`Store::save_credentials`]).
-    pub fn with_credentials(&self, credentials: &Credentials) -> Client {
+    /// The bot of these credentials (not saved; see
+    /// [`Store::save_credentials`]). Handles of one account share its state.
+    pub fn bot_with(&self, credentials: &Credentials) -> Bot {
         let mut registry = self
             .shared
             .accounts
@@ -435,9 +340,9 @@ impl Client {
             .and_then(Weak::upgrade)
             .filter(|h| h.http.token() == &credentials.bot_token)
         {
-            return Client {
-                shared: self.shared.clone(),
-                account: Some(existing),
+            return Bot {
+                client: self.clone(),
+                account: existing,
             };
         }
         let mut http = self.shared.transport.account(credentials.bot_token.clone());
@@ -460,55 +365,30 @@ impl Client {
             http,
             health: HealthCell::default(),
             typing: crate::typing::TypingCache::default(),
-            pacer: crate::pacing::Pacer::default(),
+            pacer: crate::pacing::Pacer::new(self.shared.config.pacing),
             recent: crate::quote::RecentMessages::default(),
         });
-        handle.pacer.set(self.shared.config.pacing);
         registry.retain(|_, w| w.strong_count() > 0);
         registry.insert(credentials.account_id.clone(), Arc::downgrade(&handle));
-        Client {
-            shared: self.shared.clone(),
-            account: Some(handle),
+        Bot {
+            client: self.clone(),
+            account: handle,
         }
     }
 
-    /// The health of the bound account.
-    pub fn health(&self) -> Option<Health> {
-        self.account.as_deref().map(|a| a.health.snapshot())
-    }
-
     /// The health of every account with a live handle in this process.
-    pub fn all_health(&self) -> Vec<(String, Health)> {
+    pub fn all_health(&self) -> Vec<(AccountId, Health)> {
         let registry = self
             .shared
             .accounts
             .lock()
             .unwrap_or_else(|p| p.into_inner());
-        let mut all: Vec<(String, Health)> = registry
+        let mut all: Vec<(AccountId, Health)> = registry
             .iter()
             .filter_map(|(id, w)| w.upgrade().map(|h| (id.clone(), h.health.snapshot())))
             .collect();
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
-    }
-
-    /// The cached context token for a user of the bound account.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::NotLoggedIn`] or a store failure.
-    pub async fn context_token(&self, user_id: &str) -> Result<Option<ContextToken>, Error> {
-        let handle = self.handle()?;
-        let id = handle.id.clone();
-        let user = user_id.to_owned();
-        self.blocking(move |s| s.load_context_token(&id, &user))
-            .await
-    }
-
-    pub(crate) fn handle(&self) -> Result<&Arc<AccountHandle>, Error> {
-        self.account
-            .as_ref()
-            .ok_or_else(|| Error::NotLoggedIn("(no account bound)".to_owned()))
     }
 
     /// Runs a store call off the async workers (file stores block on fsync).
@@ -518,19 +398,84 @@ impl Client {
         F: FnOnce(&dyn Store) -> Result<T, crate::store::StoreError> + Send + 'static,
     {
         let store = self.shared.store.clone();
-        match tokio::task::spawn_blocking(move || f(store.as_ref())).await {
-            Ok(result) => result.map_err(Error::Store),
-            Err(join) => Err(Error::Io(std::io::Error::other(format!(
-                "store task failed: {join}"
-            )))),
-        }
+        tokio::task::spawn_blocking(move || f(store.as_ref()))
+            .await?
+            .map_err(Error::Store)
+    }
+}
+
+impl Bot {
+    /// A bot with this token, on a client of its own with the default
+    /// transport and an in-memory store: the shortest way to a running bot.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), ilink::Error> {
+    /// let bot = ilink::Bot::from_token("your-bot-token")?;
+    /// bot.send_text("alice@im.wechat", "hello").await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Http`] when the default transport cannot be built.
+    pub fn from_token(token: impl Into<String>) -> Result<Bot, Error> {
+        let client = Client::builder().build()?;
+        Ok(client.bot_with(&Credentials::from_token(token)))
+    }
+
+    /// The account's id.
+    pub fn id(&self) -> &AccountId {
+        &self.account.id
+    }
+
+    /// The client this bot belongs to.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The account's raw endpoint handle (every endpoint, no retries, no
+    /// bookkeeping).
+    pub fn raw(&self) -> &ilink_http::Account {
+        &self.account.http
+    }
+
+    /// The account's health.
+    pub fn health(&self) -> Health {
+        self.account.health.snapshot()
+    }
+
+    /// The cached context token for a user.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn context_token(
+        &self,
+        user: impl Into<UserId>,
+    ) -> Result<Option<ContextToken>, Error> {
+        let id = self.account.id.clone();
+        let user = user.into();
+        self.blocking(move |s| s.load_context_token(id.as_str(), user.as_str()))
+            .await
+    }
+
+    pub(crate) fn shared(&self) -> &Shared {
+        &self.client.shared
+    }
+
+    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
+    where
+        T: Send + 'static,
+        F: FnOnce(&dyn Store) -> Result<T, crate::store::StoreError> + Send + 'static,
+    {
+        self.client.blocking(f).await
     }
 
     /// Maps a transport error, marking the account's session expired on -14.
-    pub(crate) fn map_err(&self, handle: &AccountHandle, err: ilink_http::Error) -> Error {
-        let mapped = Error::from_http(&handle.id, err);
+    pub(crate) fn map_err(&self, err: ilink_http::Error) -> Error {
+        let mapped = Error::from_http(&self.account.id, err);
         if mapped.is_session_expired() {
-            handle.health.session_expired();
+            self.account.health.session_expired();
         }
         mapped
     }

@@ -1,6 +1,10 @@
-//! The client's error type.
+//! The client's error type, and a reporter that prints an error with its
+//! causes on one line.
 
+use std::fmt;
 use std::time::Duration;
+
+use ilink_proto::{AccountId, ErrorCode, UserId};
 
 use crate::store::StoreError;
 
@@ -9,25 +13,32 @@ pub type BoxError = Box<dyn std::error::Error + Send + Sync + 'static>;
 
 /// What went wrong in a client call.
 ///
-/// [`is_retryable`](Error::is_retryable) decides every retry the client
-/// makes: network failures, timeouts and 5xx are retried; refusals, session
-/// expiry, throttling and undecodable answers are not.
+/// Match on the variant, or ask: [`is_retryable`](Error::is_retryable)
+/// decides every retry the client makes (network failures, timeouts and
+/// 5xx are retried; refusals, session expiry, throttling and undecodable
+/// answers are not), [`is_session_expired`](Error::is_session_expired),
+/// [`is_throttled`](Error::is_throttled). Causes are kept as
+/// [`source`](std::error::Error::source)s; print the whole chain with
+/// [`Report`].
 ///
 /// `Debug` and `Display` never print a raw body (it may hold message text,
-/// context tokens or keys): [`Error::Decode`] shows its length only; read
-/// the field itself to see it.
+/// context tokens or keys): read it with [`body`](Error::body).
 #[derive(thiserror::Error)]
 #[non_exhaustive]
 pub enum Error {
     /// The transport failed (connect, timeout, TLS, HTTP status, body, size).
     #[error("request failed")]
     Http(#[source] ilink_http::Error),
+    /// The server's answer could not be decoded (the body is kept: see
+    /// [`Error::body`]; the decoder's error is the source).
+    #[error("could not decode the server's answer")]
+    Decode(#[source] ilink_http::Error),
     /// The bot token is unknown, revoked or expired (`-14`): a new QR login is
     /// the remedy.
     #[error("session expired for account {account}; log in again")]
     SessionExpired {
         /// The account.
-        account: String,
+        account: AccountId,
     },
     /// A send was refused with `ret -2` (the account's send budget). Retrying
     /// now prolongs the penalty.
@@ -37,26 +48,19 @@ pub enum Error {
         errmsg: Option<String>,
     },
     /// The server answered with another non-zero `ret`/`errcode`.
-    #[error("the server refused the request (ret {ret:?}, errcode {errcode:?})")]
+    #[error("the server refused the request ({})", refusal(*ret, *errcode))]
     Api {
-        /// `ret`.
-        ret: Option<i64>,
-        /// `errcode`.
-        errcode: Option<i64>,
+        /// `ret`, when non-zero.
+        ret: Option<ErrorCode>,
+        /// `errcode`, when non-zero.
+        errcode: Option<ErrorCode>,
         /// `errmsg`.
         errmsg: Option<String>,
     },
-    /// The answer could not be decoded.
-    #[error("could not decode the server's answer")]
-    Decode {
-        /// The raw body (never contains our token; may contain message text).
-        body: String,
-    },
-    /// Media encryption or decryption failed.
-    #[error("media crypto failed")]
-    Crypto(#[source] Box<dyn std::error::Error + Send + Sync>),
-    /// A received media item cannot be downloaded (not media, no reference,
-    /// no usable key).
+    /// The system's random source failed (generating a media key).
+    #[error("no randomness for a media key")]
+    Random(#[source] ilink_crypto::RandomError),
+    /// A received media item cannot be downloaded or saved.
     #[error("the media item cannot be downloaded")]
     Media(#[from] crate::media::MediaError),
     /// Local I/O failed (a file to send, a download target).
@@ -65,15 +69,31 @@ pub enum Error {
     /// The store failed.
     #[error("the state store failed")]
     Store(#[from] StoreError),
-    /// The caller asked for something impossible.
-    #[error("invalid input: {0}")]
-    InvalidInput(String),
-    /// No credentials: neither a token nor a stored login for the account.
-    #[error("no credentials for {0}; log in first or give a token")]
-    NotLoggedIn(String),
+    /// A background task of the client (a store call, hashing a file) ended
+    /// without an answer: it panicked or the runtime is shutting down.
+    #[error("a background task failed")]
+    Task(#[source] tokio::task::JoinError),
+    /// The store has no login for this account.
+    #[error("no stored login for account {account}; log in first or give a token")]
+    UnknownAccount {
+        /// The account asked for.
+        account: AccountId,
+    },
+    /// A send had nothing to send.
+    #[error("nothing to send: the text is empty")]
+    EmptyText,
+    /// A send named no recipient.
+    #[error("no recipient: the user id is empty")]
+    NoRecipient,
+    /// No typing ticket could be had for this user (getconfig gave none).
+    #[error("no typing ticket could be had for user {user}")]
+    NoTypingTicket {
+        /// The user.
+        user: UserId,
+    },
     /// The QR login did not complete.
-    #[error("login failed: {0}")]
-    Login(LoginFailure),
+    #[error("login failed")]
+    Login(#[source] LoginFailure),
     /// A deadline passed.
     #[error("timed out after {0:?}")]
     Timeout(Duration),
@@ -90,10 +110,22 @@ pub enum Error {
     },
 }
 
-impl std::fmt::Debug for Error {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+fn refusal(ret: Option<ErrorCode>, errcode: Option<ErrorCode>) -> String {
+    match (ret, errcode) {
+        (Some(r), Some(c)) => format!("ret {}, errcode {}", r.0, c.0),
+        (Some(r), None) => format!("ret {}", r.0),
+        (None, Some(c)) => format!("errcode {}", c.0),
+        (None, None) => "no code".to_owned(),
+    }
+}
+
+impl fmt::Debug for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        // Every field here is free of secrets: bodies live inside the
+        // transport error, whose Debug shows their length only.
         match self {
             Self::Http(e) => f.debug_tuple("Http").field(e).finish(),
+            Self::Decode(e) => f.debug_tuple("Decode").field(e).finish(),
             Self::SessionExpired { account } => f
                 .debug_struct("SessionExpired")
                 .field("account", account)
@@ -111,16 +143,21 @@ impl std::fmt::Debug for Error {
                 .field("errcode", errcode)
                 .field("errmsg", errmsg)
                 .finish(),
-            Self::Decode { body } => f
-                .debug_struct("Decode")
-                .field("body_len", &body.len())
-                .finish_non_exhaustive(),
-            Self::Crypto(e) => f.debug_tuple("Crypto").field(e).finish(),
+            Self::Random(e) => f.debug_tuple("Random").field(e).finish(),
             Self::Media(e) => f.debug_tuple("Media").field(e).finish(),
             Self::Io(e) => f.debug_tuple("Io").field(e).finish(),
             Self::Store(e) => f.debug_tuple("Store").field(e).finish(),
-            Self::InvalidInput(s) => f.debug_tuple("InvalidInput").field(s).finish(),
-            Self::NotLoggedIn(s) => f.debug_tuple("NotLoggedIn").field(s).finish(),
+            Self::Task(e) => f.debug_tuple("Task").field(e).finish(),
+            Self::UnknownAccount { account } => f
+                .debug_struct("UnknownAccount")
+                .field("account", account)
+                .finish(),
+            Self::EmptyText => f.write_str("EmptyText"),
+            Self::NoRecipient => f.write_str("NoRecipient"),
+            Self::NoTypingTicket { user } => f
+                .debug_struct("NoTypingTicket")
+                .field("user", user)
+                .finish(),
             Self::Login(l) => f.debug_tuple("Login").field(l).finish(),
             Self::Timeout(d) => f.debug_tuple("Timeout").field(d).finish(),
             Self::Partial {
@@ -147,6 +184,9 @@ pub enum LoginFailure {
     /// The login deadline passed.
     #[error("the login deadline passed")]
     Deadline,
+    /// `get_bot_qrcode` answered without a QR code.
+    #[error("the server gave no QR code")]
+    NoQrCode,
     /// `confirmed` came without an account id or token.
     #[error("the server confirmed without credentials")]
     MissingCredentials,
@@ -190,14 +230,35 @@ impl Error {
         }
     }
 
+    /// The raw body of an answer that could not be decoded. It may hold
+    /// message text, context tokens or keys: do not log it.
+    pub fn body(&self) -> Option<&[u8]> {
+        match self {
+            Error::Decode(e) | Error::Http(e) => e.body(),
+            Error::Partial { source, .. } => source.body(),
+            _ => None,
+        }
+    }
+
+    /// This error and its causes on one line; see [`Report`].
+    pub fn report(&self) -> Report<'_> {
+        Report::new(self)
+    }
+
     /// Maps a transport error to the client's taxonomy.
-    pub(crate) fn from_http(account: &str, err: ilink_http::Error) -> Self {
-        use ilink_http::ErrorKind;
+    pub(crate) fn from_http(account: &AccountId, err: ilink_http::Error) -> Self {
         if err.is_session_expired() {
             return Error::SessionExpired {
-                account: account.to_owned(),
+                account: account.clone(),
             };
         }
+        Self::from_transport(err)
+    }
+
+    /// Maps a transport error of a call made without an account (login,
+    /// the CDN).
+    pub(crate) fn from_transport(err: ilink_http::Error) -> Self {
+        use ilink_http::ErrorKind;
         match err.kind() {
             ErrorKind::Api {
                 ret,
@@ -209,21 +270,62 @@ impl Error {
                         errmsg: errmsg.clone(),
                     }
                 } else {
+                    let code = |c: &Option<i64>| c.filter(|&v| v != 0).map(ErrorCode);
                     Error::Api {
-                        ret: *ret,
-                        errcode: *errcode,
+                        ret: code(ret),
+                        errcode: code(errcode),
                         errmsg: errmsg.clone(),
                     }
                 }
             }
-            ErrorKind::Decode => Error::Decode {
-                body: err
-                    .body()
-                    .map(|b| String::from_utf8_lossy(b).into_owned())
-                    .unwrap_or_default(),
-            },
+            ErrorKind::Decode => Error::Decode(err),
             _ => Error::Http(err),
         }
+    }
+}
+
+impl From<tokio::task::JoinError> for Error {
+    fn from(err: tokio::task::JoinError) -> Self {
+        Error::Task(err)
+    }
+}
+
+/// An error and its causes, on one line: `a: b: c`.
+///
+/// No error of this workspace puts a secret in its message, so a report is
+/// safe to log and to show.
+///
+/// ```
+/// use ilink::Report;
+///
+/// let err = std::io::Error::other("disk full");
+/// assert_eq!(Report::new(&err).to_string(), "disk full");
+/// ```
+#[derive(Clone, Copy)]
+pub struct Report<'a>(&'a (dyn std::error::Error + 'static));
+
+impl<'a> Report<'a> {
+    /// Reports `err` and its sources.
+    pub fn new(err: &'a (dyn std::error::Error + 'static)) -> Self {
+        Self(err)
+    }
+}
+
+impl fmt::Display for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(s) = source {
+            write!(f, ": {s}")?;
+            source = s.source();
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Debug for Report<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self, f)
     }
 }
 
@@ -235,22 +337,6 @@ const _: () = {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn debug_and_display_never_print_a_raw_body() {
-        let err = Error::Decode {
-            body: r#"{"bot_token":"SECRET-TOKEN","context_token":"SECRET-CTX"}"#.to_owned(),
-        };
-        let shown = format!("{err} {err:?}");
-        assert!(!shown.contains("SECRET"), "{shown}");
-        assert!(shown.contains("body_len"), "{shown}");
-        let partial = Error::Partial {
-            sent: 1,
-            total: 2,
-            source: Box::new(err),
-        };
-        assert!(!format!("{partial:?}").contains("SECRET"));
-    }
 
     #[test]
     fn an_inbox_entry_does_not_print_its_message() {
@@ -265,5 +351,28 @@ mod tests {
             "{shown}"
         );
         assert!(shown.contains("k1"), "{shown}");
+    }
+
+    #[test]
+    fn a_report_walks_the_chain() {
+        let err = Error::Partial {
+            sent: 1,
+            total: 3,
+            source: Box::new(Error::Login(LoginFailure::Deadline)),
+        };
+        assert_eq!(
+            err.report().to_string(),
+            "sent 1 of 3 messages before a failure: login failed: the login deadline passed"
+        );
+    }
+
+    #[test]
+    fn refusals_name_their_codes() {
+        let err = Error::Api {
+            ret: Some(ErrorCode(-1)),
+            errcode: None,
+            errmsg: None,
+        };
+        assert_eq!(err.to_string(), "the server refused the request (ret -1)");
     }
 }

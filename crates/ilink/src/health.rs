@@ -51,7 +51,7 @@ impl HealthCell {
 
     pub(crate) fn poll_ok(&self, received: usize) {
         self.update(|h| {
-            h.last_poll_ok_ms = Some(crate::util::now_ms());
+            h.last_poll_ok_ms = Some(crate::store::now_ms());
             h.consecutive_failures = 0;
             h.session = SessionState::Active;
             h.messages_received += received as u64;
@@ -61,8 +61,8 @@ impl HealthCell {
     pub(crate) fn poll_failed(&self, err: &crate::Error) {
         self.update(|h| {
             h.consecutive_failures = h.consecutive_failures.saturating_add(1);
-            h.last_error = Some(describe(err));
-            h.last_error_ms = Some(crate::util::now_ms());
+            h.last_error = Some(crate::Report::new(err).to_string());
+            h.last_error_ms = Some(crate::store::now_ms());
         });
     }
 
@@ -70,19 +70,7 @@ impl HealthCell {
         self.update(|h| {
             h.session = SessionState::Expired;
             h.last_error = Some("session expired (-14)".to_owned());
-            h.last_error_ms = Some(crate::util::now_ms());
+            h.last_error_ms = Some(crate::store::now_ms());
         });
     }
-}
-
-/// An error with its sources, on one line (no secret is in any of them).
-pub(crate) fn describe(err: &(dyn std::error::Error + 'static)) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -1,24 +1,29 @@
 //! The Rust SDK for Tencent's WeChat iLink Bot API.
 //!
-//! A [`Client`] logs in by QR code ([`Client::login`]), polls messages so
-//! that none is lost or handled twice ([`Client::run_until`], or the pull API
-//! [`Client::poller`]), replies ([`Context::reply`], [`Client::send_text`]),
-//! and shows "typing…" ([`Client::typing`]). State lives in a [`Store`]:
-//! [`MemoryStore`] or [`FileStore`].
+//! A [`Client`] holds what bot accounts share (the connection pool, the
+//! [`Store`], QR login: [`Client::login`]); a [`Bot`] is one account. A bot
+//! polls messages so that none is lost or handled twice
+//! ([`Bot::run_until`], or the pull API [`Bot::poller`]), replies
+//! ([`Context::reply`], [`Bot::send_text`]), sends media
+//! ([`Bot::send_media`]) and shows "typing…" ([`Bot::typing`]). State lives
+//! in a [`Store`]: [`MemoryStore`] or [`FileStore`].
 //!
 //! ```no_run
 //! use ilink::{Client, Context, FileStore, Message, handler_fn};
 //!
 //! # async fn run() -> Result<(), ilink::Error> {
 //! let client = Client::builder().store(FileStore::open("state")?).build()?;
+//! let bot = client.bot("abc@im.bot")?;
 //! let echo = handler_fn(|ctx: Context, msg: Message| async move {
-//!     let _typing = ctx.client().typing(ctx.user_id()).await;
+//!     let _typing = ctx.typing().await;
 //!     ctx.reply(format!("you said: {}", msg.text())).await?;
 //!     Ok(())
 //! });
-//! client.run_until(echo, tokio::signal::ctrl_c()).await?;
+//! bot.run_until(echo, tokio::signal::ctrl_c()).await?;
 //! # Ok(()) }
 //! ```
+//!
+//! With a token and nothing else: `ilink::Bot::from_token(token)?`.
 //!
 //! # Delivery
 //!
@@ -36,15 +41,15 @@ pub use ilink_crypto as crypto;
 pub use ilink_http as http;
 pub use ilink_proto as proto;
 
-mod backoff;
-mod chunk;
+pub mod backoff;
+pub mod chunk;
 mod client;
 mod error;
 mod health;
 mod login;
-mod media;
+pub mod media;
 mod message;
-mod pacing;
+pub mod pacing;
 mod poller;
 mod quote;
 mod runner;
@@ -52,20 +57,20 @@ mod send;
 pub mod store;
 mod tool_call;
 mod typing;
-mod util;
 
-pub use backoff::Backoff;
-pub use chunk::{DEFAULT_CHUNK_CHARS, chunk_text};
-pub use client::{Client, ClientBuilder};
-pub use error::{BoxError, Error, LoginFailure};
+pub use client::{Bot, Client, ClientBuilder};
+pub use error::{BoxError, Error, LoginFailure, Report};
 pub use health::{Health, SessionState};
+pub use ilink_proto::{AccountId, Cursor, UserId};
 pub use login::{Login, LoginEvent, LoginOutcome};
-pub use media::{Download, MediaError, MediaKind, MediaSource, SendMedia, mime_type};
-pub use message::{Message, message_key};
-pub use pacing::Pacing;
+pub use media::{Download, MediaError, MediaKind, MediaSource, SendMedia};
+pub use message::Message;
 pub use poller::{Batch, Poller};
 pub use quote::{QuoteSource, Quoted, QuotedPart};
-pub use runner::{Context, Handler, HandlerFn, OnSessionExpired, RunEvent, Runner, handler_fn};
+pub use runner::{
+    BackoffReason, Context, Handler, HandlerFailure, HandlerFn, OnSessionExpired, RunEvent, Runner,
+    handler_fn,
+};
 pub use send::{SendText, Sent};
 pub use store::{Credentials, FileStore, MemoryStore, Store, StoreError};
 pub use tool_call::SendToolCall;

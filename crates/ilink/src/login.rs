@@ -6,16 +6,15 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use ilink_proto::consts::{MAX_LOCAL_TOKENS, MAX_QR_CODES};
-use ilink_proto::{BotToken, GetBotQrcodeRequest, GetQrcodeStatusRequest, QrStatus};
+use ilink_proto::{
+    AccountId, BotToken, GetBotQrcodeRequest, GetQrcodeStatusRequest, QrStatus, UserId,
+};
 use tokio::time::Instant;
 
-use crate::client::Client;
+use crate::Error;
+use crate::client::{Bot, Client};
 use crate::error::LoginFailure;
 use crate::store::Credentials;
-use crate::{Error, util};
-
-/// What errors of the login calls name as their account (there is none yet).
-const LOGIN: &str = "(login)";
 
 /// Progress of a QR login.
 ///
@@ -56,7 +55,7 @@ pub enum LoginEvent {
     /// Done.
     Confirmed {
         /// The account id.
-        account_id: String,
+        account_id: AccountId,
     },
 }
 
@@ -92,15 +91,16 @@ impl std::fmt::Debug for LoginEvent {
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum LoginOutcome {
-    /// New credentials, saved to the store; the client is bound to them.
+    /// New credentials, saved to the store.
     LoggedIn {
-        /// The client bound to the new account.
-        client: Client,
+        /// The new account's bot.
+        bot: Bot,
         /// The credentials (also in the store).
         credentials: Credentials,
     },
-    /// The bot is already bound to this client: the existing credentials stay
-    /// valid and nothing changed.
+    /// The bot is already bound to one of this store's logins (the server
+    /// said `binded_redirect`): those credentials stay valid and nothing
+    /// changed.
     AlreadyBound,
 }
 
@@ -208,11 +208,9 @@ impl Login {
                 ),
             )
             .await?
-            .map_err(|e| Error::from_http(LOGIN, e))?;
+            .map_err(Error::from_transport)?;
             let (Some(qrcode), Some(url)) = (qr.qrcode, qr.qrcode_img_content) else {
-                return Err(Error::Decode {
-                    body: "get_bot_qrcode answered without a QR code".to_owned(),
-                });
+                return Err(Error::Login(LoginFailure::NoQrCode));
             };
             self.emit(LoginEvent::QrCode { url, attempt });
             let mut poll_base = self.base_url.clone();
@@ -233,11 +231,11 @@ impl Login {
                 {
                     Ok(r) => r,
                     Err(e) if e.is_retryable() => {
-                        tracing::warn!(error = %crate::health::describe(&e), "QR status poll failed; polling again");
+                        tracing::warn!(error = %crate::Report::new(&e), "QR status poll failed; polling again");
                         sleep_within(deadline, interval).await?;
                         continue;
                     }
-                    Err(e) => return Err(Error::from_http(LOGIN, e)),
+                    Err(e) => return Err(Error::from_transport(e)),
                 };
                 match resp.status {
                     QrStatus::Wait => {}
@@ -307,7 +305,9 @@ impl Login {
         poll_base: &str,
     ) -> Result<LoginOutcome, Error> {
         let (Some(account_id), Some(token)) = (
-            resp.ilink_bot_id.filter(|s| !s.is_empty()),
+            resp.ilink_bot_id
+                .filter(|s| !s.is_empty())
+                .map(AccountId::new),
             resp.bot_token.filter(|t| !t.is_empty()),
         ) else {
             return Err(Error::Login(LoginFailure::MissingCredentials));
@@ -325,24 +325,21 @@ impl Login {
             return Err(Error::Login(LoginFailure::UntrustedBaseUrl));
         }
         let mut credentials = Credentials::new(account_id.clone(), token);
-        credentials.user_id = resp.ilink_user_id;
+        credentials.user_id = resp.ilink_user_id.map(UserId::new);
         credentials.base_url = base_url;
-        credentials.saved_at_ms = util::now_ms();
+        credentials.saved_at_ms = crate::store::now_ms();
         let to_save = credentials.clone();
         let id = account_id.clone();
         self.client
             .blocking(move |s| {
                 s.save_credentials(&to_save)?;
                 // A token minted for the previous session is worth nothing now.
-                s.clear_context_tokens(&id)
+                s.clear_context_tokens(id.as_str())
             })
             .await?;
         self.emit(LoginEvent::Confirmed { account_id });
-        let client = self.client.with_credentials(&credentials);
-        Ok(LoginOutcome::LoggedIn {
-            client,
-            credentials,
-        })
+        let bot = self.client.bot_with(&credentials);
+        Ok(LoginOutcome::LoggedIn { bot, credentials })
     }
 }
 
@@ -395,8 +392,8 @@ impl Client {
     ///     .on_event(|e| if let LoginEvent::QrCode { url, .. } = e { println!("scan {url}") })
     ///     .verify_code(|_retry| async { Some("1234".to_owned()) })
     ///     .await?;
-    /// if let LoginOutcome::LoggedIn { client, .. } = outcome {
-    ///     println!("logged in as {:?}", client.account_id());
+    /// if let LoginOutcome::LoggedIn { bot, .. } = outcome {
+    ///     println!("logged in as {}", bot.id());
     /// }
     /// # Ok(()) }
     /// ```

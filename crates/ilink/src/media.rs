@@ -2,10 +2,10 @@
 //! memory or a reader, and downloading received media to memory, a writer,
 //! a path or a directory under a safe name.
 //!
-//! Sending ([`Client::send_media`], [`SendMedia`]) streams: a first pass
+//! Sending ([`Bot::send_media`](crate::Bot::send_media), [`SendMedia`]) streams: a first pass
 //! hashes the plaintext, a second encrypts and uploads it chunk by chunk, so
 //! memory stays bounded whatever the file's size. Downloading
-//! ([`Client::download`], [`Download`]) streams and decrypts likewise.
+//! ([`Bot::download`](crate::Bot::download), [`Download`]) streams and decrypts likewise.
 
 mod download;
 mod kind;
@@ -74,13 +74,23 @@ pub enum MediaError {
         /// The kind of media.
         kind: MediaKind,
     },
+    /// getuploadurl answered without saying where to upload.
+    #[error("the server gave no upload slot (no {missing})")]
+    NoUploadSlot {
+        /// The field that was missing.
+        missing: &'static str,
+    },
+    /// No safe local name could be made for a received file in the target
+    /// directory (every numbered alternative is taken or unsafe).
+    #[error("no safe local name for the received file")]
+    NoLocalName,
 }
 
 impl Context {
     /// Sends media to the sender of the message, carrying its context token;
-    /// the kind follows the file name (see [`Client::send_media`](crate::Client::send_media)).
+    /// the kind follows the file name (see [`Bot::send_media`](crate::Bot::send_media)).
     pub fn send_media(&self, source: impl Into<MediaSource>) -> SendMedia {
-        let send = self.client().send_media(self.user_id().to_owned(), source);
+        let send = self.bot().send_media(self.user_id(), source);
         match self.context_token() {
             Some(t) => send.context_token(t.clone()),
             None => send,
@@ -90,6 +100,6 @@ impl Context {
     /// Downloads a received image, voice note, file or video; see
     /// [`Download`].
     pub fn download(&self, item: &MessageItem) -> Download {
-        self.client().download(item)
+        self.bot().download(item)
     }
 }

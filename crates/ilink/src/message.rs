@@ -1,37 +1,82 @@
 //! Inbound messages as handlers see them.
 
-use std::ops::Deref;
+use std::borrow::Cow;
 
-use ilink_proto::{ContextToken, WeixinMessage};
+use ilink_proto::{
+    AccountId, ContextToken, MessageId, MessageItem, MessageType, UserId, WeixinMessage,
+};
 
 /// An inbound message of one account, with its deduplication key.
 ///
-/// Dereferences to the wire [`WeixinMessage`], so every field and helper
-/// (`text()`, `item_list`, `context_token`, …) is at hand.
+/// Read it through its accessors; [`wire`](Self::wire) gives the whole wire
+/// [`WeixinMessage`] for fields this type does not name.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Message {
-    account_id: String,
+    account_id: AccountId,
     key: String,
+    sender: UserId,
     inner: WeixinMessage,
 }
 
 impl Message {
-    pub(crate) fn new(account_id: &str, key: String, inner: WeixinMessage) -> Self {
+    pub(crate) fn new(account_id: &AccountId, key: String, inner: WeixinMessage) -> Self {
         Self {
-            account_id: account_id.to_owned(),
+            account_id: account_id.clone(),
             key,
+            sender: UserId::new(inner.sender()),
             inner,
         }
     }
 
     /// The bot account that received it.
-    pub fn account_id(&self) -> &str {
+    pub fn account_id(&self) -> &AccountId {
         &self.account_id
     }
 
-    /// The deduplication key (see [`message_key`]).
+    /// The deduplication key (see [`Message::key_of`]).
     pub fn key(&self) -> &str {
         &self.key
+    }
+
+    /// Who sent it (empty when the server named nobody).
+    pub fn sender(&self) -> &UserId {
+        &self.sender
+    }
+
+    /// The group it was sent in, if any.
+    pub fn group_id(&self) -> Option<&str> {
+        self.inner.group_id.as_deref().filter(|g| !g.is_empty())
+    }
+
+    /// The conversation it belongs to: the group when there is one, else the
+    /// sender. Handlers of one conversation run in order.
+    pub fn conversation(&self) -> &str {
+        self.group_id().unwrap_or(self.sender.as_str())
+    }
+
+    /// The text of its text items, joined (empty when it has none).
+    pub fn text(&self) -> Cow<'_, str> {
+        self.inner.text()
+    }
+
+    /// Its items, in order.
+    pub fn items(&self) -> &[MessageItem] {
+        &self.inner.item_list
+    }
+
+    /// The server's id for it.
+    pub fn message_id(&self) -> Option<MessageId> {
+        self.inner.message_id
+    }
+
+    /// Who wrote it: a user or a bot.
+    pub fn message_type(&self) -> Option<MessageType> {
+        self.inner.message_type
+    }
+
+    /// When it was created, milliseconds since the Unix epoch.
+    pub fn create_time_ms(&self) -> Option<i64> {
+        self.inner.create_time_ms
     }
 
     /// The context token a reply must carry.
@@ -39,52 +84,40 @@ impl Message {
         self.inner.context_token.as_ref()
     }
 
-    /// The conversation it belongs to: the group when there is one, else the
-    /// sender. Handlers of one conversation run in order.
-    pub fn conversation(&self) -> &str {
-        match self.inner.group_id.as_deref() {
-            Some(g) if !g.is_empty() => g,
-            _ => self.inner.sender(),
-        }
+    /// The wire message, for fields without an accessor.
+    pub fn wire(&self) -> &WeixinMessage {
+        &self.inner
     }
 
     /// The wire message.
-    pub fn into_inner(self) -> WeixinMessage {
+    pub fn into_wire(self) -> WeixinMessage {
         self.inner
     }
-}
 
-impl Deref for Message {
-    type Target = WeixinMessage;
-
-    fn deref(&self) -> &WeixinMessage {
-        &self.inner
+    /// The key that identifies a wire message for deduplication: its
+    /// `message_id`, else its `client_id`, else its `seq` with the sender,
+    /// else a hash of its JSON (so exact repeats still collapse).
+    ///
+    /// ```
+    /// use ilink::Message;
+    /// use ilink::proto::WeixinMessage;
+    ///
+    /// let msg: WeixinMessage = serde_json::from_str(r#"{"message_id": 42}"#).unwrap();
+    /// assert_eq!(Message::key_of(&msg), "m:42");
+    /// ```
+    pub fn key_of(msg: &WeixinMessage) -> String {
+        if let Some(id) = msg.message_id {
+            return format!("m:{}", id.get());
+        }
+        if let Some(c) = msg.client_id.as_deref().filter(|c| !c.is_empty()) {
+            return format!("c:{c}");
+        }
+        if let Some(seq) = msg.seq {
+            return format!("s:{}:{seq}", msg.sender());
+        }
+        let json = serde_json::to_string(msg).unwrap_or_default();
+        format!("h:{:016x}", fnv1a(json.as_bytes()))
     }
-}
-
-/// The key that identifies a message for deduplication: its `message_id`,
-/// else its `client_id`, else its `seq` with the sender, else a hash of its
-/// JSON (so exact repeats still collapse).
-///
-/// ```
-/// use ilink::message_key;
-/// use ilink::proto::WeixinMessage;
-///
-/// let msg: WeixinMessage = serde_json::from_str(r#"{"message_id": 42}"#).unwrap();
-/// assert_eq!(message_key(&msg), "m:42");
-/// ```
-pub fn message_key(msg: &WeixinMessage) -> String {
-    if let Some(id) = msg.message_id {
-        return format!("m:{}", id.get());
-    }
-    if let Some(c) = msg.client_id.as_deref().filter(|c| !c.is_empty()) {
-        return format!("c:{c}");
-    }
-    if let Some(seq) = msg.seq {
-        return format!("s:{}:{seq}", msg.sender());
-    }
-    let json = serde_json::to_string(msg).unwrap_or_default();
-    format!("h:{:016x}", fnv1a(json.as_bytes()))
 }
 
 fn fnv1a(bytes: &[u8]) -> u64 {
@@ -107,32 +140,30 @@ mod tests {
     #[test]
     fn keys() {
         assert_eq!(
-            message_key(&msg(r#"{"message_id":18446744073709551615}"#)),
+            Message::key_of(&msg(r#"{"message_id":18446744073709551615}"#)),
             "m:18446744073709551615"
         );
-        assert_eq!(message_key(&msg(r#"{"client_id":"x"}"#)), "c:x");
+        assert_eq!(Message::key_of(&msg(r#"{"client_id":"x"}"#)), "c:x");
         assert_eq!(
-            message_key(&msg(r#"{"client_id":"","seq":3,"from_user_id":"a"}"#)),
+            Message::key_of(&msg(r#"{"client_id":"","seq":3,"from_user_id":"a"}"#)),
             "s:a:3"
         );
-        let a = message_key(&msg(r#"{"item_list":[{"type":1}]}"#));
-        assert_eq!(a, message_key(&msg(r#"{"item_list":[{"type":1}]}"#)));
-        assert_ne!(a, message_key(&msg(r#"{"item_list":[{"type":2}]}"#)));
+        let a = Message::key_of(&msg(r#"{"item_list":[{"type":1}]}"#));
+        assert_eq!(a, Message::key_of(&msg(r#"{"item_list":[{"type":1}]}"#)));
+        assert_ne!(a, Message::key_of(&msg(r#"{"item_list":[{"type":2}]}"#)));
     }
 
     #[test]
     fn conversation_prefers_group() {
+        let b = AccountId::from("b");
         let m = Message::new(
-            "b",
+            &b,
             "k".into(),
             msg(r#"{"from_user_id":"u","group_id":"g"}"#),
         );
         assert_eq!(m.conversation(), "g");
-        let m = Message::new(
-            "b",
-            "k".into(),
-            msg(r#"{"from_user_id":"u","group_id":""}"#),
-        );
+        let m = Message::new(&b, "k".into(), msg(r#"{"from_user_id":"u","group_id":""}"#));
         assert_eq!(m.conversation(), "u");
+        assert_eq!(m.sender(), "u");
     }
 }

@@ -47,60 +47,66 @@ impl Pacing {
     }
 }
 
-/// A token bucket: `burst` tokens, one more every `min_gap`.
-#[derive(Default)]
+/// A token bucket (`burst` tokens, one more every `min_gap`) and the
+/// server's penalty, behind one lock.
 pub(crate) struct Pacer {
-    state: Mutex<Option<(f64, Instant)>>,
-    pacing: Mutex<Option<Pacing>>,
+    pacing: Pacing,
+    state: Mutex<PacerState>,
+}
+
+#[derive(Default)]
+struct PacerState {
+    /// Tokens left and when they were counted (possibly in the future: a
+    /// slot an earlier caller reserved).
+    bucket: Option<(f64, Instant)>,
     /// While the server's penalty runs, no send goes out.
-    penalty_until: Mutex<Option<Instant>>,
+    penalty_until: Option<Instant>,
 }
 
 impl Pacer {
-    pub(crate) fn set(&self, pacing: Pacing) {
-        *self.pacing.lock().unwrap_or_else(|p| p.into_inner()) = Some(pacing);
+    pub(crate) fn new(pacing: Pacing) -> Self {
+        Self {
+            pacing,
+            state: Mutex::new(PacerState::default()),
+        }
     }
 
-    fn pacing(&self) -> Pacing {
-        self.pacing
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .unwrap_or_default()
+    fn state(&self) -> std::sync::MutexGuard<'_, PacerState> {
+        self.state.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// The server throttled: hold every send until `until`.
     pub(crate) fn penalise(&self, until: Instant) {
-        let mut p = self.penalty_until.lock().unwrap_or_else(|p| p.into_inner());
-        *p = Some(p.map_or(until, |old| old.max(until)));
+        let mut state = self.state();
+        state.penalty_until = Some(state.penalty_until.map_or(until, |old| old.max(until)));
     }
 
     /// When the current penalty ends, if one runs.
     pub(crate) fn penalty_until(&self) -> Option<Instant> {
-        let p = *self.penalty_until.lock().unwrap_or_else(|p| p.into_inner());
-        p.filter(|t| *t > Instant::now())
+        self.state().penalty_until.filter(|t| *t > Instant::now())
     }
 
     /// Reserves a send slot and returns when to send.
     pub(crate) fn reserve(&self) -> Instant {
-        let pacing = self.pacing();
+        let pacing = self.pacing;
         let now = Instant::now();
         if pacing.min_gap.is_zero() {
             return now;
         }
         let burst = f64::from(pacing.burst);
         let gap = pacing.min_gap.as_secs_f64();
-        let mut state = self.state.lock().unwrap_or_else(|p| p.into_inner());
-        let (mut tokens, last) = state.unwrap_or((burst, now));
+        let mut state = self.state();
+        let (mut tokens, last) = state.bucket.unwrap_or((burst, now));
         tokens = (tokens + now.saturating_duration_since(last).as_secs_f64() / gap).min(burst);
         if tokens >= 1.0 && last <= now {
             tokens -= 1.0;
-            *state = Some((tokens, now));
+            state.bucket = Some((tokens, now));
             now
         } else {
             // `last` may lie in the future: the slot reserved by an earlier
             // caller still waiting. Queue behind it.
             let at = last.max(now) + Duration::from_secs_f64((1.0 - tokens.min(1.0)) * gap);
-            *state = Some((0.0, at));
+            state.bucket = Some((0.0, at));
             at
         }
     }
@@ -122,8 +128,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn burst_then_gap() {
-        let pacer = Pacer::default();
-        pacer.set(Pacing::new(Duration::from_millis(100), 2));
+        let pacer = Pacer::new(Pacing::new(Duration::from_millis(100), 2));
         let start = Instant::now();
         let mut at = Vec::new();
         for _ in 0..5 {
@@ -141,8 +146,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn concurrent_reservations_queue_up() {
-        let pacer = Pacer::default();
-        pacer.set(Pacing::new(Duration::from_millis(100), 1));
+        let pacer = Pacer::new(Pacing::new(Duration::from_millis(100), 1));
         let start = Instant::now();
         let slots: Vec<u128> = (0..4)
             .map(|_| pacer.reserve().duration_since(start).as_millis())
@@ -152,8 +156,7 @@ mod tests {
 
     #[tokio::test(start_paused = true)]
     async fn unlimited_never_waits() {
-        let pacer = Pacer::default();
-        pacer.set(Pacing::unlimited());
+        let pacer = Pacer::new(Pacing::unlimited());
         let t = Instant::now();
         for _ in 0..100 {
             pacer.acquire().await;

@@ -1,15 +1,14 @@
 //! The pull API: one batch at a time, stored durably before the cursor
 //! advances, deduplicated, acknowledged by the caller.
 
-use std::sync::Arc;
 use std::time::Duration;
 
-use ilink_proto::MalformedUpdate;
+use ilink_proto::{Cursor, MalformedUpdate};
 
-use crate::client::{AccountHandle, Client};
-use crate::message::{Message, message_key};
+use crate::Error;
+use crate::client::Bot;
+use crate::message::Message;
 use crate::store::{InboxEntry, PollerLock};
-use crate::{Error, util};
 
 /// What one poll produced.
 #[derive(Clone, Debug, Default)]
@@ -44,9 +43,8 @@ pub struct Batch {
 /// either the batch was stored (and comes back as a redelivery next start,
 /// or is skipped as a duplicate) or the cursor did not advance.
 pub struct Poller {
-    client: Client,
-    handle: Arc<AccountHandle>,
-    cursor: String,
+    bot: Bot,
+    cursor: Cursor,
     hint: Option<Duration>,
     redeliver: Option<Vec<InboxEntry>>,
     /// A received batch the store could not take yet: kept here, and
@@ -60,36 +58,35 @@ pub struct Poller {
 struct Unstored {
     entries: Vec<InboxEntry>,
     tokens: Vec<(String, ilink_proto::ContextToken)>,
-    next: String,
+    next: Cursor,
     malformed: Vec<MalformedUpdate>,
 }
 
 impl std::fmt::Debug for Poller {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Poller")
-            .field("account", &self.handle.id)
-            .field("cursor_len", &self.cursor.len())
+            .field("account", &self.bot.account.id)
+            .field("cursor", &self.cursor)
             .finish_non_exhaustive()
     }
 }
 
-impl Client {
-    /// A poller for the bound account.
+impl Bot {
+    /// A poller for the account.
     ///
     /// # Errors
     ///
-    /// [`Error::NotLoggedIn`], or [`Error::Store`] (including
+    /// [`Error::Store`] (including
     /// [`StoreError::Locked`](crate::StoreError::Locked) when another poller
     /// runs).
     pub async fn poller(&self) -> Result<Poller, Error> {
-        let handle = self.handle()?.clone();
-        let id = handle.id.clone();
+        let id = self.account.id.clone();
         let (lock, cursor, pending) = self
             .blocking(move |s| {
-                let lock = s.lock_poller(&id)?;
-                let cursor = s.load_cursor(&id)?.unwrap_or_default();
-                let pending = s.pending(&id)?;
-                Ok((lock, cursor, pending))
+                let lock = s.lock_poller(id.as_str())?;
+                let cursor = s.load_cursor(id.as_str())?.unwrap_or_default();
+                let pending = s.pending(id.as_str())?;
+                Ok((lock, Cursor::new(cursor), pending))
             })
             .await?;
         if !pending.is_empty() {
@@ -99,8 +96,7 @@ impl Client {
             );
         }
         Ok(Poller {
-            client: self.clone(),
-            handle,
+            bot: self.clone(),
             cursor,
             hint: None,
             redeliver: Some(pending),
@@ -112,7 +108,7 @@ impl Client {
 
 impl Poller {
     /// The cursor polling continues from.
-    pub fn cursor(&self) -> &str {
+    pub fn cursor(&self) -> &Cursor {
         &self.cursor
     }
 
@@ -121,9 +117,9 @@ impl Poller {
         self.hint
     }
 
-    /// The client of the polled account.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The polled account's bot.
+    pub fn bot(&self) -> &Bot {
+        &self.bot
     }
 
     /// Waits for the next batch (a long-poll of up to about 35 s; an empty
@@ -132,7 +128,7 @@ impl Poller {
     /// # Errors
     ///
     /// [`Error::SessionExpired`] on `-14`; transport and server errors as
-    /// they are (no retry here: [`Client::run_until`] backs off).
+    /// they are (no retry here: [`Bot::run_until`] backs off).
     pub async fn next_batch(&mut self) -> Result<Batch, Error> {
         if let Some(entries) = self.redeliver.take()
             && !entries.is_empty()
@@ -145,23 +141,28 @@ impl Poller {
             // Boxed: not part of the state of a held poll.
             return Box::pin(self.store_batch()).await;
         }
-        let resp = match self.handle.http.get_updates(&self.cursor, self.hint).await {
+        let handle = &self.bot.account;
+        let resp = match handle
+            .http
+            .get_updates(self.cursor.as_str(), self.hint)
+            .await
+        {
             Ok(r) => r,
             Err(e) => {
-                let err = self.client.map_err(&self.handle, e);
-                self.handle.health.poll_failed(&err);
+                let err = self.bot.map_err(e);
+                handle.health.poll_failed(&err);
                 return Err(err);
             }
         };
         self.hint = resp.poll_timeout_hint().or(self.hint);
-        let next = resp.next_cursor(&self.cursor).to_owned();
-        let now = util::now_ms();
+        let next = Cursor::new(resp.next_cursor(self.cursor.as_str()));
+        let now = crate::store::now_ms();
         let mut entries = Vec::new();
         // Every sender's context tokens in arrival order: the store keeps the
         // latest of each, in one write.
         let mut tokens: Vec<(String, ilink_proto::ContextToken)> = Vec::new();
         for msg in resp.messages() {
-            let key = message_key(msg);
+            let key = Message::key_of(msg);
             match serde_json::to_value(msg) {
                 Ok(raw) => entries.push(InboxEntry::new(key, raw, now)),
                 Err(e) => tracing::warn!(error = %e, "message could not be re-encoded; skipped"),
@@ -194,15 +195,15 @@ impl Poller {
             return Ok(Batch::default());
         };
         let received = unstored.entries.len();
-        let id = self.handle.id.clone();
+        let id = self.bot.account.id.clone();
         let cursor = unstored.next.clone();
         let entries = unstored.entries.clone();
         let tokens = unstored.tokens.clone();
         let fresh = self
-            .client
+            .bot
             .blocking(move |s| {
-                let fresh = s.commit_batch(&id, entries, &cursor)?;
-                s.save_context_tokens(&id, &tokens)?;
+                let fresh = s.commit_batch(id.as_str(), entries, cursor.as_str())?;
+                s.save_context_tokens(id.as_str(), &tokens)?;
                 Ok(fresh)
             })
             .await;
@@ -212,11 +213,11 @@ impl Poller {
                 // Nothing was acknowledged to the server and the cursor did
                 // not move; the batch waits here, and the runner backs off.
                 tracing::error!(
-                    error = %crate::health::describe(&e),
+                    error = %crate::Report::new(&e),
                     messages = received,
                     "could not store a received batch; keeping it and trying again"
                 );
-                self.handle.health.poll_failed(&e);
+                self.bot.account.health.poll_failed(&e);
                 return Err(e);
             }
         };
@@ -224,7 +225,7 @@ impl Poller {
             return Ok(Batch::default());
         };
         self.cursor = unstored.next;
-        self.handle.health.poll_ok(fresh.len());
+        self.bot.account.health.poll_ok(fresh.len());
         let duplicates = received - fresh.len();
         if duplicates > 0 {
             tracing::debug!(duplicates, "dropped duplicate deliveries");
@@ -240,18 +241,16 @@ impl Poller {
         for entry in entries {
             match serde_json::from_value(entry.message.clone()) {
                 Ok(msg) => {
-                    self.handle.recent.record(&msg);
+                    self.bot.account.recent.record(&msg);
                     batch
                         .messages
-                        .push(Message::new(&self.handle.id, entry.key, msg));
+                        .push(Message::new(&self.bot.account.id, entry.key, msg));
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "stored message no longer decodes; acknowledging it");
-                    let id = self.handle.id.clone();
-                    let store = self.client.shared.store.clone();
-                    let key = entry.key.clone();
-                    if let Err(e) = store.ack(&id, &key) {
-                        tracing::error!(error = %crate::health::describe(&e), "ack failed");
+                    let store = &self.bot.shared().store;
+                    if let Err(e) = store.ack(self.bot.account.id.as_str(), &entry.key) {
+                        tracing::error!(error = %crate::Report::new(&e), "ack failed");
                     }
                     batch
                         .malformed
@@ -269,16 +268,16 @@ impl Poller {
     ///
     /// [`Error::Store`]; the message then comes back after a restart.
     pub async fn ack(&self, msg: &Message) -> Result<(), Error> {
-        ack(&self.client, msg).await
+        self.bot.ack(msg.key().to_owned()).await
     }
 }
 
-pub(crate) async fn ack(client: &Client, msg: &Message) -> Result<(), Error> {
-    let id = msg.account_id().to_owned();
-    let key = msg.key().to_owned();
-    client.blocking(move |s| s.ack(&id, &key)).await?;
-    if let Some(h) = &client.account {
-        h.health.update(|h| h.messages_handled += 1);
+impl Bot {
+    /// Acknowledges the message with this key in the account's inbox.
+    pub(crate) async fn ack(&self, key: String) -> Result<(), Error> {
+        let id = self.account.id.clone();
+        self.blocking(move |s| s.ack(id.as_str(), &key)).await?;
+        self.account.health.update(|h| h.messages_handled += 1);
+        Ok(())
     }
-    Ok(())
 }

@@ -8,7 +8,7 @@ use std::sync::Mutex;
 use ilink_proto::{ItemContent, MessageItem, OpaqueId, PartialText, WeixinMessage};
 use serde_json::Value;
 
-use crate::client::Client;
+use crate::client::Bot;
 use crate::message::Message;
 
 /// How many inbound messages an account remembers for resolving quotes.
@@ -28,7 +28,7 @@ pub enum QuoteSource {
     Unresolved,
 }
 
-/// What a message quotes (`ref_msg`), resolved by [`Client::quoted`].
+/// What a message quotes (`ref_msg`), resolved by [`Bot::quoted`](crate::Bot::quoted).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct Quoted {
@@ -267,7 +267,7 @@ impl RecentMessages {
     }
 }
 
-impl Client {
+impl Bot {
     /// What a message quotes, `None` when it quotes nothing.
     ///
     /// The quoted item is the one the quote carries
@@ -278,22 +278,22 @@ impl Client {
     /// ([`QuoteSource::Unresolved`]).
     ///
     /// ```no_run
-    /// # fn demo(client: ilink::Client, msg: ilink::Message) {
-    /// if let Some(quote) = client.quoted(&msg) {
+    /// # fn demo(bot: ilink::Bot, msg: ilink::Message) {
+    /// if let Some(quote) = bot.quoted(&msg) {
     ///     println!("quoting {:?}: {:?}", quote.svr_id, quote.selected_text());
     /// }
     /// # }
     /// ```
     pub fn quoted(&self, msg: &Message) -> Option<Quoted> {
-        let quote = msg.item_list.iter().find_map(|i| i.ref_msg.as_deref())?;
+        let quote = msg.items().iter().find_map(|i| i.ref_msg.as_deref())?;
         let svr_id = quote.svr_id.clone().filter(|id| !id.as_str().is_empty());
         let partial = quote.partial_text.as_ref().map(QuotedPart::from_wire);
         let (item, resolved_from) = match &quote.message_item {
             Some(item) => (Some(item.as_ref().clone()), QuoteSource::Embedded),
             None => {
                 let cached = svr_id.as_ref().and_then(|id| {
-                    let handle = self.account.as_ref()?;
-                    if handle.id != msg.account_id() {
+                    let handle = &self.account;
+                    if &handle.id != msg.account_id() {
                         return None;
                     }
                     handle.recent.get(id.as_str())

@@ -4,15 +4,17 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::future::Future;
+use std::panic::AssertUnwindSafe;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use ilink_proto::ContextToken;
-use tokio::sync::Semaphore;
+use futures_util::FutureExt;
+use ilink_proto::{AccountId, ContextToken, Cursor, MalformedUpdate, UserId};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::Error;
-use crate::client::Client;
+use crate::client::Bot;
 use crate::error::BoxError;
 use crate::message::Message;
 use crate::send::SendText;
@@ -20,7 +22,8 @@ use crate::send::SendText;
 /// Handles inbound messages.
 ///
 /// Implement it for a type, or wrap a closure with [`handler_fn`]. An error
-/// or a panic is logged; the message is acknowledged either way (a message
+/// or a panic is logged and reported ([`RunEvent::HandlerFailed`]); the
+/// message is acknowledged either way (a message
 /// that always fails must not be redelivered forever), and the loop goes on.
 pub trait Handler: Send + Sync + 'static {
     /// Handles one message.
@@ -38,14 +41,14 @@ pub struct HandlerFn<F>(F);
 /// Wraps an async closure as a [`Handler`].
 ///
 /// ```no_run
-/// # async fn demo(client: ilink::Client) -> Result<(), ilink::Error> {
+/// # async fn demo(bot: ilink::Bot) -> Result<(), ilink::Error> {
 /// use ilink::handler_fn;
 ///
 /// let echo = handler_fn(|ctx: ilink::Context, msg: ilink::Message| async move {
 ///     ctx.reply(msg.text()).await?;
 ///     Ok(())
 /// });
-/// client.run_until(echo, tokio::signal::ctrl_c()).await?;
+/// bot.run_until(echo, tokio::signal::ctrl_c()).await?;
 /// # Ok(()) }
 /// ```
 pub fn handler_fn<F, Fut>(f: F) -> HandlerFn<F>
@@ -70,32 +73,36 @@ where
     }
 }
 
-/// What a handler gets besides the message: the client of the account and
-/// the conversation to reply to. Cheap to clone.
+/// What a handler gets besides the message: the account's bot and the
+/// conversation to reply to. Cheap to clone.
+///
+/// Its methods answer the sender and carry the message's context token;
+/// they are named as the [`Bot`] methods that send to anyone.
 #[derive(Clone, Debug)]
 pub struct Context {
-    client: Client,
-    user_id: String,
+    bot: Bot,
+    user_id: UserId,
     context_token: Option<ContextToken>,
 }
 
 impl Context {
-    /// The context of a message.
-    pub fn new(client: Client, msg: &Message) -> Self {
+    /// The context of a message (for the pull API: the runner makes one per
+    /// message).
+    pub fn new(bot: Bot, msg: &Message) -> Self {
         Self {
-            client,
-            user_id: msg.sender().to_owned(),
+            bot,
+            user_id: msg.sender().clone(),
             context_token: msg.context_token().cloned(),
         }
     }
 
-    /// The client of the account that received the message.
-    pub fn client(&self) -> &Client {
-        &self.client
+    /// The bot of the account that received the message.
+    pub fn bot(&self) -> &Bot {
+        &self.bot
     }
 
     /// The sender.
-    pub fn user_id(&self) -> &str {
+    pub fn user_id(&self) -> &UserId {
         &self.user_id
     }
 
@@ -104,21 +111,19 @@ impl Context {
         self.context_token.as_ref()
     }
 
-    /// Replies with text (chunked when long), carrying the message's context
-    /// token.
+    /// Replies with text (chunked when long); see [`Bot::send_text`].
     pub fn reply(&self, text: impl Into<String>) -> SendText {
-        let send = self.client.send_text(self.user_id.clone(), text);
+        let send = self.bot.send_text(&self.user_id, text);
         match &self.context_token {
             Some(t) => send.context_token(t.clone()),
             None => send,
         }
     }
-}
 
-impl Client {
-    /// Replies to a message with text, carrying its context token.
-    pub fn reply(&self, msg: &Message, text: impl Into<String>) -> SendText {
-        Context::new(self.clone(), msg).reply(text)
+    /// Shows "typing…" to the sender until the guard is dropped; see
+    /// [`Bot::typing`].
+    pub async fn typing(&self) -> crate::Typing {
+        self.bot.typing(&self.user_id).await
     }
 }
 
@@ -142,53 +147,94 @@ pub enum RunEvent {
     /// Polling started (after `notifystart`).
     Started {
         /// The account.
-        account_id: String,
+        account_id: AccountId,
     },
     /// The session expired (`-14`).
     SessionExpired {
         /// The account.
-        account_id: String,
+        account_id: AccountId,
     },
     /// New credentials were found after an expiry; polling resumes.
     SessionRestored {
         /// The account.
-        account_id: String,
+        account_id: AccountId,
     },
-    /// A batch element was not a valid message.
+    /// A batch element was not a valid message (its `Debug` shows no
+    /// content).
     Malformed {
-        /// Why it did not decode.
-        error: String,
+        /// The element and why it did not decode.
+        update: MalformedUpdate,
     },
-    /// A poll failed; the next one waits.
+    /// Polling pauses before the next poll.
     Backoff {
-        /// Failures in a row.
+        /// Failures (or instant empty answers) in a row.
         failures: u32,
         /// The wait.
         delay: Duration,
-        /// The failure, described without secrets.
-        error: String,
+        /// Why.
+        reason: BackoffReason,
     },
     /// A handler failed or panicked (the message was acknowledged).
     HandlerFailed {
         /// The message's key.
         key: String,
         /// What happened.
-        error: String,
+        failure: HandlerFailure,
     },
     /// Polling stopped (after `notifystop`).
     Stopped {
         /// The account.
-        account_id: String,
+        account_id: AccountId,
     },
+}
+
+/// Why the runner backs off.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum BackoffReason {
+    /// The poll failed.
+    PollFailed(Arc<Error>),
+    /// Empty long-poll answers came back at once, again and again (a gateway
+    /// answering without holding the poll).
+    InstantEmptyAnswers,
+}
+
+impl std::fmt::Display for BackoffReason {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::PollFailed(e) => write!(f, "poll failed: {}", e.report()),
+            Self::InstantEmptyAnswers => f.write_str("empty long-poll answers came back at once"),
+        }
+    }
+}
+
+/// How a handler failed.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub enum HandlerFailure {
+    /// It returned this error.
+    Error(Arc<dyn std::error::Error + Send + Sync + 'static>),
+    /// It panicked (the panic's message went to the panic hook, as usual).
+    Panicked,
+}
+
+impl std::fmt::Display for HandlerFailure {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Error(e) => write!(f, "{}", crate::Report::new(e.as_ref())),
+            Self::Panicked => f.write_str("handler panicked"),
+        }
+    }
 }
 
 type Listener = Arc<dyn Fn(&RunEvent) + Send + Sync>;
 
-/// A configured run of the poll loop, built by [`Client::runner`].
+/// A configured run of the poll loop, built by [`Bot::runner`].
 #[must_use]
 pub struct Runner {
-    client: Client,
+    bot: Bot,
     concurrency: usize,
+    queue_capacity: usize,
     shutdown_grace: Duration,
     on_expired: OnSessionExpired,
     listener: Option<Listener>,
@@ -197,20 +243,22 @@ pub struct Runner {
 impl std::fmt::Debug for Runner {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Runner")
-            .field("account", &self.client.account_id())
+            .field("account", self.bot.id())
             .field("concurrency", &self.concurrency)
+            .field("queue_capacity", &self.queue_capacity)
             .field("on_expired", &self.on_expired)
             .finish_non_exhaustive()
     }
 }
 
-impl Client {
+impl Bot {
     /// A runner with options; [`run_until`](Self::run_until) runs one with
     /// the defaults.
     pub fn runner(&self) -> Runner {
         Runner {
-            client: self.clone(),
+            bot: self.clone(),
             concurrency: 16,
+            queue_capacity: 256,
             shutdown_grace: Duration::from_secs(1),
             on_expired: OnSessionExpired::Stop,
             listener: None,
@@ -225,9 +273,9 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// [`Error::SessionExpired`] when the session expires; store and
-    /// credential errors. Transient failures are retried with backoff.
-    pub async fn run_until<H, S>(&self, handler: H, shutdown: S) -> Result<String, Error>
+    /// [`Error::SessionExpired`] when the session expires; store errors.
+    /// Transient failures are retried with backoff.
+    pub async fn run_until<H, S>(&self, handler: H, shutdown: S) -> Result<Cursor, Error>
     where
         H: Handler,
         S: Future + Send,
@@ -240,6 +288,15 @@ impl Runner {
     /// How many handlers run at once across conversations (default 16).
     pub fn concurrency(mut self, n: usize) -> Self {
         self.concurrency = n.max(1);
+        self
+    }
+
+    /// How many received messages may wait for or be in their handler at
+    /// once (default 256). When that many are, the runner stops polling
+    /// until one is done: a slow handler slows this account's polling, never
+    /// grows memory. The waiting messages are in the store's inbox already.
+    pub fn queue_capacity(mut self, n: usize) -> Self {
+        self.queue_capacity = n.clamp(1, Semaphore::MAX_PERMITS);
         self
     }
 
@@ -270,27 +327,31 @@ impl Runner {
         }
     }
 
-    /// Runs until `shutdown` completes; see [`Client::run_until`].
+    /// Runs until `shutdown` completes; see [`Bot::run_until`].
     ///
     /// # Errors
     ///
-    /// As [`Client::run_until`].
-    pub async fn run_until<H, S>(self, handler: H, shutdown: S) -> Result<String, Error>
+    /// As [`Bot::run_until`].
+    pub async fn run_until<H, S>(self, handler: H, shutdown: S) -> Result<Cursor, Error>
     where
         H: Handler,
         S: Future + Send,
     {
-        let mut client = self.client.clone();
-        let account_id = client.handle()?.id.clone();
-        let mut poller = Box::pin(client.poller()).await?;
-        let handler = Arc::new(handler);
-        let mut dispatcher = Dispatcher::new(handler, self.concurrency, self.listener.clone());
+        let mut bot = self.bot.clone();
+        let account_id = bot.id().clone();
+        let mut poller = Box::pin(bot.poller()).await?;
+        let mut dispatcher = Dispatcher::new(
+            Arc::new(handler),
+            self.concurrency,
+            self.queue_capacity,
+            self.listener.clone(),
+        );
         // Boxed, as every await below but the poll's: a future's state is
         // its largest await's, and each account's task holds it while its
         // poll is held.
-        Box::pin(self.start(&client, &account_id)).await;
+        Box::pin(self.start(&bot)).await;
         tokio::pin!(shutdown);
-        let backoff = client.shared.config.poll_backoff;
+        let backoff = bot.shared().config.poll_backoff;
         let mut failures = 0u32;
         let mut stopping = false;
         let mut quick_empties = 0u32;
@@ -328,21 +389,39 @@ impl Runner {
                     } else {
                         quick_empties = 0;
                     }
-                    for m in &batch.malformed {
-                        self.emit(RunEvent::Malformed {
-                            error: m.error.clone(),
-                        });
+                    for update in batch.malformed {
+                        self.emit(RunEvent::Malformed { update });
                     }
                     for msg in batch.messages {
-                        dispatcher.dispatch(poller.client(), msg);
+                        // Waits while the queue is full: backpressure on
+                        // polling. A stop meanwhile leaves the rest of the
+                        // batch in the inbox, for the next start.
+                        let dispatch = dispatcher.dispatch(poller.bot(), msg);
+                        let queued = if stopping {
+                            // The stop came during the last poll (whose
+                            // answer is handled): `shutdown` is spent.
+                            dispatch.await;
+                            true
+                        } else {
+                            tokio::pin!(dispatch);
+                            tokio::select! {
+                                biased;
+                                _ = &mut shutdown => false,
+                                () = &mut dispatch => true,
+                            }
+                        };
+                        if !queued {
+                            stopping = true;
+                            break;
+                        }
                     }
                     dispatcher.reap();
-                    if quick_empties >= 3 {
+                    if quick_empties >= 3 && !stopping {
                         let delay = backoff.delay(quick_empties - 2);
                         self.emit(RunEvent::Backoff {
                             failures: quick_empties,
                             delay,
-                            error: "empty long-poll answers came back at once".to_owned(),
+                            reason: BackoffReason::InstantEmptyAnswers,
                         });
                         tokio::select! {
                             biased;
@@ -353,7 +432,7 @@ impl Runner {
                 }
                 Err(e) if stopping => {
                     // Stopping anyway: the failed last poll lost nothing.
-                    tracing::debug!(error = %crate::health::describe(&e), "last poll before stopping failed");
+                    tracing::debug!(error = %e.report(), "last poll before stopping failed");
                     break Ok(());
                 }
                 Err(e) if e.is_session_expired() => {
@@ -364,45 +443,41 @@ impl Runner {
                     let OnSessionExpired::WaitForLogin(every) = self.on_expired else {
                         break Err(e);
                     };
-                    let old = client.handle()?.http.token().clone();
+                    let old = bot.raw().token().clone();
                     drop(poller);
                     let waited = tokio::select! {
                         biased;
                         _ = &mut shutdown => None,
-                        c = Box::pin(wait_for_new_login(&client, &account_id, old, every)) => Some(c),
+                        c = Box::pin(wait_for_new_login(&bot, old, every)) => Some(c),
                     };
                     match waited {
                         None => {
-                            return Ok(Box::pin(self.finish_without_poller(
-                                &client,
-                                &mut dispatcher,
-                                &account_id,
-                            ))
-                            .await);
+                            return Ok(
+                                Box::pin(self.finish_without_poller(&bot, &mut dispatcher)).await
+                            );
                         }
                         Some(Err(e)) => {
                             Box::pin(dispatcher.drain()).await;
                             return Err(e);
                         }
                         Some(Ok(fresh)) => {
-                            client = fresh;
-                            poller = Box::pin(client.poller()).await?;
+                            bot = fresh;
+                            poller = Box::pin(bot.poller()).await?;
                             self.emit(RunEvent::SessionRestored {
                                 account_id: account_id.clone(),
                             });
-                            Box::pin(self.start(&client, &account_id)).await;
+                            Box::pin(self.start(&bot)).await;
                         }
                     }
                 }
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     let delay = backoff.delay(failures);
-                    let error = crate::health::describe(&e);
-                    tracing::warn!(failures, ?delay, %error, "poll failed; backing off");
+                    tracing::warn!(failures, ?delay, error = %e.report(), "poll failed; backing off");
                     self.emit(RunEvent::Backoff {
                         failures,
                         delay,
-                        error,
+                        reason: BackoffReason::PollFailed(Arc::new(e)),
                     });
                     tokio::select! {
                         biased;
@@ -413,52 +488,46 @@ impl Runner {
             }
         };
         Box::pin(dispatcher.drain()).await;
-        let handle = client.handle()?;
-        handle.health.update(|h| h.polling = false);
+        bot.account.health.update(|h| h.polling = false);
         match result {
             Ok(()) => {
-                if let Err(e) = Box::pin(handle.http.notify_stop()).await {
-                    tracing::warn!(error = %crate::health::describe(&e), "notifystop failed");
+                if let Err(e) = Box::pin(bot.account.http.notify_stop()).await {
+                    tracing::warn!(error = %crate::Report::new(&e), "notifystop failed");
                 }
                 self.emit(RunEvent::Stopped { account_id });
-                Ok(poller.cursor().to_owned())
+                Ok(poller.cursor().clone())
             }
             Err(e) => Err(e),
         }
     }
 
-    async fn start(&self, client: &Client, account_id: &str) {
-        if let Ok(handle) = client.handle() {
-            handle.health.update(|h| h.polling = true);
-            if let Err(e) = handle.http.notify_start().await {
-                tracing::warn!(error = %crate::health::describe(&e), "notifystart failed");
-            }
+    async fn start(&self, bot: &Bot) {
+        bot.account.health.update(|h| h.polling = true);
+        if let Err(e) = bot.account.http.notify_start().await {
+            tracing::warn!(error = %crate::Report::new(&e), "notifystart failed");
         }
-        tracing::info!(account = %account_id, "polling started");
+        tracing::info!(account = %bot.id(), "polling started");
         self.emit(RunEvent::Started {
-            account_id: account_id.to_owned(),
+            account_id: bot.id().clone(),
         });
     }
 
     async fn finish_without_poller<H: Handler>(
         &self,
-        client: &Client,
+        bot: &Bot,
         dispatcher: &mut Dispatcher<H>,
-        account_id: &str,
-    ) -> String {
+    ) -> Cursor {
         dispatcher.drain().await;
-        if let Ok(h) = client.handle() {
-            h.health.update(|h| h.polling = false);
-        }
+        bot.account.health.update(|h| h.polling = false);
         self.emit(RunEvent::Stopped {
-            account_id: account_id.to_owned(),
+            account_id: bot.id().clone(),
         });
-        let id = account_id.to_owned();
-        client
-            .blocking(move |s| s.load_cursor(&id))
+        let id = bot.id().clone();
+        bot.blocking(move |s| s.load_cursor(id.as_str()))
             .await
             .ok()
             .flatten()
+            .map(Cursor::new)
             .unwrap_or_default()
     }
 }
@@ -471,64 +540,87 @@ fn quick_empty_threshold(hint: Option<Duration>) -> Duration {
 }
 
 async fn wait_for_new_login(
-    client: &Client,
-    account_id: &str,
+    bot: &Bot,
     old: ilink_proto::BotToken,
     every: Duration,
-) -> Result<Client, Error> {
+) -> Result<Bot, Error> {
     loop {
-        let id = account_id.to_owned();
-        let creds = client.blocking(move |s| s.load_credentials(&id)).await?;
+        let id = bot.id().clone();
+        let creds = bot
+            .blocking(move |s| s.load_credentials(id.as_str()))
+            .await?;
         if let Some(c) = creds
             && c.bot_token != old
         {
-            return Ok(client.with_credentials(&c));
+            return Ok(bot.client().bot_with(&c));
         }
         tokio::time::sleep(every).await;
     }
 }
 
 /// Runs handlers: in order within a conversation, concurrently across
-/// conversations, at most `concurrency` at once.
+/// conversations, at most `concurrency` at once, with at most
+/// `queue_capacity` messages queued or running.
+///
+/// One task runs a conversation's queue until it is empty; a message joins
+/// the queue of its conversation's running task, or starts one.
 struct Dispatcher<H> {
-    handler: Arc<H>,
-    permits: Arc<Semaphore>,
-    queues: Arc<Mutex<HashMap<String, VecDeque<Message>>>>,
+    shared: Arc<DispatchShared<H>>,
+    queued: Arc<Semaphore>,
     tasks: JoinSet<()>,
+}
+
+struct DispatchShared<H> {
+    handler: Arc<H>,
+    running: Arc<Semaphore>,
+    queues: Mutex<HashMap<String, VecDeque<Queued>>>,
     listener: Option<Listener>,
 }
 
+/// A message with its place in the queue bound.
+struct Queued {
+    msg: Message,
+    _slot: OwnedSemaphorePermit,
+}
+
 impl<H: Handler> Dispatcher<H> {
-    fn new(handler: Arc<H>, concurrency: usize, listener: Option<Listener>) -> Self {
+    fn new(
+        handler: Arc<H>,
+        concurrency: usize,
+        queue_capacity: usize,
+        listener: Option<Listener>,
+    ) -> Self {
         Self {
-            handler,
-            permits: Arc::new(Semaphore::new(concurrency)),
-            queues: Arc::new(Mutex::new(HashMap::new())),
+            shared: Arc::new(DispatchShared {
+                handler,
+                running: Arc::new(Semaphore::new(concurrency)),
+                queues: Mutex::new(HashMap::new()),
+                listener,
+            }),
+            queued: Arc::new(Semaphore::new(queue_capacity)),
             tasks: JoinSet::new(),
-            listener,
         }
     }
 
-    fn dispatch(&mut self, client: &Client, msg: Message) {
+    /// Queues a message, waiting while the queue is full.
+    async fn dispatch(&mut self, bot: &Bot, msg: Message) {
+        let Ok(slot) = self.queued.clone().acquire_owned().await else {
+            return;
+        };
         let conv = msg.conversation().to_owned();
+        let item = Queued { msg, _slot: slot };
         {
-            let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
+            let mut queues = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(queue) = queues.get_mut(&conv) {
-                // A worker is running for this conversation; it will get to it.
-                queue.push_back(msg);
+                // A task is running this conversation; it will get to it.
+                queue.push_back(item);
                 return;
             }
-            queues.insert(conv.clone(), VecDeque::from([msg]));
+            queues.insert(conv.clone(), VecDeque::from([item]));
         }
-        let worker = Worker {
-            conv,
-            client: client.clone(),
-            handler: self.handler.clone(),
-            permits: self.permits.clone(),
-            queues: self.queues.clone(),
-            listener: self.listener.clone(),
-        };
-        self.tasks.spawn(worker.run());
+        let shared = self.shared.clone();
+        let bot = bot.clone();
+        self.tasks.spawn(shared.run_conversation(bot, conv));
     }
 
     fn reap(&mut self) {
@@ -540,65 +632,57 @@ impl<H: Handler> Dispatcher<H> {
     }
 }
 
-struct Worker<H> {
-    conv: String,
-    client: Client,
-    handler: Arc<H>,
-    permits: Arc<Semaphore>,
-    queues: Arc<Mutex<HashMap<String, VecDeque<Message>>>>,
-    listener: Option<Listener>,
-}
-
-impl<H: Handler> Worker<H> {
-    async fn run(self) {
+impl<H: Handler> DispatchShared<H> {
+    async fn run_conversation(self: Arc<Self>, bot: Bot, conv: String) {
         loop {
             let next = {
                 let mut queues = self.queues.lock().unwrap_or_else(|p| p.into_inner());
-                let Some(queue) = queues.get_mut(&self.conv) else {
+                let Some(queue) = queues.get_mut(&conv) else {
                     return;
                 };
                 match queue.pop_front() {
                     Some(m) => m,
                     None => {
                         // Removing the entry under the lock means the next
-                        // message of this conversation starts a new worker.
-                        queues.remove(&self.conv);
+                        // message of this conversation starts a new task.
+                        queues.remove(&conv);
                         return;
                     }
                 }
             };
-            let Ok(permit) = self.permits.clone().acquire_owned().await else {
+            let Ok(permit) = self.running.clone().acquire_owned().await else {
                 return;
             };
-            self.handle_one(next).await;
+            self.handle_one(&bot, next.msg).await;
             drop(permit);
+            // `next._slot` goes here: a place in the queue frees up.
         }
     }
 
-    async fn handle_one(&self, msg: Message) {
+    async fn handle_one(&self, bot: &Bot, msg: Message) {
         let key = msg.key().to_owned();
-        let ctx = Context::new(self.client.clone(), &msg);
-        let handler = self.handler.clone();
-        let ack_copy = msg.clone();
-        // A task of its own, so that a panic is caught as a JoinError.
-        let outcome = tokio::spawn(async move { handler.handle(ctx, msg).await }).await;
+        let ctx = Context::new(bot.clone(), &msg);
+        // A panic is caught here, in this task, and acknowledged as a
+        // failure like an error.
+        let outcome = AssertUnwindSafe(self.handler.handle(ctx, msg))
+            .catch_unwind()
+            .await;
         let failure = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(crate::health::describe(e.as_ref())),
-            Err(join) if join.is_panic() => Some("handler panicked".to_owned()),
-            Err(join) => Some(format!("handler task ended: {join}")),
+            Ok(Err(e)) => Some(HandlerFailure::Error(Arc::from(e))),
+            Err(_panic) => Some(HandlerFailure::Panicked),
         };
-        if let Some(error) = failure {
-            tracing::warn!(%key, %error, "handler failed; acknowledging the message anyway");
+        if let Some(failure) = failure {
+            tracing::warn!(%key, error = %failure, "handler failed; acknowledging the message anyway");
             if let Some(l) = &self.listener {
                 l(&RunEvent::HandlerFailed {
                     key: key.clone(),
-                    error,
+                    failure,
                 });
             }
         }
-        if let Err(e) = crate::poller::ack(&self.client, &ack_copy).await {
-            tracing::error!(%key, error = %crate::health::describe(&e), "ack failed; the message will be delivered again after a restart");
+        if let Err(e) = bot.ack(key.clone()).await {
+            tracing::error!(%key, error = %e.report(), "ack failed; the message will be delivered again after a restart");
         }
     }
 }

@@ -11,12 +11,20 @@ use std::collections::BTreeMap;
 use std::fmt;
 use std::path::PathBuf;
 
-use ilink_proto::{BotToken, ContextToken};
+use ilink_proto::{AccountId, BotToken, ContextToken, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 mod file;
 mod memory;
+
+/// Milliseconds since the Unix epoch: the unit of every stored timestamp.
+pub(crate) fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| u64::try_from(d.as_millis()).unwrap_or(u64::MAX))
+        .unwrap_or_default()
+}
 
 pub use file::FileStore;
 pub use memory::MemoryStore;
@@ -26,12 +34,12 @@ pub use memory::MemoryStore;
 #[non_exhaustive]
 pub struct Credentials {
     /// The account id (`ilink_bot_id`, `...@im.bot`).
-    pub account_id: String,
+    pub account_id: AccountId,
     /// The bot token.
     pub bot_token: BotToken,
     /// The user who scanned the QR code (`...@im.wechat`).
     #[serde(default)]
-    pub user_id: Option<String>,
+    pub user_id: Option<UserId>,
     /// The API base URL for this account (`None`: the default host).
     #[serde(default)]
     pub base_url: Option<String>,
@@ -42,7 +50,7 @@ pub struct Credentials {
 
 impl Credentials {
     /// Credentials for an account.
-    pub fn new(account_id: impl Into<String>, bot_token: BotToken) -> Self {
+    pub fn new(account_id: impl Into<AccountId>, bot_token: BotToken) -> Self {
         Self {
             account_id: account_id.into(),
             bot_token,
@@ -50,6 +58,24 @@ impl Credentials {
             base_url: None,
             saved_at_ms: 0,
         }
+    }
+
+    /// Credentials for a token, the account named by the token's id part
+    /// when it looks like `<id>@im.bot:<secret>`, else `default`.
+    ///
+    /// ```
+    /// use ilink::Credentials;
+    ///
+    /// assert_eq!(Credentials::from_token("abc@im.bot:s3cret").account_id, "abc@im.bot");
+    /// assert_eq!(Credentials::from_token("opaque").account_id, "default");
+    /// ```
+    pub fn from_token(token: impl Into<String>) -> Self {
+        let token = BotToken::new(token);
+        let id = match token.expose().split_once(':') {
+            Some((id, _)) if id.ends_with("@im.bot") => id.to_owned(),
+            _ => "default".to_owned(),
+        };
+        Self::new(id, token)
     }
 }
 
@@ -72,7 +98,7 @@ impl fmt::Debug for Credentials {
 #[derive(Clone, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct InboxEntry {
-    /// The deduplication key (see [`message_key`](crate::message_key)).
+    /// The deduplication key (see [`Message::key_of`](crate::Message::key_of)).
     pub key: String,
     /// The message exactly as received.
     pub message: Value,

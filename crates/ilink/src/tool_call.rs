@@ -3,33 +3,33 @@
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
 
-use ilink_proto::{ContextToken, MessageItem, ToolCallStatus};
+use ilink_proto::{ContextToken, MessageItem, ToolCallStatus, UserId};
 
-use crate::client::Client;
+use crate::client::Bot;
 use crate::runner::Context;
-use crate::{Error, Sent, util};
+use crate::{Error, Sent};
 
-/// A tool-call progress send, built by [`Client::send_tool_call_start`] or
-/// [`Client::send_tool_call_result`]; `.await` it.
+/// A tool-call progress send, built by [`Bot::tool_call_start`],
+/// [`Bot::tool_call_result`] or the same methods of [`Context`]; `.await` it.
 ///
 /// The item goes out as its own message through the same paced, retried
 /// path as text, with the user's cached context token unless one is given.
 #[must_use = "a send does nothing until awaited"]
 #[derive(Debug)]
 pub struct SendToolCall {
-    client: Client,
-    to: String,
+    bot: Bot,
+    to: UserId,
     item: MessageItem,
     context_token: Option<ContextToken>,
 }
 
 impl SendToolCall {
-    fn new(client: Client, to: String, mut item: MessageItem, completed: bool) -> Self {
+    fn new(bot: Bot, to: UserId, mut item: MessageItem, completed: bool) -> Self {
         // As the official client: creation time, and whether the call ended.
-        item.create_time_ms = i64::try_from(util::now_ms()).ok();
+        item.create_time_ms = i64::try_from(crate::store::now_ms()).ok();
         item.is_completed = Some(completed);
         Self {
-            client,
+            bot,
             to,
             item,
             context_token: None,
@@ -50,39 +50,39 @@ impl IntoFuture for SendToolCall {
     fn into_future(self) -> Self::IntoFuture {
         Box::pin(async move {
             if self.to.is_empty() {
-                return Err(Error::InvalidInput("no recipient".to_owned()));
+                return Err(Error::NoRecipient);
             }
             let token = match self.context_token {
                 Some(t) => Some(t),
-                None => self.client.context_token(&self.to).await?,
+                None => self.bot.context_token(&self.to).await?,
             };
             let mut sent = self
-                .client
+                .bot
                 .send_items(&self.to, token, vec![self.item])
                 .await?;
-            sent.pop()
-                .ok_or_else(|| Error::InvalidInput("nothing was sent".to_owned()))
+            // One item in, one message out (send_items fails otherwise).
+            Ok(sent.remove(0))
         })
     }
 }
 
-impl Client {
+impl Bot {
     /// Tells a user that a tool call started (`tool_call_start_item`).
     ///
     /// ```no_run
-    /// # async fn demo(client: ilink::Client) -> Result<(), ilink::Error> {
+    /// # async fn demo(bot: ilink::Bot) -> Result<(), ilink::Error> {
     /// use ilink::proto::ToolCallStatus;
     ///
-    /// client.send_tool_call_start("alice@im.wechat", "web_search", "call-1").await?;
+    /// bot.tool_call_start("alice@im.wechat", "web_search", "call-1").await?;
     /// // ... run the tool ...
     /// client
     ///     .send_tool_call_result("alice@im.wechat", "web_search", "call-1", ToolCallStatus::Completed)
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub fn send_tool_call_start(
+    pub fn tool_call_start(
         &self,
-        to: impl Into<String>,
+        to: impl Into<UserId>,
         tool_name: impl Into<String>,
         call_id: impl Into<String>,
     ) -> SendToolCall {
@@ -91,9 +91,9 @@ impl Client {
     }
 
     /// Tells a user how a tool call ended (`tool_call_result_item`).
-    pub fn send_tool_call_result(
+    pub fn tool_call_result(
         &self,
-        to: impl Into<String>,
+        to: impl Into<UserId>,
         tool_name: impl Into<String>,
         call_id: impl Into<String>,
         status: ToolCallStatus,
@@ -111,11 +111,10 @@ impl Context {
         tool_name: impl Into<String>,
         call_id: impl Into<String>,
     ) -> SendToolCall {
-        self.with_token(self.client().send_tool_call_start(
-            self.user_id().to_owned(),
-            tool_name,
-            call_id,
-        ))
+        self.with_token(
+            self.bot()
+                .tool_call_start(self.user_id(), tool_name, call_id),
+        )
     }
 
     /// Tells the sender how a tool call ended, carrying the message's
@@ -126,12 +125,10 @@ impl Context {
         call_id: impl Into<String>,
         status: ToolCallStatus,
     ) -> SendToolCall {
-        self.with_token(self.client().send_tool_call_result(
-            self.user_id().to_owned(),
-            tool_name,
-            call_id,
-            status,
-        ))
+        self.with_token(
+            self.bot()
+                .tool_call_result(self.user_id(), tool_name, call_id, status),
+        )
     }
 
     fn with_token(&self, send: SendToolCall) -> SendToolCall {

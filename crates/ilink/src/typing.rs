@@ -5,13 +5,14 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ilink_proto::{GetConfigRequest, SendTypingRequest, TypingStatus};
+use ilink_proto::{GetConfigRequest, SendTypingRequest, TypingStatus, UserId};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
-use crate::client::Client;
+use crate::backoff::random_unit;
+use crate::client::Bot;
 use crate::store::TypingTicket;
-use crate::util::{now_ms, random_unit};
+use crate::store::now_ms;
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 const FIRST_BACKOFF_MS: u64 = 2_000;
@@ -23,7 +24,7 @@ const MAX_TYPING: Duration = Duration::from_secs(120);
 
 #[derive(Default)]
 pub(crate) struct TypingCache {
-    tickets: Mutex<HashMap<String, TypingTicket>>,
+    tickets: Mutex<HashMap<UserId, TypingTicket>>,
 }
 
 /// The next cache entry after a getconfig attempt: a success refreshes at a
@@ -51,11 +52,11 @@ pub(crate) fn next_entry(
     }
 }
 
-impl Client {
+impl Bot {
     /// The typing ticket for a user, from the cache or getconfig. Never
     /// fails: `None` when no ticket could be had (typing is best-effort).
-    pub(crate) async fn typing_ticket(&self, user_id: &str) -> Option<String> {
-        let handle = self.handle().ok()?.clone();
+    pub(crate) async fn typing_ticket(&self, user_id: &UserId) -> Option<String> {
+        let handle = &self.account;
         let now = now_ms();
         let cached = {
             let map = handle
@@ -69,8 +70,8 @@ impl Client {
             Some(c) => Some(c),
             None => {
                 let id = handle.id.clone();
-                let user = user_id.to_owned();
-                self.blocking(move |s| s.load_typing_ticket(&id, &user))
+                let user = user_id.clone();
+                self.blocking(move |s| s.load_typing_ticket(id.as_str(), user.as_str()))
                     .await
                     .ok()
                     .flatten()
@@ -84,12 +85,12 @@ impl Client {
         let token = self.context_token(user_id).await.ok().flatten();
         let fetched = match handle
             .http
-            .get_config(GetConfigRequest::new(user_id, token))
+            .get_config(GetConfigRequest::new(user_id.as_str(), token))
             .await
         {
             Ok(resp) => resp.typing_ticket.filter(|t| !t.is_empty()),
             Err(e) => {
-                tracing::debug!(error = %crate::health::describe(&e), "getconfig failed; typing stays best-effort");
+                tracing::debug!(error = %crate::Report::new(&e), "getconfig failed; typing stays best-effort");
                 None
             }
         };
@@ -99,15 +100,15 @@ impl Client {
             .tickets
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id.to_owned(), entry.clone());
+            .insert(user_id.clone(), entry.clone());
         let id = handle.id.clone();
-        let user = user_id.to_owned();
+        let user = user_id.clone();
         let saved = entry.clone();
         if let Err(e) = self
-            .blocking(move |s| s.save_typing_ticket(&id, &user, &saved))
+            .blocking(move |s| s.save_typing_ticket(id.as_str(), user.as_str(), &saved))
             .await
         {
-            tracing::debug!(error = %crate::health::describe(&e), "could not cache the typing ticket");
+            tracing::debug!(error = %crate::Report::new(&e), "could not cache the typing ticket");
         }
         (!entry.ticket.is_empty()).then_some(entry.ticket)
     }
@@ -116,14 +117,14 @@ impl Client {
     /// [finished](Typing::finish), renewing it every 5 seconds (for at most
     /// two minutes). Best-effort: without a ticket, or when the server
     /// refuses, nothing is shown and nothing fails.
-    pub async fn typing(&self, user_id: &str) -> Typing {
-        let Some(ticket) = self.typing_ticket(user_id).await else {
+    pub async fn typing(&self, user_id: impl Into<UserId>) -> Typing {
+        let user_id = user_id.into();
+        let Some(ticket) = self.typing_ticket(&user_id).await else {
             return Typing::inert();
         };
         let (stop_tx, stop_rx) = oneshot::channel();
-        let client = self.clone();
-        let user = user_id.to_owned();
-        let task = tokio::spawn(async move { keep_typing(client, user, ticket, stop_rx).await });
+        let bot = self.clone();
+        let task = tokio::spawn(async move { keep_typing(bot, user_id, ticket, stop_rx).await });
         Typing {
             stop: Some(stop_tx),
             task: Some(task),
@@ -134,39 +135,34 @@ impl Client {
     ///
     /// # Errors
     ///
-    /// The transport's error; typing is best-effort, so most callers
-    /// ignore it.
+    /// [`Error::NoTypingTicket`](crate::Error::NoTypingTicket) when getconfig
+    /// gave none, else the server's or the transport's error; typing is
+    /// best-effort, so most callers ignore it.
     pub async fn send_typing(
         &self,
-        user_id: &str,
+        user_id: impl Into<UserId>,
         status: TypingStatus,
     ) -> Result<(), crate::Error> {
-        let handle = self.handle()?.clone();
-        let ticket = self.typing_ticket(user_id).await.ok_or_else(|| {
-            crate::Error::InvalidInput("no typing ticket could be had for this user".to_owned())
-        })?;
-        handle
+        let user_id = user_id.into();
+        let Some(ticket) = self.typing_ticket(&user_id).await else {
+            return Err(crate::Error::NoTypingTicket { user: user_id });
+        };
+        self.account
             .http
-            .send_typing(SendTypingRequest::new(user_id, ticket, status))
+            .send_typing(SendTypingRequest::new(user_id.as_str(), ticket, status))
             .await
             .map(|_| ())
-            .map_err(|e| self.map_err(&handle, e))
+            .map_err(|e| self.map_err(e))
     }
 }
 
-async fn keep_typing(
-    client: Client,
-    user: String,
-    ticket: String,
-    mut stop: oneshot::Receiver<()>,
-) {
-    let Ok(handle) = client.handle().cloned() else {
-        return;
-    };
+async fn keep_typing(bot: Bot, user: UserId, ticket: String, mut stop: oneshot::Receiver<()>) {
     let send = |status| {
-        handle
-            .http
-            .send_typing(SendTypingRequest::new(user.clone(), ticket.clone(), status))
+        bot.account.http.send_typing(SendTypingRequest::new(
+            user.as_str(),
+            ticket.clone(),
+            status,
+        ))
     };
     let deadline = tokio::time::Instant::now() + MAX_TYPING;
     let mut failures = 0;
@@ -175,7 +171,7 @@ async fn keep_typing(
             Ok(_) => failures = 0,
             Err(e) => {
                 failures += 1;
-                tracing::debug!(error = %crate::health::describe(&e), "typing failed");
+                tracing::debug!(error = %crate::Report::new(&e), "typing failed");
                 if failures >= 2 {
                     // Like the official client: give up after 2 failed starts.
                     break;
@@ -189,7 +185,7 @@ async fn keep_typing(
         }
     }
     if let Err(e) = send(TypingStatus::CANCEL).await {
-        tracing::debug!(error = %crate::health::describe(&e), "typing cancel failed");
+        tracing::debug!(error = %crate::Report::new(&e), "typing cancel failed");
     }
 }
 

@@ -5,9 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use ilink::http::Transport;
+use ilink::pacing::Pacing;
 use ilink::proto::ItemContent;
 use ilink::{
-    Client, Context, FileStore, LoginOutcome, MediaKind, MediaSource, Message, Pacing, handler_fn,
+    Client, Context, FileStore, LoginOutcome, MediaKind, MediaSource, Message, handler_fn,
 };
 use ilink_testkit::{Inbound, LoginTarget, QrScript, QrStep, Quote, Simulator};
 use serde_json::json;
@@ -102,12 +104,15 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
         },
     ]));
     let client = Client::builder()
-        .base_url(sim.api_url())
-        .cdn_base_url(sim.cdn_url())
+        .transport(
+            Transport::builder()
+                .api_base_url(sim.api_url())
+                .cdn_base_url(sim.cdn_url())
+                .bot_agent("ilink-demo/1.0"),
+        )
         .store(FileStore::open(state)?)
         .qr_poll_interval(Duration::from_millis(150))
         .pacing(Pacing::new(Duration::from_millis(120), 3))
-        .bot_agent("ilink-demo/1.0")
         .build()?;
     narrate(
         out,
@@ -119,7 +124,7 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
         .on_event(move |e| super::print_login_event(out, no_qr, e))
         .await?;
     let LoginOutcome::LoggedIn {
-        client,
+        bot: me,
         credentials,
     } = outcome
     else {
@@ -127,7 +132,7 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
             "the simulated login did not log in".to_owned(),
         ));
     };
-    let bot = credentials.account_id.clone();
+    let bot = credentials.account_id.to_string();
 
     // 2. Users write to the bot.
     narrate(
@@ -196,7 +201,7 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
                     format!("<- {}", super::message_line(&msg)),
                     super::message_json(&msg),
                 );
-                let typing = ctx.client().typing(ctx.user_id()).await;
+                let typing = ctx.typing().await;
                 answer(&ctx, &msg, &stats, &expected_md5, out).await?;
                 typing.finish().await;
                 let mut s = stats.lock().unwrap_or_else(|p| p.into_inner());
@@ -215,8 +220,7 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
         }
     };
     // One conversation at a time keeps the transcript readable.
-    client
-        .runner()
+    me.runner()
         .concurrency(1)
         .run_until(handler, all_done)
         .await?;
@@ -307,13 +311,13 @@ async fn answer(
     expected_md5: &HashMap<String, String>,
     out: Out,
 ) -> std::result::Result<(), ilink::BoxError> {
-    let Some(item) = msg.item_list.first() else {
+    let Some(item) = msg.items().first() else {
         return Ok(());
     };
-    let id = msg.message_id.map(|m| m.to_string()).unwrap_or_default();
+    let id = msg.message_id().map(|m| m.to_string()).unwrap_or_default();
     match item.content() {
         ItemContent::Text(_) => {
-            if let Some(quoted) = ctx.client().quoted(msg) {
+            if let Some(quoted) = ctx.bot().quoted(msg) {
                 let was = quoted.text().unwrap_or("(a message)").to_owned();
                 ctx.reply(format!("You quoted \"{was}\". In one sentence: ilink-rs lets a Rust bot talk WeChat iLink safely and fast."))
                     .await?;

@@ -145,9 +145,9 @@ pub(crate) async fn download(
 
 /// `ilink send`.
 pub(crate) async fn send(g: &Global, out: Out, args: SendArgs) -> Result<()> {
-    let client = app::bound_client(g)?;
+    let bot = app::bot(g)?;
     if let Some(text) = args.text {
-        let sent = client.send_text(args.to.clone(), text).await?;
+        let sent = bot.send_text(args.to.as_str(), text).await?;
         let ids: Vec<Option<String>> = sent
             .iter()
             .map(|s| s.message_id.map(|m| m.to_string()))
@@ -161,12 +161,12 @@ pub(crate) async fn send(g: &Global, out: Out, args: SendArgs) -> Result<()> {
     let Some(path) = args.file else {
         return Err(CliError::Other("give --text or --file".to_owned()));
     };
-    send_file(&client, out, &args.to, &path, args.caption).await
+    send_file(&bot, out, &args.to, &path, args.caption).await
 }
 
 /// Sends a file with a progress bar on stderr for large uploads.
 async fn send_file(
-    client: &ilink::Client,
+    bot: &ilink::Bot,
     out: Out,
     to: &str,
     path: &Path,
@@ -174,7 +174,7 @@ async fn send_file(
 ) -> Result<()> {
     let size = tokio::fs::metadata(path).await?.len();
     let kind = ilink::MediaKind::from_file_name(&path.to_string_lossy());
-    let mut send = client.send_media(to.to_owned(), ilink::MediaSource::path(path));
+    let mut send = bot.send_media(to, ilink::MediaSource::path(path));
     if let Some(c) = caption {
         send = send.caption(c);
     }
@@ -226,17 +226,17 @@ impl ProgressBar {
 }
 
 /// Saves every media item of a message into `dir` (`listen --download`).
-pub(crate) async fn save_media(client: &ilink::Client, out: Out, msg: &ilink::Message, dir: &Path) {
-    for item in msg.item_list.iter().filter(|i| i.media().is_some()) {
-        match client.download(item).to_dir(dir).await {
+pub(crate) async fn save_media(bot: &ilink::Bot, out: Out, msg: &ilink::Message, dir: &Path) {
+    for item in msg.items().iter().filter(|i| i.media().is_some()) {
+        match bot.download(item).to_dir(dir).await {
             Ok(path) => out.emit(
                 format!("  saved {}", path.display()),
                 json!({"event": "saved", "path": path,
-                       "message_id": msg.message_id.map(|m| m.to_string())}),
+                       "message_id": msg.message_id().map(|m| m.to_string())}),
             ),
             Err(e) => out.emit(
                 format!("  could not save media: {}", app::describe(&CliError::Sdk(e))),
-                json!({"event": "save_failed", "message_id": msg.message_id.map(|m| m.to_string())}),
+                json!({"event": "save_failed", "message_id": msg.message_id().map(|m| m.to_string())}),
             ),
         }
     }
@@ -247,7 +247,7 @@ pub(crate) async fn echo_media(
     ctx: &ilink::Context,
     msg: &ilink::Message,
 ) -> std::result::Result<(), ilink::BoxError> {
-    for item in msg.item_list.iter().filter(|i| i.media().is_some()) {
+    for item in msg.items().iter().filter(|i| i.media().is_some()) {
         let kind = match item.item_type.and_then(ilink::MediaKind::of_item) {
             // Voice items from bots are not shown as voice bubbles: echo the
             // audio as a file.

@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use ilink::crypto::{KeyFormat, MediaKey};
+use ilink::http::Transport;
+use ilink::pacing::Pacing;
 use ilink::proto::ItemContent;
 use ilink::{
-    Client, Context, FileStore, LoginOutcome, MediaKind, MediaSource, Message, Pacing, handler_fn,
+    Client, Context, FileStore, LoginOutcome, MediaKind, MediaSource, Message, handler_fn,
 };
 use ilink_testkit::{Inbound, KeyForm, Route, Simulator};
 use tokio::sync::Notify;
@@ -68,8 +70,11 @@ async fn no_secret_reaches_logs_or_debug_output() {
         .unwrap();
     let dir = tempfile::tempdir().unwrap();
     let client = Client::builder()
-        .base_url(sim.api_url())
-        .cdn_base_url(sim.cdn_url())
+        .transport(
+            Transport::builder()
+                .api_base_url(sim.api_url())
+                .cdn_base_url(sim.cdn_url()),
+        )
         .store(FileStore::open(dir.path()).unwrap())
         .qr_poll_interval(Duration::from_millis(5))
         .pacing(Pacing::unlimited())
@@ -77,7 +82,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
         .unwrap();
     let events = debug.clone();
     let LoginOutcome::LoggedIn {
-        client,
+        bot: client,
         credentials,
     } = client
         .login()
@@ -91,7 +96,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
         "{client:?}\n{credentials:?}\n{:?}\n",
         client.health()
     ));
-    let bot = credentials.account_id.clone();
+    let bot = credentials.account_id.to_string();
     let pushes = [
         sim.push(&bot, Inbound::text("alice@im.wechat", "hello")),
         sim.push(
@@ -129,8 +134,8 @@ async fn no_secret_reaches_logs_or_debug_output() {
                     .lock()
                     .unwrap()
                     .push_str(&format!("{ctx:?}\n{msg:?}\n"));
-                let typing = ctx.client().typing(ctx.user_id()).await;
-                for item in &msg.item_list {
+                let typing = ctx.typing().await;
+                for item in msg.items() {
                     if let ItemContent::Image(i) = item.content()
                         && let Some(k) = &i.aeskey
                     {
@@ -151,7 +156,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
                 debug.lock().unwrap().push_str(&format!("{sent:?}\n"));
                 typing.finish().await;
                 // A failure's Debug and Display too.
-                let err = ctx.client().for_account("nobody@im.bot").unwrap_err();
+                let err = ctx.bot().client().bot("nobody@im.bot").unwrap_err();
                 debug.lock().unwrap().push_str(&format!("{err:?} {err}\n"));
                 let mut n = handled.lock().unwrap();
                 *n += 1;
@@ -173,7 +178,8 @@ async fn no_secret_reaches_logs_or_debug_output() {
         .send_text("alice@im.wechat", "into a broken answer")
         .await
         .unwrap_err();
-    assert!(matches!(err, ilink::Error::Decode { .. }), "{err:?}");
+    assert!(matches!(err, ilink::Error::Decode(_)), "{err:?}");
+    assert!(err.body().is_some(), "the body stays available by accessor");
     debug.lock().unwrap().push_str(&format!("{err:?} {err}\n"));
     sim.expire_session(&bot);
     let err = client
@@ -189,8 +195,11 @@ async fn no_secret_reaches_logs_or_debug_output() {
         .unwrap();
     let events = debug.clone();
     let err = Client::builder()
-        .base_url(hostile.api_url())
-        .cdn_base_url(hostile.cdn_url())
+        .transport(
+            Transport::builder()
+                .api_base_url(hostile.api_url())
+                .cdn_base_url(hostile.cdn_url()),
+        )
         .qr_poll_interval(Duration::from_millis(5))
         .build()
         .unwrap()

@@ -1,6 +1,6 @@
-//! `bench_ilink`: the ilink-rs side of `scripts/bench-compare.sh`, run
+//! `bench_ilink`: the ilink-rs side of `crates/ilink-proof/scripts/bench-compare.sh`, run
 //! against a standalone `ilink-simulator` whose JSON URL line is passed with
-//! `--urls` (the official client's side is `bench/node/*.mjs`).
+//! `--urls` (the official client's side is `crates/ilink-proof/node/*.mjs`).
 //!
 //! ```text
 //! bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
@@ -13,17 +13,17 @@
 //! `--http 1|2`: `2` (default) offers h2 by ALPN, `1` offers only HTTP/1.1.
 //!
 //! - `send`: one bot account, a context token from a pushed inbound message,
-//!   `concurrency` tasks calling [`Client::send_text`] (each send its own
+//!   `concurrency` tasks calling [`Bot::send_text`] (each send its own
 //!   `client_id`, [`Pacing::unlimited`]) until `messages` went out, after one
 //!   warm-up send per task. Rate = messages / wall time. `--via raw` sends
-//!   the same messages through [`Client::raw`] instead (the transport alone:
+//!   the same messages through [`Bot::raw`] instead (the transport alone:
 //!   no pacer, no retries), to attribute the cost; `--pool-idle` sets the
 //!   pool's idle connections per host (default 64).
-//! - `file`: [`Client::send_file`] of a file from disk (getuploadurl, the
+//! - `file`: [`Bot::send_file`] of a file from disk (getuploadurl, the
 //!   streamed CDN upload, sendmessage); wall time and peak RSS (`VmHWM`).
-//! - `idle`: `accounts` accounts, each polled by [`Client::run_until`] with a
+//! - `idle`: `accounts` accounts, each polled by [`Bot::run_until`] with a
 //!   trivial handler, all sharing one transport (one pool) through
-//!   [`Client::for_account`]. Memory per account is (RSS once every poll is
+//!   [`Client::bot`]. Memory per account is (RSS once every poll is
 //!   held and the process has settled − RSS before the first account
 //!   started) / accounts; then the CPU time over an idle window. The settling
 //!   (default 12 s) lets the runtime's blocking threads, which the store
@@ -46,9 +46,10 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use ilink::http::Transport;
+use ilink::pacing::Pacing;
 use ilink::proto::{BotToken, ContextToken, MessageItem, SendMessageRequest, WeixinMessage};
 use ilink::{
-    Client, Context, Credentials, MediaSource, MemoryStore, Message, Pacing, Store, handler_fn,
+    Bot, Client, Context, Credentials, MediaSource, MemoryStore, Message, Store, handler_fn,
 };
 use ilink_proof::{cpu_time, peak_rss_kib, rss_kib};
 use ilink_testkit::Inbound;
@@ -383,11 +384,10 @@ fn send(args: &Args) -> Result<(), BoxError> {
             transport = transport.pool_max_idle_per_host(n);
         }
         let client = Client::builder()
-            .transport(transport.build()?)
-            .token(token)
-            .account(bot_id.clone())
+            .transport(transport)
             .pacing(Pacing::unlimited())
-            .build()?;
+            .build()?
+            .bot_with(&Credentials::new(bot_id.as_str(), BotToken::new(token)));
         Ok::<_, BoxError>(client)
     })?;
 
@@ -424,10 +424,10 @@ fn send(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// `total` sends from `concurrency` tasks, through [`Client::send_text`] or
+/// `total` sends from `concurrency` tasks, through [`Bot::send_text`] or
 /// (`raw`) the bare transport.
 async fn send_all(
-    client: &Client,
+    client: &Bot,
     context: &ContextToken,
     raw: bool,
     concurrency: usize,
@@ -446,7 +446,7 @@ async fn send_all(
                     let msg = WeixinMessage::outbound(USER, client_id, MessageItem::text(TEXT))
                         .with_context_token(Some(context.clone()));
                     client
-                        .raw()?
+                        .raw()
                         .send_message(SendMessageRequest::new(msg))
                         .await?;
                 } else {
@@ -475,17 +475,16 @@ fn file(args: &Args) -> Result<(), BoxError> {
     let (bot_id, token) = ctl.create_account()?;
     let context = ContextToken::new(ctl.context_token(&bot_id)?);
 
-    let transport = args.transport(&urls)?.build()?;
+    let transport = args.transport(&urls)?;
     let rt = runtime()?;
     let rss_before = rss_kib();
     let started = Instant::now();
     let sent = rt.block_on(async {
         let client = Client::builder()
             .transport(transport)
-            .token(token)
-            .account(bot_id.clone())
             .pacing(Pacing::unlimited())
-            .build()?;
+            .build()?
+            .bot_with(&Credentials::new(bot_id.as_str(), BotToken::new(token)));
         client
             .send_file(USER, MediaSource::path(&path))
             .context_token(context)
@@ -536,7 +535,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     let client = rt.block_on(async {
         // The server's hold is the first poll's deadline too (later polls
         // take the server's hint).
-        let transport = args.transport(&urls)?.long_poll_timeout(hold).build()?;
+        let transport = args.transport(&urls)?.long_poll_timeout(hold);
         let client = Client::builder()
             .transport(transport)
             .shared_store(store.clone())
@@ -550,7 +549,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     // What each idle account's task holds: the state of its whole run (the
     // held poll's included). Printed so that a change that grows it shows.
     let runner_state_bytes = {
-        let bot = client.for_account(&ids[0])?;
+        let bot = client.bot(ids[0].as_str())?;
         let trivial = handler_fn(|_ctx: Context, _msg: Message| async { Ok(()) });
         let run = bot.run_until(trivial, std::future::pending::<()>());
         std::mem::size_of_val(&run)
@@ -558,7 +557,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
 
     let started = Instant::now();
     for id in &ids {
-        let bot = client.for_account(id)?;
+        let bot = client.bot(id.as_str())?;
         rt.spawn(async move {
             let trivial = handler_fn(|_ctx: Context, _msg: Message| async { Ok(()) });
             if let Err(e) = bot.run_until(trivial, std::future::pending::<()>()).await {

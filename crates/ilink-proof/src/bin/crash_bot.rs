@@ -26,8 +26,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
+use ilink::backoff::Backoff;
+use ilink::http::Transport;
 use ilink::proto::BotToken;
-use ilink::{Backoff, Client, Credentials, Error, FileStore, Store};
+use ilink::{Client, Credentials, Error, FileStore, Store};
 use tokio::sync::Notify;
 
 const EXIT_USAGE: u8 = 2;
@@ -210,16 +212,20 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         .map_err(|e| store_err("saving credentials", &e))?;
     let client = Client::builder()
         .store(store)
-        .account(args.account)
-        .base_url(args.api)
-        .cdn_base_url(args.cdn)
-        .long_poll_margin(Duration::from_secs(2))
+        .transport(
+            Transport::builder()
+                .api_base_url(args.api)
+                .cdn_base_url(args.cdn)
+                .long_poll_margin(Duration::from_secs(2)),
+        )
         .poll_backoff(Backoff::new(
             Duration::from_millis(50),
             Duration::from_millis(500),
         ))
         .build()
-        .map_err(|e| classify("building the client", &e))?;
+        .map_err(|e| classify("building the client", &e))?
+        .bot(args.account.as_str())
+        .map_err(|e| classify("loading the account", &e))?;
     let mut poller = client
         .poller()
         .await

@@ -24,10 +24,12 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ilink::http::{ErrorKind, RetryPolicy, Transport};
+use ilink::backoff::Backoff;
+use ilink::http::{ErrorKind, RetryPolicy, Transport, TransportBuilder};
+use ilink::pacing::Pacing;
 use ilink::proto::{MessageItem, TypingStatus};
 use ilink::{
-    Backoff, Client, Error, LoginOutcome, MediaSource, Message, Pacing, RunEvent, handler_fn,
+    Bot, Client, Credentials, Error, LoginOutcome, MediaSource, Message, RunEvent, handler_fn,
 };
 use ilink_testkit::{Fault, FaultKind, Inbound, RateLimit, RequestRecord, Route, Simulator};
 
@@ -160,18 +162,20 @@ fn label(e: &Error) -> String {
         Error::SessionExpired { .. } => "SessionExpired".to_owned(),
         Error::Throttled { .. } => "Throttled".to_owned(),
         Error::Api { ret, errcode, .. } => {
-            format!("Api({})", ret.filter(|r| *r != 0).or(*errcode).unwrap_or(0))
+            format!("Api({})", ret.or(*errcode).map_or(0, |c| c.0))
         }
-        Error::Decode { .. } => "Decode".to_owned(),
+        Error::Decode(_) => "Decode".to_owned(),
         Error::Timeout(_) => "Timeout".to_owned(),
-        Error::InvalidInput(_) => "InvalidInput".to_owned(),
+        Error::EmptyText => "EmptyText".to_owned(),
+        Error::NoRecipient => "NoRecipient".to_owned(),
+        Error::NoTypingTicket { .. } => "NoTypingTicket".to_owned(),
         Error::Partial { source, .. } => format!("Partial({})", label(source)),
         Error::Login(f) => format!("Login({f})"),
         Error::Store(_) => "Store".to_owned(),
         Error::Io(_) => "Io".to_owned(),
         Error::Media(_) => "Media".to_owned(),
-        Error::Crypto(_) => "Crypto".to_owned(),
-        Error::NotLoggedIn(_) => "NotLoggedIn".to_owned(),
+        Error::Random(_) => "Random".to_owned(),
+        Error::UnknownAccount { .. } => "UnknownAccount".to_owned(),
         other => format!("{other:?}"),
     }
 }
@@ -202,7 +206,7 @@ fn expected(route: Route, kind: &FaultKind) -> &'static [&'static str] {
         },
         Route::SendMessage | Route::GetUploadUrl | Route::SendTyping => api,
         // Typing is best-effort: getconfig failures leave no ticket.
-        Route::GetConfig => &["InvalidInput"],
+        Route::GetConfig => &["NoTypingTicket"],
         // The raw transport call (the runner logs it and goes on).
         Route::NotifyStart | Route::NotifyStop => match kind {
             K::MalformedJson => &["Http(Decode)"],
@@ -358,11 +362,13 @@ struct Env {
     sim: Simulator,
     bot_id: String,
     client: Client,
+    /// The account's bot (unused by the login routes).
+    bot: Bot,
     image: Option<MessageItem>,
 }
 
-fn transport(sim: &Simulator) -> Result<Transport, String> {
-    Transport::builder()
+fn transport(sim: &Simulator) -> Result<TransportBuilder, String> {
+    let t = Transport::builder()
         .api_base_url(sim.api_url())
         .cdn_base_url(sim.cdn_url())
         .long_poll_timeout(LONG_POLL)
@@ -374,12 +380,11 @@ fn transport(sim: &Simulator) -> Result<Transport, String> {
         .download_timeout(UPLOAD_TIMEOUT)
         .download_idle_timeout(DOWNLOAD_IDLE)
         .connect_timeout(Duration::from_millis(400))
-        .upload_retry(RetryPolicy::new(3, UPLOAD_RETRY))
-        .build()
-        .map_err(|e| format!("transport: {e}"))
+        .upload_retry(RetryPolicy::new(3, UPLOAD_RETRY));
+    Ok(t)
 }
 
-fn builder(transport: Transport) -> ilink::ClientBuilder {
+fn builder(transport: TransportBuilder) -> ilink::ClientBuilder {
     Client::builder()
         .transport(transport)
         .poll_backoff(Backoff::new(POLL_INITIAL, POLL_MAX))
@@ -396,14 +401,14 @@ fn builder(transport: Transport) -> ilink::ClientBuilder {
 async fn setup(route: Route, sim: Simulator) -> Result<Env, String> {
     let bot = sim.create_account();
     let login_route = matches!(route, Route::GetBotQrcode | Route::GetQrcodeStatus);
-    let mut b = builder(transport(&sim)?);
-    if !login_route {
-        b = b.token(bot.token.clone());
-    }
-    let client = b.build().map_err(|e| format!("client: {e}"))?;
+    let client = builder(transport(&sim)?)
+        .build()
+        .map_err(|e| format!("client: {e}"))?;
+    let me = client.bot_with(&Credentials::from_token(bot.token.clone()));
     let mut env = Env {
         bot_id: bot.bot_id,
         client,
+        bot: me,
         image: None,
         sim,
     };
@@ -419,7 +424,7 @@ async fn setup(route: Route, sim: Simulator) -> Result<Env, String> {
         1
     };
     let mut poller = env
-        .client
+        .bot
         .poller()
         .await
         .map_err(|e| format!("poller: {}", label(&e)))?;
@@ -431,7 +436,7 @@ async fn setup(route: Route, sim: Simulator) -> Result<Env, String> {
             .map_err(|e| format!("setup poll: {}", label(&e)))?;
         for msg in &batch.messages {
             got += 1;
-            if let Some(item) = msg.item_list.iter().find(|i| i.media().is_some()) {
+            if let Some(item) = msg.items().iter().find(|i| i.media().is_some()) {
                 env.image = Some(item.clone());
             }
             poller
@@ -443,7 +448,7 @@ async fn setup(route: Route, sim: Simulator) -> Result<Env, String> {
     drop(poller);
     if route == Route::SendTyping {
         // A typing ticket first, so that the fault meets sendtyping itself.
-        env.client
+        env.bot
             .send_typing(USER, TypingStatus::TYPING)
             .await
             .map_err(|e| format!("setup typing: {}", label(&e)))?;
@@ -453,7 +458,7 @@ async fn setup(route: Route, sim: Simulator) -> Result<Env, String> {
 
 /// One use of the route, as an application would make it.
 async fn operation(route: Route, env: &Env, i: usize) -> Result<(), String> {
-    let c = &env.client;
+    let c = &env.bot;
     match route {
         Route::SendMessage => c
             .send_text(USER, format!("op {i}"))
@@ -470,7 +475,7 @@ async fn operation(route: Route, env: &Env, i: usize) -> Result<(), String> {
             .await
             .map_err(|e| label(&e)),
         Route::NotifyStart | Route::NotifyStop => {
-            let raw = c.raw().map_err(|e| label(&e))?;
+            let raw = c.raw();
             let result = if route == Route::NotifyStart {
                 raw.notify_start().await
             } else {
@@ -488,7 +493,7 @@ async fn operation(route: Route, env: &Env, i: usize) -> Result<(), String> {
                 .map(drop)
                 .map_err(|e| label(&e))
         }
-        Route::GetBotQrcode | Route::GetQrcodeStatus => match c.login().await {
+        Route::GetBotQrcode | Route::GetQrcodeStatus => match env.client.login().await {
             Ok(LoginOutcome::LoggedIn { .. }) => Ok(()),
             Ok(_) => Err("AlreadyBound".to_owned()),
             Err(e) => Err(label(&e)),
@@ -717,7 +722,7 @@ async fn op_case(env: &Env, row: &mut Row) {
 async fn poll_case(env: &Env, row: &mut Row) {
     let route = Route::GetUpdates;
     // The error a caller of the pull API sees.
-    match env.client.poller().await {
+    match env.bot.poller().await {
         Ok(mut poller) => {
             env.sim.inject(Fault::new(route, row.kind.clone(), 1));
             let seen = match poller.next_batch().await {
@@ -741,7 +746,7 @@ async fn poll_case(env: &Env, row: &mut Row) {
     let backoffs: Arc<Mutex<Vec<Duration>>> = Arc::default();
     let seen_backoffs = backoffs.clone();
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let runner = env.client.runner().on_event(move |e| {
+    let runner = env.bot.runner().on_event(move |e| {
         if let RunEvent::Backoff { delay, .. } = e {
             seen_backoffs
                 .lock()
@@ -864,10 +869,10 @@ async fn throttled_scenario() -> Result<Throttling, String> {
         .map_err(|e| format!("simulator: {e}"))?;
     let bot = sim.create_account();
     let client = builder(transport(&sim)?)
-        .token(bot.token.clone())
         .throttle_cooldown(cooldown)
         .build()
-        .map_err(|e| format!("client: {e}"))?;
+        .map_err(|e| format!("client: {e}"))?
+        .bot_with(&Credentials::from_token(bot.token.clone()));
     let pushed = sim.push(&bot.bot_id, Inbound::text(USER, "hello"));
     let token = ilink::proto::ContextToken::new(pushed.context_token);
     let mut out = Throttling {
@@ -966,10 +971,10 @@ async fn paced_scenario() -> Result<Throttling, String> {
         .map_err(|e| format!("simulator: {e}"))?;
     let bot = sim.create_account();
     let client = builder(transport(&sim)?)
-        .token(bot.token.clone())
         .pacing(Pacing::default())
         .build()
-        .map_err(|e| format!("client: {e}"))?;
+        .map_err(|e| format!("client: {e}"))?
+        .bot_with(&Credentials::from_token(bot.token.clone()));
     let pushed = sim.push(&bot.bot_id, Inbound::text(USER, "hello"));
     let token = ilink::proto::ContextToken::new(pushed.context_token);
     let started = Instant::now();

@@ -13,7 +13,7 @@ use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use super::name::{is_single_component, local_name, numbered};
 use super::{MediaError, MediaKind};
 use crate::Error;
-use crate::client::Client;
+use crate::client::{Bot, Client};
 
 /// How many numbered alternatives [`Download::to_dir`] tries.
 const MAX_ALTERNATIVES: u32 = 10_000;
@@ -21,7 +21,7 @@ const MAX_ALTERNATIVES: u32 = 10_000;
 const FILE_BUFFER: usize = 256 * 1024;
 
 /// A download of a received image, voice note, file or video, built by
-/// [`Client::download`]; finish it with [`bytes`](Self::bytes),
+/// [`Bot::download`]; finish it with [`bytes`](Self::bytes),
 /// [`to_writer`](Self::to_writer), [`to_path`](Self::to_path) or
 /// [`to_dir`](Self::to_dir).
 ///
@@ -33,10 +33,10 @@ const FILE_BUFFER: usize = 256 * 1024;
 /// frame, and limited by [`cap`](Self::cap).
 ///
 /// ```no_run
-/// # async fn demo(client: ilink::Client, msg: ilink::Message) -> Result<(), ilink::Error> {
-/// for item in &msg.item_list {
+/// # async fn demo(bot: ilink::Bot, msg: ilink::Message) -> Result<(), ilink::Error> {
+/// for item in msg.items() {
 ///     if item.media().is_some() {
-///         let saved = client.download(item).to_dir("inbox").await?;
+///         let saved = bot.download(item).to_dir("inbox").await?;
 ///         println!("saved {}", saved.display());
 ///     }
 /// }
@@ -246,9 +246,7 @@ impl Download {
                 numbered(&name, n)
             };
             if !is_single_component(&candidate) {
-                return Err(Error::InvalidInput(
-                    "no safe local name for the received file".to_owned(),
-                ));
+                return Err(MediaError::NoLocalName.into());
             }
             let target = dir.join(&candidate);
             // Claim the name first: a rename alone would replace a file that
@@ -322,10 +320,7 @@ impl Download {
             .transport
             .download_to(&plan.source, plan.key.as_ref(), writer, self.cap)
             .await
-            .map_err(|e| {
-                let account = self.client.account_id().unwrap_or_default();
-                Error::from_http(account, e)
-            })
+            .map_err(Error::from_transport)
     }
 
     /// Downloads into a fresh temporary file in `dir`, flushed to disk.
@@ -412,7 +407,7 @@ struct TempFile {
 impl TempFile {
     async fn create(dir: &Path) -> io::Result<(Self, tokio::fs::File)> {
         loop {
-            let path = dir.join(format!(".ilink-{:016x}.part", crate::util::random_u64()));
+            let path = dir.join(format!(".ilink-{:016x}.part", crate::backoff::random_u64()));
             match tokio::fs::OpenOptions::new()
                 .write(true)
                 .create_new(true)
@@ -444,17 +439,18 @@ impl Drop for TempFile {
     }
 }
 
-impl Client {
+impl Bot {
     /// Downloads a received image, voice note, file or video; see
-    /// [`Download`]. Works without a bound account (the CDN needs no token).
+    /// [`Download`]. (The CDN takes no token: this goes over the client's
+    /// pool, not the account's session.)
     ///
     /// ```no_run
-    /// # async fn demo(client: ilink::Client, msg: ilink::Message) -> Result<(), ilink::Error> {
-    /// let bytes = client.download(&msg.item_list[0]).bytes().await?;
+    /// # async fn demo(bot: ilink::Bot, msg: ilink::Message) -> Result<(), ilink::Error> {
+    /// let bytes = bot.download(&msg.items()[0]).bytes().await?;
     /// # let _ = bytes; Ok(()) }
     /// ```
     pub fn download(&self, item: &MessageItem) -> Download {
-        Download::new(self.clone(), item)
+        Download::new(self.client.clone(), item)
     }
 }
 

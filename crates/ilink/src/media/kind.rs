@@ -5,7 +5,7 @@ use ilink_proto::{ItemType, UploadMediaType, VoiceEncodeType};
 /// The kind of media message: how a file is uploaded (`media_type`) and which
 /// item references it.
 ///
-/// [`Client::send_media`](crate::Client::send_media) chooses the kind from
+/// [`Bot::send_media`](crate::Bot::send_media) chooses the kind from
 /// the file name's MIME type ([`MediaKind::from_file_name`]), as the official
 /// client does: `image/*` is an image, `video/*` a video, everything else —
 /// audio included — a file. Force another kind with

@@ -107,7 +107,7 @@ pub(crate) fn local_name(item: &MessageItem, kind: MediaKind, head: &[u8]) -> St
         .as_ref()
         .map(|id| id.as_str().to_owned())
         .and_then(|id| sanitize(&id))
-        .unwrap_or_else(|| crate::util::now_ms().to_string());
+        .unwrap_or_else(|| crate::store::now_ms().to_string());
     let ext = sniff(head).unwrap_or(match kind {
         MediaKind::Image => "jpg",
         MediaKind::Video => "mp4",

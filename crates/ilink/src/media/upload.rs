@@ -10,17 +10,18 @@ use ilink_crypto::{FileKey, MediaKey, PlainInfo};
 use ilink_http::{Progress, UploadTarget};
 use ilink_proto::{
     AesKeyText, ContextToken, GetUploadUrlRequest, MessageItem, UploadedMedia, UploadedThumb,
+    UserId,
 };
 
 use super::kind::voice_encode_type;
 use super::{MediaKind, MediaSource};
-use crate::client::Client;
+use crate::client::Bot;
 use crate::{Error, Sent};
 
 /// The name a file gets when neither the builder nor the source gives one.
 const DEFAULT_FILE_NAME: &str = "file";
 
-/// A media send, built by [`Client::send_media`] (or [`send_image`],
+/// A media send, built by [`Bot::send_media`] (or [`send_image`],
 /// [`send_video`], [`send_file`]); `.await` it.
 ///
 /// The flow, in bounded memory whatever the file's size:
@@ -33,14 +34,14 @@ const DEFAULT_FILE_NAME: &str = "file";
 ///    transport, 4xx are not); a thumbnail, if any, follows the same way;
 /// 4. the caption, if any, goes out as its own text message, then the media
 ///    item, through the same paced, retried path as text
-///    ([`Client::send_text`]). If the caption fails, the media is not sent.
+///    ([`Bot::send_text`]). If the caption fails, the media is not sent.
 ///
 /// The result holds one [`Sent`] per message: the caption's (when there is
 /// one) and the media's, in that order.
 ///
-/// [`send_image`]: Client::send_image
-/// [`send_video`]: Client::send_video
-/// [`send_file`]: Client::send_file
+/// [`send_image`]: Bot::send_image
+/// [`send_video`]: Bot::send_video
+/// [`send_file`]: Bot::send_file
 ///
 /// # Cancel safety
 ///
@@ -48,8 +49,8 @@ const DEFAULT_FILE_NAME: &str = "file";
 /// object is never referenced), and a message is either sent or not.
 #[must_use = "a send does nothing until awaited"]
 pub struct SendMedia {
-    client: Client,
-    to: String,
+    bot: Bot,
+    to: UserId,
     source: MediaSource,
     kind: Option<MediaKind>,
     caption: Option<String>,
@@ -79,14 +80,9 @@ impl fmt::Debug for SendMedia {
 }
 
 impl SendMedia {
-    pub(crate) fn new(
-        client: Client,
-        to: String,
-        source: MediaSource,
-        kind: Option<MediaKind>,
-    ) -> Self {
+    pub(crate) fn new(bot: Bot, to: UserId, source: MediaSource, kind: Option<MediaKind>) -> Self {
         Self {
-            client,
+            bot,
             to,
             source,
             kind,
@@ -108,14 +104,14 @@ impl SendMedia {
 
     /// A text sent first, as its own message (as the official client does).
     /// If it fails, the media is not sent. Long captions are chunked like
-    /// [`Client::send_text`].
+    /// [`Bot::send_text`].
     pub fn caption(mut self, text: impl Into<String>) -> Self {
         self.caption = Some(text.into());
         self
     }
 
     /// The file name the recipient sees for a file, and the name whose
-    /// extension chooses the kind in [`Client::send_media`] (default: the
+    /// extension chooses the kind in [`Bot::send_media`] (default: the
     /// path's file name; `file` for bytes and readers).
     pub fn file_name(mut self, name: impl Into<String>) -> Self {
         self.file_name = Some(name.into());
@@ -152,10 +148,10 @@ impl SendMedia {
 
     async fn run(self) -> Result<Vec<Sent>, Error> {
         if self.to.is_empty() {
-            return Err(Error::InvalidInput("no recipient".to_owned()));
+            return Err(Error::NoRecipient);
         }
-        let client = self.client;
-        let handle = client.handle()?.clone();
+        let bot = self.bot;
+        let handle = bot.account.clone();
         if handle.pacer.penalty_until().is_some() {
             // The message could not go out; do not upload for nothing.
             return Err(Error::Throttled {
@@ -172,7 +168,7 @@ impl SendMedia {
             .unwrap_or_else(|| MediaKind::from_file_name(&file_name));
         let token = match self.context_token {
             Some(t) => Some(t),
-            None => client.context_token(&self.to).await?,
+            None => bot.context_token(&self.to).await?,
         };
         let thumbnail = self
             .thumbnail
@@ -186,8 +182,8 @@ impl SendMedia {
         };
 
         // The upload slot.
-        let key = MediaKey::generate().map_err(|e| Error::Crypto(Box::new(e)))?;
-        let filekey = FileKey::generate().map_err(|e| Error::Crypto(Box::new(e)))?;
+        let key = MediaKey::generate().map_err(Error::Random)?;
+        let filekey = FileKey::generate().map_err(Error::Random)?;
         let key_hex = AesKeyText::new(key.to_hex());
         let mut request = GetUploadUrlRequest::new(
             filekey.as_str(),
@@ -205,7 +201,7 @@ impl SendMedia {
             .http
             .get_upload_url(request)
             .await
-            .map_err(|e| client.map_err(&handle, e))?;
+            .map_err(|e| bot.map_err(e))?;
         let Some(target) = UploadTarget::from_response(&slot, filekey.as_str()) else {
             return Err(no_slot(&slot, "upload_param"));
         };
@@ -223,7 +219,7 @@ impl SendMedia {
                 self.progress.clone(),
             )
             .await
-            .map_err(|e| client.map_err(&handle, e))?;
+            .map_err(|e| bot.map_err(e))?;
         if info.size == 0
             && let Some(progress) = &self.progress
         {
@@ -232,7 +228,7 @@ impl SendMedia {
         let mut uploaded = UploadedMedia::new(param, key_hex, info.size, info.md5.to_hex());
         if let (Some(thumb), Some(thumb_info)) = (&thumbnail, thumb_info) {
             uploaded = uploaded
-                .with_thumb(upload_thumb(&client, &slot, &filekey, &key, thumb, thumb_info).await?);
+                .with_thumb(upload_thumb(&bot, &slot, &filekey, &key, thumb, thumb_info).await?);
         }
 
         let item = media_item(kind, &uploaded, &file_name);
@@ -246,7 +242,7 @@ impl SendMedia {
             _ => Vec::new(),
         };
         items.push(item);
-        client.send_items(&self.to, token, items).await
+        bot.send_items(&self.to, token, items).await
     }
 }
 
@@ -260,14 +256,14 @@ impl IntoFuture for SendMedia {
 }
 
 async fn upload_thumb(
-    client: &Client,
+    bot: &Bot,
     slot: &ilink_proto::GetUploadUrlResponse,
     filekey: &FileKey,
     key: &MediaKey,
     thumb: &Thumbnail,
     info: PlainInfo,
 ) -> Result<UploadedThumb, Error> {
-    let handle = client.handle()?;
+    let handle = &bot.account;
     let Some(param) = slot
         .thumb_upload_param
         .as_deref()
@@ -283,7 +279,7 @@ async fn upload_thumb(
         .transport()
         .upload(&target, key, info.size, || source.open(), None)
         .await
-        .map_err(|e| client.map_err(handle, e))?;
+        .map_err(|e| bot.map_err(e))?;
     Ok(UploadedThumb::new(thumb_param, info.size).with_size(thumb.width, thumb.height))
 }
 
@@ -298,14 +294,12 @@ fn media_item(kind: MediaKind, uploaded: &UploadedMedia, file_name: &str) -> Mes
 }
 
 /// getuploadurl succeeded without naming where to upload.
-fn no_slot(slot: &ilink_proto::GetUploadUrlResponse, missing: &str) -> Error {
+fn no_slot(_slot: &ilink_proto::GetUploadUrlResponse, missing: &'static str) -> Error {
     tracing::warn!(missing, "getuploadurl answered without an upload slot");
-    Error::Decode {
-        body: serde_json::to_string(slot).unwrap_or_default(),
-    }
+    Error::Media(crate::media::MediaError::NoUploadSlot { missing })
 }
 
-impl Client {
+impl Bot {
     /// Sends a file as the kind its name's MIME type says: `image/*` as an
     /// image, `video/*` as a video, anything else (audio included) as a file
     /// ([`MediaKind::from_file_name`]; force one with
@@ -313,7 +307,7 @@ impl Client {
     /// options.
     ///
     /// ```no_run
-    /// # async fn demo(client: ilink::Client) -> Result<(), ilink::Error> {
+    /// # async fn demo(bot: ilink::Bot) -> Result<(), ilink::Error> {
     /// use ilink::MediaSource;
     ///
     /// let sent = client
@@ -324,12 +318,12 @@ impl Client {
     /// assert_eq!(sent.len(), 2); // the caption, then the image
     /// # Ok(()) }
     /// ```
-    pub fn send_media(&self, to: impl Into<String>, source: impl Into<MediaSource>) -> SendMedia {
+    pub fn send_media(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
         SendMedia::new(self.clone(), to.into(), source.into(), None)
     }
 
     /// Sends an image. See [`SendMedia`].
-    pub fn send_image(&self, to: impl Into<String>, source: impl Into<MediaSource>) -> SendMedia {
+    pub fn send_image(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
         SendMedia::new(
             self.clone(),
             to.into(),
@@ -339,7 +333,7 @@ impl Client {
     }
 
     /// Sends a video. See [`SendMedia`].
-    pub fn send_video(&self, to: impl Into<String>, source: impl Into<MediaSource>) -> SendMedia {
+    pub fn send_video(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
         SendMedia::new(
             self.clone(),
             to.into(),
@@ -349,7 +343,7 @@ impl Client {
     }
 
     /// Sends a file, shown with its name and size. See [`SendMedia`].
-    pub fn send_file(&self, to: impl Into<String>, source: impl Into<MediaSource>) -> SendMedia {
+    pub fn send_file(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
         SendMedia::new(
             self.clone(),
             to.into(),

@@ -256,7 +256,7 @@ impl FileStore {
             let path = entry.path().join(CREDENTIALS);
             let read = read_json::<CredentialsFile>(&path).and_then(|file| match file {
                 Some(file)
-                    if name::account_dir_name(&file.credentials.account_id)
+                    if name::account_dir_name(file.credentials.account_id.as_str())
                         .ok()
                         .as_deref()
                         != Some(dir_name) =>
@@ -313,7 +313,7 @@ fn read_map<V: for<'de> Deserialize<'de>>(path: &Path) -> Result<BTreeMap<String
 
 impl Store for FileStore {
     fn save_credentials(&self, credentials: &Credentials) -> Result<(), StoreError> {
-        let account = self.account(&credentials.account_id)?;
+        let account = self.account(credentials.account_id.as_str())?;
         let _state = lock(&account.state);
         // One save at a time in this process and across processes, so that
         // orders are unique and increase.

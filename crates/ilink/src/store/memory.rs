@@ -68,7 +68,7 @@ impl Store for MemoryStore {
         let order = inner.clock;
         inner
             .accounts
-            .entry(credentials.account_id.clone())
+            .entry(credentials.account_id.to_string())
             .or_default()
             .credentials = Some((order, credentials.clone()));
         Ok(())

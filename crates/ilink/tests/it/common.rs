@@ -3,7 +3,10 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ilink::{Backoff, Client, ClientBuilder, MemoryStore, Message, Pacing, Store};
+use ilink::backoff::Backoff;
+use ilink::http::{Transport, TransportBuilder};
+use ilink::pacing::Pacing;
+use ilink::{Bot, Client, ClientBuilder, Credentials, MemoryStore, Message, Store};
 use ilink_testkit::{Simulator, TestAccount};
 
 /// A simulator whose long-polls are held briefly, so tests stay fast.
@@ -15,11 +18,17 @@ pub(crate) async fn sim() -> Simulator {
         .expect("simulator")
 }
 
+/// Transport settings pointed at the simulator.
+pub(crate) fn transport(sim: &Simulator) -> TransportBuilder {
+    Transport::builder()
+        .api_base_url(sim.api_url())
+        .cdn_base_url(sim.cdn_url())
+}
+
 /// A builder pointed at the simulator, with fast retries and no pacing.
 pub(crate) fn builder(sim: &Simulator) -> ClientBuilder {
     Client::builder()
-        .base_url(sim.api_url())
-        .cdn_base_url(sim.cdn_url())
+        .transport(transport(sim))
         .poll_backoff(Backoff::new(
             Duration::from_millis(20),
             Duration::from_millis(100),
@@ -32,14 +41,18 @@ pub(crate) fn builder(sim: &Simulator) -> ClientBuilder {
         .pacing(Pacing::unlimited())
 }
 
-/// A client acting as an existing simulator account.
-pub(crate) fn client(sim: &Simulator, bot: &TestAccount, store: Arc<dyn Store>) -> Client {
+/// The bot of an existing simulator account.
+pub(crate) fn client(sim: &Simulator, bot: &TestAccount, store: Arc<dyn Store>) -> Bot {
     builder(sim)
-        .token(bot.token.clone())
-        .account(bot.bot_id.clone())
         .shared_store(store)
         .build()
         .expect("client")
+        .bot_with(&credentials(bot))
+}
+
+/// The credentials of a simulator account.
+pub(crate) fn credentials(bot: &TestAccount) -> Credentials {
+    Credentials::new(bot.bot_id.as_str(), bot.token.as_str().into())
 }
 
 pub(crate) fn memory() -> Arc<dyn Store> {
@@ -49,7 +62,7 @@ pub(crate) fn memory() -> Arc<dyn Store> {
 pub(crate) const WAIT: Duration = Duration::from_secs(10);
 
 /// Polls until `n` messages came, acknowledging them.
-pub(crate) async fn receive(client: &Client, n: usize) -> Vec<Message> {
+pub(crate) async fn receive(client: &Bot, n: usize) -> Vec<Message> {
     let mut poller = client.poller().await.unwrap();
     let mut out = Vec::new();
     let deadline = tokio::time::Instant::now() + WAIT;

@@ -22,21 +22,18 @@ async fn quick_login_saves_credentials_and_binds_the_client() {
     let sim = sim().await;
     let store = memory();
     let client = builder(&sim).shared_store(store.clone()).build().unwrap();
-    assert_eq!(client.account_id(), None);
     let (events, listener) = recorder();
     let outcome = client.login().on_event(listener).await.unwrap();
-    let LoginOutcome::LoggedIn {
-        client,
-        credentials,
-    } = outcome
-    else {
+    let LoginOutcome::LoggedIn { bot, credentials } = outcome else {
         panic!("not logged in")
     };
-    assert_eq!(client.account_id(), Some(credentials.account_id.as_str()));
-    assert!(credentials.account_id.ends_with("@im.bot"));
+    assert_eq!(bot.id(), &credentials.account_id);
+    assert!(credentials.account_id.as_str().ends_with("@im.bot"));
     assert_eq!(credentials.base_url.as_deref(), Some(sim.api_url()));
     assert_eq!(
-        store.load_credentials(&credentials.account_id).unwrap(),
+        store
+            .load_credentials(credentials.account_id.as_str())
+            .unwrap(),
         Some(credentials.clone())
     );
     let events = events.lock().unwrap().clone();
@@ -46,7 +43,7 @@ async fn quick_login_saves_credentials_and_binds_the_client() {
     assert!(events.contains(&LoginEvent::Scanned));
     assert!(matches!(events.last(), Some(LoginEvent::Confirmed { .. })));
     // The new token works.
-    client.raw().unwrap().notify_start().await.unwrap();
+    bot.raw().notify_start().await.unwrap();
     assert!(sim.violations().is_empty(), "{:?}", sim.violations());
 }
 

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 
 use ilink::http::ErrorKind;
 use ilink::proto::{ItemType, ToolCallStatus};
-use ilink::{Client, Context, Error, MediaError, MediaKind, MediaSource, Message, handler_fn};
+use ilink::{Bot, Context, Error, MediaError, MediaKind, MediaSource, Message, handler_fn};
 use ilink_testkit::{
     Fault, FaultKind, Inbound, KeyForm, Pushed, Route, SentMessage, Simulator, TestAccount,
 };
@@ -30,7 +30,7 @@ fn md5(bytes: &[u8]) -> String {
 
 /// A simulator, an account, and a client that has heard from Alice (so her
 /// context token is cached).
-async fn conversation(sim: Simulator) -> (Simulator, TestAccount, Client, Pushed) {
+async fn conversation(sim: Simulator) -> (Simulator, TestAccount, Bot, Pushed) {
     let bot = sim.create_account();
     let client = client(&sim, &bot, memory());
     let pushed = sim.push(&bot.bot_id, Inbound::text(ALICE, "hi"));
@@ -357,11 +357,11 @@ async fn progress_reaches_the_total() {
 async fn tool_calls_go_out_as_items() {
     let (sim, _bot, client, pushed) = conversation(sim().await).await;
     let start = client
-        .send_tool_call_start(ALICE, "web_search", "call-1")
+        .tool_call_start(ALICE, "web_search", "call-1")
         .await
         .unwrap();
     client
-        .send_tool_call_result(ALICE, "web_search", "call-1", ToolCallStatus::Failed)
+        .tool_call_result(ALICE, "web_search", "call-1", ToolCallStatus::Failed)
         .await
         .unwrap();
     let at_sim = sim.sent();
@@ -396,7 +396,7 @@ async fn a_handler_downloads_and_sends_media_through_its_context() {
     let image = data(9_000, 13);
     let pushed = sim.push(&bot.bot_id, Inbound::image(ALICE, image.clone()));
     let handler = handler_fn(|ctx: Context, msg: Message| async move {
-        let item = &msg.item_list[0];
+        let item = &msg.items()[0];
         ctx.tool_call_start("mirror", "m1").await?;
         let bytes = ctx.download(item).bytes().await?;
         ctx.send_media(bytes)
@@ -465,7 +465,7 @@ async fn images_download_in_every_key_form_with_and_without_full_url() {
     }
     let messages = receive(&client, expected.len()).await;
     for (msg, (form, full_url, image)) in messages.iter().zip(&expected) {
-        let item = &msg.item_list[0];
+        let item = &msg.items()[0];
         assert_eq!(item.media().unwrap().full_url.is_some(), *full_url);
         let got = client.download(item).bytes().await.unwrap_or_else(|e| {
             panic!("{form:?} full_url={full_url}: {e:?}");
@@ -502,7 +502,7 @@ async fn voice_file_and_video_download() {
     let messages = receive(&client, 3).await;
     let mut writer = Vec::new();
     let written = client
-        .download(&messages[0].item_list[0])
+        .download(&messages[0].items()[0])
         .to_writer(&mut writer)
         .await
         .unwrap();
@@ -510,13 +510,13 @@ async fn voice_file_and_video_download() {
     assert_eq!(writer, voice);
     assert_eq!(
         client
-            .download(&messages[1].item_list[0])
+            .download(&messages[1].items()[0])
             .bytes()
             .await
             .unwrap(),
         file
     );
-    let d = client.download(&messages[2].item_list[0]);
+    let d = client.download(&messages[2].items()[0]);
     assert_eq!(d.kind(), Some(MediaKind::Video));
     assert_eq!(d.bytes().await.unwrap(), video);
     assert_clean(&sim);
@@ -534,7 +534,7 @@ async fn what_cannot_be_downloaded_is_a_typed_error() {
     sim.push(&bot.bot_id, Inbound::text(ALICE, "not media"));
     let messages = receive(&client, 2).await;
     let err = client
-        .download(&messages[0].item_list[0])
+        .download(&messages[0].items()[0])
         .cap(4_096)
         .bytes()
         .await
@@ -547,7 +547,7 @@ async fn what_cannot_be_downloaded_is_a_typed_error() {
         other => panic!("unexpected {other:?}"),
     }
     let err = client
-        .download(&messages[1].item_list[0])
+        .download(&messages[1].items()[0])
         .bytes()
         .await
         .unwrap_err();
@@ -556,7 +556,7 @@ async fn what_cannot_be_downloaded_is_a_typed_error() {
         "{err:?}"
     );
     // A file without its key.
-    let mut keyless = messages[0].item_list[0].clone();
+    let mut keyless = messages[0].items()[0].clone();
     keyless
         .file_item
         .as_mut()
@@ -631,7 +631,7 @@ async fn hostile_file_names_are_saved_inside_the_directory_under_safe_names() {
     let mut saved = Vec::new();
     for (i, msg) in messages.iter().enumerate() {
         let path = client
-            .download(&msg.item_list[0])
+            .download(&msg.items()[0])
             .to_dir(&inbox)
             .await
             .unwrap();
@@ -687,7 +687,7 @@ async fn a_failed_download_to_a_path_leaves_nothing_behind() {
         Inbound::file(ALICE, "doc.bin", content.clone()),
     );
     let messages = receive(&client, 1).await;
-    let item = &messages[0].item_list[0];
+    let item = &messages[0].items()[0];
     let dir = tempfile::tempdir().unwrap();
     let target = dir.path().join("doc.bin");
     let err = client
@@ -726,11 +726,12 @@ async fn a_wrong_key_with_valid_padding_and_a_wrong_declared_size_are_errors() {
         Inbound::file(ALICE, "doc.bin", content.clone()),
     );
     let messages = receive(&client, 1).await;
-    let item = messages[0].item_list[0].clone();
+    let item = messages[0].items()[0].clone();
     let media = item.media().expect("a CDN reference").clone();
     // The ciphertext as the CDN holds it.
     let mut ciphertext = Vec::new();
     client
+        .client()
         .transport()
         .download_to(
             &DownloadSource::from_media(&media).unwrap(),

@@ -4,13 +4,13 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ilink::{
-    Client, Context, Error, LoginOutcome, Message, OnSessionExpired, RunEvent, SessionState, Store,
+    Bot, Context, Error, LoginOutcome, Message, OnSessionExpired, RunEvent, SessionState, Store,
     StoreError, handler_fn,
 };
 use ilink_testkit::{Fault, FaultKind, Inbound, LoginTarget, QrScript, QrStep, Route};
 use tokio::sync::Notify;
 
-use crate::common::{WAIT, builder, client, memory, sim};
+use crate::common::{WAIT, builder, client, credentials, memory, sim, transport};
 
 /// Records each handled message's text, per key.
 #[derive(Clone, Default)]
@@ -96,7 +96,7 @@ async fn echo_bot_replies_and_notifies_start_and_stop() {
             .expose(),
         pushed.context_token
     );
-    let health = client.health().unwrap();
+    let health = client.health();
     assert_eq!(health.messages_received, 1);
     assert_eq!(health.messages_handled, 1);
     assert!(!health.polling);
@@ -247,8 +247,13 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
     let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
     store.save_credentials(&creds).unwrap();
-    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
-    assert_eq!(client.account_id(), Some(bot.bot_id.as_str()));
+    let client = builder(&sim)
+        .shared_store(store.clone())
+        .build()
+        .unwrap()
+        .bot(bot.bot_id.as_str())
+        .unwrap();
+    assert_eq!(client.id(), bot.bot_id.as_str());
     sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
     let events = Arc::new(Mutex::new(Vec::new()));
     let ev = events.clone();
@@ -286,7 +291,7 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
             .iter()
             .any(|e| e.starts_with("SessionExpired"))
     );
-    assert_eq!(client.health().unwrap().session, SessionState::Expired);
+    assert_eq!(client.health().session, SessionState::Expired);
     // Sends on the dead token fail typed, without a silent pause.
     let send_err = client.send_text("alice@im.wechat", "x").await.unwrap_err();
     assert!(send_err.is_session_expired(), "{send_err:?}");
@@ -298,7 +303,7 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
             bot_id: bot.bot_id.clone(),
         },
     }]));
-    let LoginOutcome::LoggedIn { client: fresh, .. } = client.login().await.unwrap() else {
+    let LoginOutcome::LoggedIn { bot: fresh, .. } = client.client().login().await.unwrap() else {
         panic!("expected a new login");
     };
     assert!(
@@ -331,7 +336,12 @@ async fn waiting_for_login_resumes_after_expiry() {
     let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
     store.save_credentials(&creds).unwrap();
-    let client = builder(&sim).shared_store(store.clone()).build().unwrap();
+    let client = builder(&sim)
+        .shared_store(store.clone())
+        .build()
+        .unwrap()
+        .bot(bot.bot_id.as_str())
+        .unwrap();
     let seen = Seen::default();
     let s = seen.clone();
     let stop = Arc::new(Notify::new());
@@ -351,7 +361,7 @@ async fn waiting_for_login_resumes_after_expiry() {
         .unwrap();
     sim.expire_session(&bot.bot_id);
     wait_for("expiry noticed", || {
-        client.health().unwrap().session == SessionState::Expired
+        client.health().session == SessionState::Expired
     })
     .await;
     // A login elsewhere (e.g. the CLI) stores new credentials.
@@ -360,7 +370,7 @@ async fn waiting_for_login_resumes_after_expiry() {
             bot_id: bot.bot_id.clone(),
         },
     }]));
-    client.login().await.unwrap();
+    client.client().login().await.unwrap();
     sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "after"));
     wait_for("message after re-login", || seen.count() == 1).await;
     stop.notify_one();
@@ -373,12 +383,14 @@ async fn a_fault_storm_is_ridden_out_at_a_bounded_rate() {
     let sim = sim().await;
     let bot = sim.create_account();
     let client = builder(&sim)
-        .token(bot.token.clone())
-        .account(bot.bot_id.clone())
-        .long_poll_timeout(Duration::from_millis(300))
-        .long_poll_margin(Duration::from_millis(200))
+        .transport(
+            transport(&sim)
+                .long_poll_timeout(Duration::from_millis(300))
+                .long_poll_margin(Duration::from_millis(200)),
+        )
         .build()
-        .unwrap();
+        .unwrap()
+        .bot_with(&credentials(&bot));
     for kind in [
         FaultKind::Status500,
         FaultKind::ConnectionReset,
@@ -435,11 +447,7 @@ async fn a_fault_storm_is_ridden_out_at_a_bounded_rate() {
     let polls = sim.count(Route::GetUpdates);
     assert!(polls <= 10 + 2 + 3, "{polls} polls");
     assert!(delays.iter().all(|d| *d <= Duration::from_millis(120)));
-    assert_eq!(
-        client.health().unwrap().consecutive_failures,
-        0,
-        "recovered"
-    );
+    assert_eq!(client.health().consecutive_failures, 0, "recovered");
 }
 
 #[tokio::test]
@@ -503,7 +511,7 @@ async fn a_thousand_accounts_poll_in_one_process() {
     let stop = Arc::new(Notify::new());
     let mut runs = Vec::new();
     for id in &ids {
-        let client: Client = base.for_account(id).unwrap();
+        let client: Bot = base.bot(id.as_str()).unwrap();
         let h = handled.clone();
         let stop = stop.clone();
         runs.push(tokio::spawn(async move {
@@ -514,7 +522,7 @@ async fn a_thousand_accounts_poll_in_one_process() {
                         async move {
                             *h.lock()
                                 .unwrap()
-                                .entry(m.account_id().to_owned())
+                                .entry(m.account_id().to_string())
                                 .or_default() += 1;
                             Ok(())
                         }
@@ -693,6 +701,6 @@ async fn a_full_disk_loses_no_batch() {
     let batch = poller.next_batch().await.unwrap();
     assert_eq!(sim.count(Route::GetUpdates), polls);
     assert_eq!(batch.messages.len(), 1);
-    assert_eq!(batch.messages[0].message_id, Some(pushed.message_id));
+    assert_eq!(batch.messages[0].message_id(), Some(pushed.message_id));
     assert_eq!(store.pending(&bot.bot_id).unwrap().len(), 1);
 }

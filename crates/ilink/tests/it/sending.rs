@@ -1,9 +1,10 @@
 use std::time::Duration;
 
-use ilink::{Backoff, Error};
+use ilink::Error;
+use ilink::backoff::Backoff;
 use ilink_testkit::{Fault, FaultKind, Inbound, RateLimit, Route, Simulator};
 
-use crate::common::{WAIT, builder, client, memory, sim};
+use crate::common::{WAIT, builder, client, credentials, memory, sim, transport};
 
 #[tokio::test]
 async fn send_text_uses_the_cached_context_token_and_returns_ids() {
@@ -56,11 +57,10 @@ async fn a_timeout_after_the_server_stored_the_message_is_retried_once_safely() 
     let sim = sim().await;
     let bot = sim.create_account();
     let client = builder(&sim)
-        .token(bot.token.clone())
-        .account(bot.bot_id.clone())
-        .api_timeout(Duration::from_millis(200))
+        .transport(transport(&sim).api_timeout(Duration::from_millis(200)))
         .build()
-        .unwrap();
+        .unwrap()
+        .bot_with(&credentials(&bot));
     sim.inject(Fault::new(
         Route::SendMessage,
         FaultKind::SlowAfterEffect {
@@ -88,15 +88,14 @@ async fn throttling_is_typed_and_no_send_goes_out_during_the_penalty() {
         .unwrap();
     let bot = sim.create_account();
     let client = builder(&sim)
-        .token(bot.token.clone())
-        .account(bot.bot_id.clone())
         .throttle_cooldown(Duration::from_secs(30))
         .send_backoff(Backoff::new(
             Duration::from_millis(1),
             Duration::from_millis(1),
         ))
         .build()
-        .unwrap();
+        .unwrap()
+        .bot_with(&credentials(&bot));
     // A burst of 4 without pacing trips the simulated limit on the 4th.
     let mut results = Vec::new();
     for i in 0..8 {

@@ -81,7 +81,7 @@ impl Fixture {
 
 fn credentials(account: &str, token: &str, saved_at_ms: u64) -> Credentials {
     let mut c = Credentials::new(account, BotToken::new(token));
-    c.user_id = Some(format!("owner-of-{account}@im.wechat"));
+    c.user_id = Some(format!("owner-of-{account}@im.wechat").into());
     c.base_url = Some("https://example.invalid".to_owned());
     c.saved_at_ms = saved_at_ms;
     c

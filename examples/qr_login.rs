@@ -1,8 +1,8 @@
 //! Logs a bot in by QR code and stores the credentials in a state directory.
 //!
 //! ```sh
-//! cargo run -p ilink --example qr_login               # into ./ilink-state
-//! cargo run -p ilink --example qr_login -- my-state   # into ./my-state
+//! cargo run --example qr_login               # into ./ilink-state
+//! cargo run --example qr_login -- my-state   # into ./my-state
 //! ```
 //!
 //! The QR code's URL is printed: open it, or turn it into a QR code, and scan
@@ -20,6 +20,7 @@ use std::io::Write;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ilink::http::Transport;
 use ilink::{Client, Error, FileStore, LoginEvent, LoginOutcome, Store};
 
 #[tokio::main]
@@ -33,7 +34,7 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("qr_login: {}", describe(&e));
+            eprintln!("qr_login: {}", e.report());
             ExitCode::FAILURE
         }
     }
@@ -46,12 +47,14 @@ async fn run() -> Result<ExitCode, Error> {
         .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
     let store = FileStore::open(&state_dir)?;
 
-    let mut builder = Client::builder().store(store.clone());
+    let mut transport = Transport::builder();
     if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        builder = builder.base_url(url);
+        transport = transport.api_base_url(url);
     }
-    // No token: this client is bound to no account until the login ends.
-    let client = builder.build()?;
+    let client = Client::builder()
+        .store(store.clone())
+        .transport(transport)
+        .build()?;
 
     let login = client
         .login()
@@ -104,15 +107,9 @@ async fn run() -> Result<ExitCode, Error> {
     };
 
     match outcome {
-        LoginOutcome::LoggedIn {
-            client,
-            credentials,
-        } => {
-            // The returned client is already bound to the new account.
-            println!(
-                "Logged in as {}",
-                client.account_id().unwrap_or(&credentials.account_id)
-            );
+        LoginOutcome::LoggedIn { bot, credentials } => {
+            // The new account's bot, ready to send and poll.
+            println!("Logged in as {}", bot.id());
             if let Some(user) = &credentials.user_id {
                 println!("  scanned by   {user}");
             }
@@ -133,16 +130,4 @@ async fn run() -> Result<ExitCode, Error> {
         println!("  {}", account.account_id);
     }
     Ok(ExitCode::SUCCESS)
-}
-
-/// An error and its causes, on one line.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

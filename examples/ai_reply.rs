@@ -6,9 +6,9 @@
 //! `think`.
 //!
 //! ```sh
-//! ILINK_TOKEN=... cargo run -p ilink --example ai_reply
-//! # or after `cargo run -p ilink --example qr_login`:
-//! cargo run -p ilink --example ai_reply
+//! ILINK_TOKEN=... cargo run --example ai_reply
+//! # or after `cargo run --example qr_login`:
+//! cargo run --example ai_reply
 //! ```
 //!
 //! Environment: `ILINK_TOKEN`, `ILINK_STATE_DIR` (default `./ilink-state`),
@@ -18,8 +18,9 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
+use ilink::http::Transport;
 use ilink::proto::ToolCallStatus;
-use ilink::{BoxError, Client, Context, Error, FileStore, Handler, Message};
+use ilink::{BoxError, Client, Context, Credentials, Error, FileStore, Handler, Message};
 
 /// The agent. Implementing [`Handler`] on a type (instead of `handler_fn`)
 /// gives the handler a place for its configuration and clients.
@@ -39,7 +40,7 @@ impl Handler for Agent {
 
         // "typing…" for as long as the guard lives (renewed every 5 s, for
         // at most two minutes). Best-effort: it never fails the reply.
-        let typing = ctx.client().typing(ctx.user_id()).await;
+        let typing = ctx.typing().await;
 
         // A tool call, shown to the user as "started" then "finished".
         // Each item is its own message, paced like any other send.
@@ -100,7 +101,7 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("ai_reply: {}", describe(&e));
+            eprintln!("ai_reply: {}", e.report());
             ExitCode::FAILURE
         }
     }
@@ -116,50 +117,44 @@ async fn run() -> Result<ExitCode, Error> {
     if token.is_none() && !state_dir.exists() {
         eprintln!(
             "ai_reply: no bot configured. Set ILINK_TOKEN, or log in first:\n    \
-             cargo run -p ilink --example qr_login"
+             cargo run --example qr_login"
         );
         return Ok(ExitCode::from(NOT_CONFIGURED));
     }
-    let mut builder = Client::builder().store(FileStore::open(&state_dir)?);
-    if let Some(token) = token {
-        builder = builder.token(token);
-    }
+    let mut transport = Transport::builder().bot_agent("AiReplyExample/1.0");
     if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        builder = builder.base_url(url);
+        transport = transport.api_base_url(url);
     }
     if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        builder = builder.cdn_base_url(url);
+        transport = transport.cdn_base_url(url);
     }
-    let client = builder.bot_agent("AiReplyExample/1.0").build()?;
-    let Some(account) = client.account_id().map(str::to_owned) else {
-        eprintln!(
-            "ai_reply: {} holds no login. Set ILINK_TOKEN, or run:\n    \
-             cargo run -p ilink --example qr_login",
-            state_dir.display()
-        );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
+    let client = Client::builder()
+        .store(FileStore::open(&state_dir)?)
+        .transport(transport)
+        .build()?;
+    let bot = match token {
+        Some(token) => client.bot_with(&Credentials::from_token(token)),
+        None => match client.bots()?.into_iter().next() {
+            Some(bot) => bot,
+            None => {
+                eprintln!(
+                    "ai_reply: {} holds no login. Set ILINK_TOKEN, or run:\n    \
+                     cargo run --example qr_login",
+                    state_dir.display()
+                );
+                return Ok(ExitCode::from(NOT_CONFIGURED));
+            }
+        },
     };
+    let account = bot.id();
     println!("Agent {account} is listening; press Ctrl-C to stop.");
 
     let agent = Agent { chunk_chars: 1500 };
-    client
-        .runner()
+    bot.runner()
         // Slow handlers of different users run side by side, at most 8 at
         // once; the messages of one user are always handled in order.
         .concurrency(8)
         .run_until(agent, tokio::signal::ctrl_c())
         .await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// An error and its causes, on one line.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

@@ -3,10 +3,10 @@
 //!
 //! ```sh
 //! # with a bot token you already have:
-//! ILINK_TOKEN=... cargo run -p ilink --example echo_bot
+//! ILINK_TOKEN=... cargo run --example echo_bot
 //! # or with a login stored by the qr_login example (or by `ilink login`):
-//! cargo run -p ilink --example qr_login
-//! cargo run -p ilink --example echo_bot
+//! cargo run --example qr_login
+//! cargo run --example echo_bot
 //! ```
 //!
 //! Environment:
@@ -22,6 +22,7 @@
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use ilink::http::Transport;
 use ilink::proto::ItemContent;
 use ilink::{Client, Context, Error, FileStore, Message, RunEvent, handler_fn};
 
@@ -37,7 +38,7 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("echo_bot: {}", describe(&e));
+            eprintln!("echo_bot: {}", e.report());
             if e.is_session_expired() {
                 eprintln!("The token is no longer valid: log in again (example qr_login).");
             }
@@ -60,42 +61,49 @@ async fn run() -> Result<ExitCode, Error> {
         eprintln!(
             "echo_bot: no bot configured.\n\
              Set ILINK_TOKEN to a bot token, or log in first:\n    \
-             cargo run -p ilink --example qr_login\n\
+             cargo run --example qr_login\n\
              (state directory looked at: {})",
             state_dir.display()
         );
         return Ok(ExitCode::from(NOT_CONFIGURED));
     }
 
-    // One builder for both cases. The file store keeps the cursor and the
-    // inbox even for a token-only bot, so nothing is lost across restarts.
-    let mut builder = Client::builder().store(FileStore::open(&state_dir)?);
-    if let Some(token) = token {
-        builder = builder.token(token);
-    }
+    // The file store keeps the cursor and the inbox even for a token-only
+    // bot, so nothing is lost across restarts.
+    let mut transport = Transport::builder().bot_agent("EchoBot/1.0");
     if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        builder = builder.base_url(url);
+        transport = transport.api_base_url(url);
     }
     if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        builder = builder.cdn_base_url(url);
+        transport = transport.cdn_base_url(url);
     }
-    let client = builder.bot_agent("EchoBot/1.0").build()?;
-
-    let Some(account) = client.account_id().map(str::to_owned) else {
-        eprintln!(
-            "echo_bot: {} holds no login. Set ILINK_TOKEN, or run:\n    \
-             cargo run -p ilink --example qr_login",
-            state_dir.display()
-        );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
+    let client = Client::builder()
+        .store(FileStore::open(&state_dir)?)
+        .transport(transport)
+        .build()?;
+    let bot = match token {
+        Some(token) => client.bot_with(&ilink::Credentials::from_token(token)),
+        // The most recent stored login.
+        None => match client.bots()?.into_iter().next() {
+            Some(bot) => bot,
+            None => {
+                eprintln!(
+                    "echo_bot: {} holds no login. Set ILINK_TOKEN, or run:\n    \
+                     cargo run --example qr_login",
+                    state_dir.display()
+                );
+                return Ok(ExitCode::from(NOT_CONFIGURED));
+            }
+        },
     };
+    let account = bot.id();
     println!("Echoing for {account}; press Ctrl-C to stop.");
 
     // The handler: called once per message, in order within a conversation,
     // concurrently across conversations. An error is logged and the message
     // is acknowledged anyway (it would otherwise come back forever).
     let echo = handler_fn(|ctx: Context, msg: Message| async move {
-        let Some(item) = msg.item_list.first() else {
+        let Some(item) = msg.items().first() else {
             return Ok(());
         };
         let reply = match item.content() {
@@ -115,7 +123,7 @@ async fn run() -> Result<ExitCode, Error> {
 
         // "typing…" until the guard is finished (or dropped); best-effort:
         // without a typing ticket nothing is shown and nothing fails.
-        let typing = ctx.client().typing(ctx.user_id()).await;
+        let typing = ctx.typing().await;
         // The reply carries the message's context token; long text would be
         // split into several messages.
         ctx.reply(reply).await?;
@@ -127,19 +135,19 @@ async fn run() -> Result<ExitCode, Error> {
     // sent, and the final cursor comes back. (Dropping the future would be
     // the hard stop; unacknowledged messages are then delivered again on the
     // next start.)
-    let cursor = client
+    let cursor = bot
         .runner()
         .on_event(|event| match event {
             RunEvent::Backoff {
                 failures,
                 delay,
-                error,
+                reason,
                 ..
             } => {
-                eprintln!("poll failed ({failures} in a row), retrying in {delay:?}: {error}");
+                eprintln!("polling paused ({failures} in a row) for {delay:?}: {reason}");
             }
-            RunEvent::HandlerFailed { key, error, .. } => {
-                eprintln!("handler failed on {key}: {error}");
+            RunEvent::HandlerFailed { key, failure, .. } => {
+                eprintln!("handler failed on {key}: {failure}");
             }
             _ => {}
         })
@@ -147,19 +155,7 @@ async fn run() -> Result<ExitCode, Error> {
         .await?;
     println!(
         "Stopped; polling resumes from a cursor of {} bytes.",
-        cursor.len()
+        cursor.as_str().len()
     );
     Ok(ExitCode::SUCCESS)
-}
-
-/// An error and its causes, on one line.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

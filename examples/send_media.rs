@@ -3,9 +3,9 @@
 //!
 //! ```sh
 //! # send: images and videos go out as such (by extension), anything else as a file
-//! cargo run -p ilink --example send_media -- send alice@im.wechat photo.jpg "the beach"
+//! cargo run --example send_media -- send alice@im.wechat photo.jpg "the beach"
 //! # receive: save every image, voice note, file and video users send; Ctrl-C stops
-//! cargo run -p ilink --example send_media -- receive downloads
+//! cargo run --example send_media -- receive downloads
 //! ```
 //!
 //! Needs a bot: `ILINK_TOKEN`, or a login in `ILINK_STATE_DIR` (default
@@ -22,7 +22,11 @@ use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ilink::{Client, Context, Error, FileStore, MediaKind, MediaSource, Message, handler_fn};
+use ilink::http::Transport;
+use ilink::{
+    Bot, Client, Context, Credentials, Error, FileStore, MediaKind, MediaSource, Message,
+    handler_fn,
+};
 
 const USAGE: &str = "\
 usage: send_media send <user id> <file> [caption]
@@ -50,7 +54,7 @@ async fn main() -> ExitCode {
     match result {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("send_media: {}", describe(&e));
+            eprintln!("send_media: {}", e.report());
             if e.is_throttled() {
                 eprintln!("The server limits how fast a bot sends; wait before trying again.");
             } else if e.is_session_expired() {
@@ -61,56 +65,57 @@ async fn main() -> ExitCode {
     }
 }
 
-/// A client bound to the configured bot, or `None` (after saying why).
 /// The exit code when no bot is configured.
 const NOT_CONFIGURED: u8 = 2;
 
-fn client() -> Result<Option<Client>, Error> {
+/// The configured bot, or `None` (after saying why).
+fn bot() -> Result<Option<Bot>, Error> {
     let state_dir = std::env::var_os("ILINK_STATE_DIR")
         .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
     let token = std::env::var("ILINK_TOKEN").ok().filter(|t| !t.is_empty());
     if token.is_none() && !state_dir.exists() {
         eprintln!(
             "send_media: no bot configured. Set ILINK_TOKEN, or log in first:\n    \
-             cargo run -p ilink --example qr_login"
+             cargo run --example qr_login"
         );
         return Ok(None);
     }
-    let mut builder = Client::builder().store(FileStore::open(&state_dir)?);
-    if let Some(token) = token {
-        builder = builder.token(token);
-    }
+    let mut transport = Transport::builder();
     if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        builder = builder.base_url(url);
+        transport = transport.api_base_url(url);
     }
     if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        builder = builder.cdn_base_url(url);
+        transport = transport.cdn_base_url(url);
     }
-    let client = builder.build()?;
-    if client.account_id().is_none() {
+    let client = Client::builder()
+        .store(FileStore::open(&state_dir)?)
+        .transport(transport)
+        .build()?;
+    let bot = match token {
+        Some(token) => Some(client.bot_with(&Credentials::from_token(token))),
+        None => client.bots()?.into_iter().next(),
+    };
+    if bot.is_none() {
         eprintln!(
             "send_media: {} holds no login. Set ILINK_TOKEN, or run:\n    \
-             cargo run -p ilink --example qr_login",
+             cargo run --example qr_login",
             state_dir.display()
         );
-        return Ok(None);
     }
-    Ok(Some(client))
+    Ok(bot)
 }
 
 async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, Error> {
-    let Some(client) = client()? else {
+    let Some(bot) = bot()? else {
         return Ok(ExitCode::from(NOT_CONFIGURED));
     };
     if !file.is_file() {
-        return Err(Error::InvalidInput(format!(
-            "{} is not a readable file",
-            file.display()
-        )));
+        eprintln!("send_media: {} is not a readable file", file.display());
+        return Ok(ExitCode::FAILURE);
     }
     // Replies need the context token of the user's latest message, cached in
     // the store while polling. Without it the send may not reach the chat.
-    if client.context_token(to).await?.is_none() {
+    if bot.context_token(to).await?.is_none() {
         eprintln!(
             "warning: no context token for {to}: the message may not reach the chat \
              (has {to} written to the bot? run `receive` once to pick it up)"
@@ -130,7 +135,7 @@ async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, 
             let _ = std::io::stdout().flush();
         }
     };
-    let mut send = client
+    let mut send = bot
         .send_media(to, MediaSource::path(file))
         .on_progress(progress);
     if let Some(caption) = caption {
@@ -152,19 +157,19 @@ async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, 
 }
 
 async fn receive(dir: &Path) -> Result<ExitCode, Error> {
-    let Some(client) = client()? else {
+    let Some(bot) = bot()? else {
         return Ok(ExitCode::from(NOT_CONFIGURED));
     };
     let dir = Arc::new(dir.to_path_buf());
     println!(
         "Saving media sent to {} into {}; press Ctrl-C to stop.",
-        client.account_id().unwrap_or_default(),
+        bot.id(),
         dir.display()
     );
     let handler = handler_fn(move |ctx: Context, msg: Message| {
         let dir = dir.clone();
         async move {
-            for item in &msg.item_list {
+            for item in msg.items() {
                 // Text, tool calls and unknown items are not media.
                 let Some(kind) = MediaKind::of_item(item.kind()) else {
                     continue;
@@ -180,18 +185,6 @@ async fn receive(dir: &Path) -> Result<ExitCode, Error> {
             Ok(())
         }
     });
-    client.run_until(handler, tokio::signal::ctrl_c()).await?;
+    bot.run_until(handler, tokio::signal::ctrl_c()).await?;
     Ok(ExitCode::SUCCESS)
-}
-
-/// An error and its causes, on one line.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }

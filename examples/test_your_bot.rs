@@ -3,7 +3,7 @@
 //! no network and no account, in a second or two:
 //!
 //! ```sh
-//! cargo run -p ilink --example test_your_bot
+//! cargo run --example test_your_bot
 //! ```
 //!
 //! In your own crate, add the dev-dependencies
@@ -20,8 +20,10 @@
 use std::process::ExitCode;
 use std::time::Duration;
 
+use ilink::http::Transport;
+use ilink::pacing::Pacing;
 use ilink::proto::ItemContent;
-use ilink::{BoxError, Client, Context, Handler, Message, Pacing};
+use ilink::{BoxError, Client, Context, Credentials, Handler, Message};
 use ilink_testkit::{Inbound, Simulator};
 
 // ---------------------------------------------------------------- the bot
@@ -34,7 +36,7 @@ struct MyBot;
 
 impl Handler for MyBot {
     async fn handle(&self, ctx: Context, msg: Message) -> Result<(), BoxError> {
-        let Some(item) = msg.item_list.first() else {
+        let Some(item) = msg.items().first() else {
             return Ok(());
         };
         match item.content() {
@@ -45,7 +47,7 @@ impl Handler for MyBot {
                     "/help" => help_text(),
                     other => format!("Hello! You said: {other}"),
                 };
-                let typing = ctx.client().typing(ctx.user_id()).await;
+                let typing = ctx.typing().await;
                 ctx.reply(reply).await?;
                 typing.finish().await;
             }
@@ -82,16 +84,22 @@ async fn the_bot_answers_like_it_should() -> Result<(), BoxError> {
     // 2. A bot account with a live token, as after a QR login.
     let bot = sim.create_account();
 
-    // 3. A client pointed at the simulator, acting as that bot. The default
-    //    store is in memory; pacing is off so the test does not wait between
-    //    sends (the real default is a burst of 2, then one every 700 ms).
+    // 3. A client pointed at the simulator, and that account's bot. The
+    //    default store is in memory; pacing is off so the test does not wait
+    //    between sends (the real default is a burst of 2, then one every
+    //    700 ms).
     let client = Client::builder()
-        .base_url(sim.api_url())
-        .cdn_base_url(sim.cdn_url())
-        .token(bot.token.clone())
-        .account(bot.bot_id.clone())
+        .transport(
+            Transport::builder()
+                .api_base_url(sim.api_url())
+                .cdn_base_url(sim.cdn_url()),
+        )
         .pacing(Pacing::unlimited())
         .build()?;
+    let me = client.bot_with(&Credentials::new(
+        bot.bot_id.as_str(),
+        bot.token.as_str().into(),
+    ));
 
     // 4. Users write to the bot. The simulator queues the messages until the
     //    bot polls; `duplicated()` delivers one twice, as the real server
@@ -111,7 +119,7 @@ async fn the_bot_answers_like_it_should() -> Result<(), BoxError> {
     let shutdown = async {
         let _ = sim.wait_for_sent(5, Duration::from_secs(10)).await;
     };
-    let cursor = client.run_until(MyBot, shutdown).await?;
+    let cursor = me.run_until(MyBot, shutdown).await?;
     // `run_until` returned: every handler finished, notifystop was sent.
     assert!(!cursor.is_empty(), "the cursor advanced");
 

@@ -2,8 +2,8 @@
 //! connection pool, with each account's health printed periodically.
 //!
 //! ```sh
-//! cargo run -p ilink --example qr_login    # once per bot
-//! cargo run -p ilink --example many_accounts
+//! cargo run --example qr_login    # once per bot
+//! cargo run --example many_accounts
 //! ```
 //!
 //! Each account gets its own runner (its own cursor, inbox and poller lock);
@@ -19,9 +19,10 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use ilink::http::Transport;
 use ilink::{
-    Client, Context, Error, FileStore, Health, Message, OnSessionExpired, RunEvent, Store,
-    handler_fn,
+    AccountId, Client, Context, Cursor, Error, FileStore, Health, Message, OnSessionExpired,
+    RunEvent, handler_fn,
 };
 use tokio::sync::watch;
 use tokio::task::JoinSet;
@@ -37,7 +38,7 @@ async fn main() -> ExitCode {
     match run().await {
         Ok(code) => code,
         Err(e) => {
-            eprintln!("many_accounts: {}", describe(&e));
+            eprintln!("many_accounts: {}", e.report());
             ExitCode::FAILURE
         }
     }
@@ -56,43 +57,40 @@ async fn run() -> Result<ExitCode, Error> {
     if !state_dir.exists() {
         eprintln!(
             "many_accounts: {} does not exist. Log in first (once per bot):\n    \
-             cargo run -p ilink --example qr_login",
+             cargo run --example qr_login",
             state_dir.display()
         );
         return Ok(ExitCode::from(NOT_CONFIGURED));
     }
-    let store = FileStore::open(&state_dir)?;
-    let accounts = store.accounts()?;
-    if accounts.is_empty() {
-        eprintln!(
-            "many_accounts: no logins in {}. Run:\n    cargo run -p ilink --example qr_login",
-            state_dir.display()
-        );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
-    }
-
     // One client: one connection pool and one store for every account.
-    let mut builder = Client::builder().store(store);
+    let mut transport = Transport::builder();
     if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        builder = builder.base_url(url);
+        transport = transport.api_base_url(url);
     }
     if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        builder = builder.cdn_base_url(url);
+        transport = transport.cdn_base_url(url);
     }
-    let client = builder.build()?;
+    let client = Client::builder()
+        .store(FileStore::open(&state_dir)?)
+        .transport(transport)
+        .build()?;
+    // Every stored login's bot, sharing the client's pool. Kept to the end:
+    // `all_health` reports the accounts with a live handle in this process.
+    let bots = client.bots()?;
+    if bots.is_empty() {
+        eprintln!(
+            "many_accounts: no logins in {}. Run:\n    cargo run --example qr_login",
+            state_dir.display()
+        );
+        return Ok(ExitCode::from(NOT_CONFIGURED));
+    }
 
     // One shutdown signal for every runner: a watch channel, so a runner that
     // starts waiting late still sees it.
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut runs = JoinSet::new();
-    // The bound clients, kept to the end: `all_health` reports the accounts
-    // that have a live client in this process.
-    let mut bots = Vec::new();
-    for credentials in &accounts {
-        let id = credentials.account_id.clone();
-        // The same client, bound to this account (sharing the pool).
-        let bot = client.for_account(&id)?;
-        bots.push(bot.clone());
+    for bot in &bots {
+        let id = bot.id().clone();
         let mut stop = stop_rx.clone();
         let shutdown = async move {
             let _ = stop.wait_for(|stopped| *stopped).await;
@@ -123,7 +121,7 @@ async fn run() -> Result<ExitCode, Error> {
     }
     println!(
         "Polling {} accounts; health every {every:?}; press Ctrl-C to stop.",
-        accounts.len()
+        bots.len()
     );
 
     let mut ticker = tokio::time::interval(every);
@@ -154,16 +152,16 @@ async fn run() -> Result<ExitCode, Error> {
 }
 
 /// How a runner ended.
-fn report(done: Result<(String, Result<String, Error>), tokio::task::JoinError>) {
+fn report(done: Result<(AccountId, Result<Cursor, Error>), tokio::task::JoinError>) {
     match done {
         Ok((id, Ok(_cursor))) => println!("{id}: done"),
-        Ok((id, Err(e))) => eprintln!("{id}: ended with an error: {}", describe(&e)),
+        Ok((id, Err(e))) => eprintln!("{id}: ended with an error: {}", e.report()),
         Err(e) => eprintln!("a runner panicked: {e}"),
     }
 }
 
 /// One line per account.
-fn print_health(all: &[(String, Health)]) {
+fn print_health(all: &[(AccountId, Health)]) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64);
@@ -187,16 +185,4 @@ fn print_health(all: &[(String, Health)]) {
                 .unwrap_or_default(),
         );
     }
-}
-
-/// An error and its causes, on one line.
-fn describe(err: &dyn std::error::Error) -> String {
-    let mut text = err.to_string();
-    let mut source = err.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
 }
