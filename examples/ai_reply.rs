@@ -14,13 +14,11 @@
 //! Environment: `ILINK_TOKEN`, `ILINK_STATE_DIR` (default `./ilink-state`),
 //! `ILINK_BASE_URL`, `ILINK_CDN_BASE_URL`, `RUST_LOG`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::Duration;
 
-use ilink::http::Transport;
 use ilink::proto::ToolCallStatus;
-use ilink::{BoxError, Client, Context, Credentials, Error, FileStore, Handler, Message};
+use ilink::{BoxError, Context, Error, Handler, Message};
 
 /// The agent. Implementing [`Handler`] on a type (instead of `handler_fn`)
 /// gives the handler a place for its configuration and clients.
@@ -89,62 +87,17 @@ async fn think(question: &str, found: &str) -> String {
     answer
 }
 
+mod setup;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,ilink=info".into()),
-        )
-        .init();
-
-    match run().await {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("ai_reply: {}", e.report());
-            ExitCode::FAILURE
-        }
-    }
+    setup::init_logging("warn");
+    setup::exit("ai_reply", run().await)
 }
 
-/// The exit code when no bot is configured.
-const NOT_CONFIGURED: u8 = 2;
-
 async fn run() -> Result<ExitCode, Error> {
-    let state_dir = std::env::var_os("ILINK_STATE_DIR")
-        .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
-    let token = std::env::var("ILINK_TOKEN").ok().filter(|t| !t.is_empty());
-    if token.is_none() && !state_dir.exists() {
-        eprintln!(
-            "ai_reply: no bot configured. Set ILINK_TOKEN, or log in first:\n    \
-             cargo run --example qr_login"
-        );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
-    }
-    let mut transport = Transport::builder().bot_agent("AiReplyExample/1.0");
-    if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        transport = transport.api_base_url(url);
-    }
-    if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        transport = transport.cdn_base_url(url);
-    }
-    let client = Client::builder()
-        .store(FileStore::open(&state_dir)?)
-        .transport(transport)
-        .build()?;
-    let bot = match token {
-        Some(token) => client.bot_with(&Credentials::from_token(token)),
-        None => match client.bots()?.into_iter().next() {
-            Some(bot) => bot,
-            None => {
-                eprintln!(
-                    "ai_reply: {} holds no login. Set ILINK_TOKEN, or run:\n    \
-                     cargo run --example qr_login",
-                    state_dir.display()
-                );
-                return Ok(ExitCode::from(NOT_CONFIGURED));
-            }
-        },
+    let Some(bot) = setup::bot("ai_reply", "AiReplyExample/1.0")? else {
+        return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     let account = bot.id();
     println!("Agent {account} is listening; press Ctrl-C to stop.");

@@ -19,82 +19,22 @@
 //!   started with `cargo run -p ilink-cli -- simulate`;
 //! - `RUST_LOG`: log filter (default `warn,ilink=info`).
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 
-use ilink::http::Transport;
 use ilink::proto::ItemContent;
-use ilink::{Client, Context, Error, FileStore, Message, RunEvent, handler_fn};
+use ilink::{Context, Error, Message, RunEvent, handler_fn};
+
+mod setup;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "warn,ilink=info".into()),
-        )
-        .init();
-
-    match run().await {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("echo_bot: {}", e.report());
-            if e.is_session_expired() {
-                eprintln!("The token is no longer valid: log in again (example qr_login).");
-            }
-            ExitCode::FAILURE
-        }
-    }
+    setup::init_logging("warn,ilink=info");
+    setup::exit("echo_bot", run().await)
 }
 
-/// The exit code when no bot is configured.
-const NOT_CONFIGURED: u8 = 2;
-
 async fn run() -> Result<ExitCode, Error> {
-    let state_dir = std::env::var_os("ILINK_STATE_DIR")
-        .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
-    let token = std::env::var("ILINK_TOKEN").ok().filter(|t| !t.is_empty());
-
-    // Without a token there must be a stored login; say so instead of
-    // creating an empty state directory and waiting for nothing.
-    if token.is_none() && !state_dir.exists() {
-        eprintln!(
-            "echo_bot: no bot configured.\n\
-             Set ILINK_TOKEN to a bot token, or log in first:\n    \
-             cargo run --example qr_login\n\
-             (state directory looked at: {})",
-            state_dir.display()
-        );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
-    }
-
-    // The file store keeps the cursor and the inbox even for a token-only
-    // bot, so nothing is lost across restarts.
-    let mut transport = Transport::builder().bot_agent("EchoBot/1.0");
-    if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        transport = transport.api_base_url(url);
-    }
-    if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        transport = transport.cdn_base_url(url);
-    }
-    let client = Client::builder()
-        .store(FileStore::open(&state_dir)?)
-        .transport(transport)
-        .build()?;
-    let bot = match token {
-        Some(token) => client.bot_with(&ilink::Credentials::from_token(token)),
-        // The most recent stored login.
-        None => match client.bots()?.into_iter().next() {
-            Some(bot) => bot,
-            None => {
-                eprintln!(
-                    "echo_bot: {} holds no login. Set ILINK_TOKEN, or run:\n    \
-                     cargo run --example qr_login",
-                    state_dir.display()
-                );
-                return Ok(ExitCode::from(NOT_CONFIGURED));
-            }
-        },
+    let Some(bot) = setup::bot("echo_bot", "EchoBot/1.0")? else {
+        return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     let account = bot.id();
     println!("Echoing for {account}; press Ctrl-C to stop.");

@@ -15,41 +15,25 @@
 //! `ILINK_BASE_URL`, `ILINK_CDN_BASE_URL`, `ILINK_HEALTH_SECS` (how often
 //! health is printed, default 30), `RUST_LOG`.
 
-use std::path::PathBuf;
 use std::process::ExitCode;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ilink::http::Transport;
 use ilink::{
-    AccountId, Client, Context, Cursor, Error, FileStore, Health, Message, OnSessionExpired,
-    RunEvent, handler_fn,
+    AccountId, Context, Cursor, Error, Health, Message, OnSessionExpired, RunEvent, handler_fn,
 };
 use tokio::sync::watch;
 use tokio::task::JoinSet;
 
+mod setup;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
-
-    match run().await {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("many_accounts: {}", e.report());
-            ExitCode::FAILURE
-        }
-    }
+    setup::init_logging("warn");
+    setup::exit("many_accounts", run().await)
 }
 
-/// The exit code when no bot is configured.
-const NOT_CONFIGURED: u8 = 2;
-
 async fn run() -> Result<ExitCode, Error> {
-    let state_dir = std::env::var_os("ILINK_STATE_DIR")
-        .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
+    let state_dir = setup::state_dir();
     let every = std::env::var("ILINK_HEALTH_SECS")
         .ok()
         .and_then(|s| s.parse().ok())
@@ -60,20 +44,10 @@ async fn run() -> Result<ExitCode, Error> {
              cargo run --example qr_login",
             state_dir.display()
         );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
+        return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     }
     // One client: one connection pool and one store for every account.
-    let mut transport = Transport::builder();
-    if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        transport = transport.api_base_url(url);
-    }
-    if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        transport = transport.cdn_base_url(url);
-    }
-    let client = Client::builder()
-        .store(FileStore::open(&state_dir)?)
-        .transport(transport)
-        .build()?;
+    let client = setup::client("ManyAccountsExample/1.0")?;
     // Every stored login's bot, sharing the client's pool. Kept to the end:
     // `all_health` reports the accounts with a live handle in this process.
     let bots = client.bots()?;
@@ -82,7 +56,7 @@ async fn run() -> Result<ExitCode, Error> {
             "many_accounts: no logins in {}. Run:\n    cargo run --example qr_login",
             state_dir.display()
         );
-        return Ok(ExitCode::from(NOT_CONFIGURED));
+        return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     }
 
     // One shutdown signal for every runner: a watch channel, so a runner that

@@ -23,21 +23,12 @@ use std::process::ExitCode;
 use ilink::http::Transport;
 use ilink::{Client, Error, FileStore, LoginEvent, LoginOutcome, Store};
 
+mod setup;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
-
-    match run().await {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("qr_login: {}", e.report());
-            ExitCode::FAILURE
-        }
-    }
+    setup::init_logging("warn");
+    setup::exit("qr_login", run().await)
 }
 
 async fn run() -> Result<ExitCode, Error> {

@@ -17,28 +17,22 @@
 //! recently, so that their context token is in the state directory.
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::ExitCode;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 
-use ilink::http::Transport;
-use ilink::{
-    Bot, Client, Context, Credentials, Error, FileStore, MediaKind, MediaSource, Message,
-    handler_fn,
-};
+use ilink::{Context, Error, MediaKind, MediaSource, Message, handler_fn};
 
 const USAGE: &str = "\
 usage: send_media send <user id> <file> [caption]
        send_media receive <directory>";
 
+mod setup;
+
 #[tokio::main]
 async fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
-        )
-        .init();
+    setup::init_logging("warn");
 
     let args: Vec<String> = std::env::args().skip(1).collect();
     let args: Vec<&str> = args.iter().map(String::as_str).collect();
@@ -51,63 +45,15 @@ async fn main() -> ExitCode {
             return ExitCode::from(2);
         }
     };
-    match result {
-        Ok(code) => code,
-        Err(e) => {
-            eprintln!("send_media: {}", e.report());
-            if e.is_throttled() {
-                eprintln!("The server limits how fast a bot sends; wait before trying again.");
-            } else if e.is_session_expired() {
-                eprintln!("The token is no longer valid: log in again (example qr_login).");
-            }
-            ExitCode::FAILURE
-        }
+    if result.as_ref().is_err_and(Error::is_throttled) {
+        eprintln!("The server limits how fast a bot sends; wait before trying again.");
     }
-}
-
-/// The exit code when no bot is configured.
-const NOT_CONFIGURED: u8 = 2;
-
-/// The configured bot, or `None` (after saying why).
-fn bot() -> Result<Option<Bot>, Error> {
-    let state_dir = std::env::var_os("ILINK_STATE_DIR")
-        .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
-    let token = std::env::var("ILINK_TOKEN").ok().filter(|t| !t.is_empty());
-    if token.is_none() && !state_dir.exists() {
-        eprintln!(
-            "send_media: no bot configured. Set ILINK_TOKEN, or log in first:\n    \
-             cargo run --example qr_login"
-        );
-        return Ok(None);
-    }
-    let mut transport = Transport::builder();
-    if let Ok(url) = std::env::var("ILINK_BASE_URL") {
-        transport = transport.api_base_url(url);
-    }
-    if let Ok(url) = std::env::var("ILINK_CDN_BASE_URL") {
-        transport = transport.cdn_base_url(url);
-    }
-    let client = Client::builder()
-        .store(FileStore::open(&state_dir)?)
-        .transport(transport)
-        .build()?;
-    let bot = match token {
-        Some(token) => Some(client.bot_with(&Credentials::from_token(token))),
-        None => client.bots()?.into_iter().next(),
-    };
-    if bot.is_none() {
-        eprintln!(
-            "send_media: {} holds no login. Set ILINK_TOKEN, or run:\n    \
-             cargo run --example qr_login",
-            state_dir.display()
-        );
-    }
-    Ok(bot)
+    setup::exit("send_media", result)
 }
 
 async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, Error> {
-    let Some(bot) = bot()? else {
-        return Ok(ExitCode::from(NOT_CONFIGURED));
+    let Some(bot) = setup::bot("send_media", "SendMediaExample/1.0")? else {
+        return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     if !file.is_file() {
         eprintln!("send_media: {} is not a readable file", file.display());
@@ -157,8 +103,8 @@ async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, 
 }
 
 async fn receive(dir: &Path) -> Result<ExitCode, Error> {
-    let Some(bot) = bot()? else {
-        return Ok(ExitCode::from(NOT_CONFIGURED));
+    let Some(bot) = setup::bot("send_media", "SendMediaExample/1.0")? else {
+        return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     let dir = Arc::new(dir.to_path_buf());
     println!(
