@@ -704,3 +704,74 @@ async fn a_full_disk_loses_no_batch() {
     assert_eq!(batch.messages[0].message_id(), Some(pushed.message_id));
     assert_eq!(store.pending(&bot.bot_id).unwrap().len(), 1);
 }
+
+#[tokio::test]
+async fn a_slow_handler_holds_back_polling_not_memory() {
+    // Five messages of one conversation in one batch, a queue of 2, and a
+    // handler that runs only when the test lets it: the runner may not poll
+    // again until the third message is done (the fifth then has a place).
+    let sim = Arc::new(sim().await);
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    for i in 1..=5 {
+        sim.push(
+            &bot.bot_id,
+            Inbound::text("alice@im.wechat", format!("m{i}")),
+        );
+    }
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let polls_at_start = Arc::new(Mutex::new(Vec::new()));
+    let started = Arc::new(Notify::new());
+    let handler = {
+        let (gate, polls, started, sim) = (
+            gate.clone(),
+            polls_at_start.clone(),
+            started.clone(),
+            sim.clone(),
+        );
+        handler_fn(move |_c: Context, m: Message| {
+            let (gate, polls, started, sim) =
+                (gate.clone(), polls.clone(), started.clone(), sim.clone());
+            async move {
+                polls
+                    .lock()
+                    .unwrap()
+                    .push((m.text().into_owned(), sim.count(Route::GetUpdates)));
+                started.notify_one();
+                gate.acquire().await?.forget();
+                Ok(())
+            }
+        })
+    };
+    let stop = Arc::new(Notify::new());
+    let run = tokio::spawn({
+        let (client, stop) = (client.clone(), stop.clone());
+        async move {
+            client
+                .runner()
+                .queue_capacity(2)
+                .concurrency(1)
+                .run_until(handler, stop.notified())
+                .await
+        }
+    });
+    for _ in 0..5 {
+        tokio::time::timeout(WAIT, started.notified())
+            .await
+            .unwrap();
+        gate.add_permits(1);
+    }
+    sim.wait_until("the next poll, held", WAIT, |s| s.held_polls() == 1)
+        .await
+        .unwrap();
+    stop.notify_one();
+    run.await.unwrap().unwrap();
+    let polls = polls_at_start.lock().unwrap().clone();
+    let texts: Vec<&str> = polls.iter().map(|(t, _)| t.as_str()).collect();
+    assert_eq!(texts, ["m1", "m2", "m3", "m4", "m5"], "in order");
+    // Until the third message was done, the first poll was the only one.
+    assert!(
+        polls[..3].iter().all(|(_, n)| *n == 1),
+        "polled while the queue was full: {polls:?}"
+    );
+}
