@@ -100,25 +100,25 @@ pub struct MessageItem {
     pub ref_msg: Option<Box<RefMessage>>,
     /// Text content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub text_item: Option<TextItem>,
+    pub text_item: Option<Box<TextItem>>,
     /// Image content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub image_item: Option<ImageItem>,
+    pub image_item: Option<Box<ImageItem>>,
     /// Voice content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub voice_item: Option<VoiceItem>,
+    pub voice_item: Option<Box<VoiceItem>>,
     /// File content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub file_item: Option<FileItem>,
+    pub file_item: Option<Box<FileItem>>,
     /// Video content.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub video_item: Option<VideoItem>,
+    pub video_item: Option<Box<VideoItem>>,
     /// An agent's tool call starting.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_start_item: Option<ToolCallStartItem>,
+    pub tool_call_start_item: Option<Box<ToolCallStartItem>>,
     /// An agent's tool call result.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub tool_call_result_item: Option<ToolCallResultItem>,
+    pub tool_call_result_item: Option<Box<ToolCallResultItem>>,
     /// Fields this version does not model (e.g. `button_item_list`).
     #[serde(flatten)]
     pub extra: Extra,
@@ -462,18 +462,18 @@ impl MessageItem {
     pub fn content(&self) -> ItemContent<'_> {
         let kind = self.kind();
         let by_type = match kind {
-            ItemType::TEXT => self.text_item.as_ref().map(ItemContent::Text),
-            ItemType::IMAGE => self.image_item.as_ref().map(ItemContent::Image),
-            ItemType::VOICE => self.voice_item.as_ref().map(ItemContent::Voice),
-            ItemType::FILE => self.file_item.as_ref().map(ItemContent::File),
-            ItemType::VIDEO => self.video_item.as_ref().map(ItemContent::Video),
+            ItemType::TEXT => self.text_item.as_deref().map(ItemContent::Text),
+            ItemType::IMAGE => self.image_item.as_deref().map(ItemContent::Image),
+            ItemType::VOICE => self.voice_item.as_deref().map(ItemContent::Voice),
+            ItemType::FILE => self.file_item.as_deref().map(ItemContent::File),
+            ItemType::VIDEO => self.video_item.as_deref().map(ItemContent::Video),
             ItemType::TOOL_CALL_START => self
                 .tool_call_start_item
-                .as_ref()
+                .as_deref()
                 .map(ItemContent::ToolCallStart),
             ItemType::TOOL_CALL_RESULT => self
                 .tool_call_result_item
-                .as_ref()
+                .as_deref()
                 .map(ItemContent::ToolCallResult),
             _ => None,
         };
@@ -483,19 +483,19 @@ impl MessageItem {
         if kind != ItemType::NONE {
             return ItemContent::Unknown(kind);
         }
-        None.or_else(|| self.text_item.as_ref().map(ItemContent::Text))
-            .or_else(|| self.image_item.as_ref().map(ItemContent::Image))
-            .or_else(|| self.voice_item.as_ref().map(ItemContent::Voice))
-            .or_else(|| self.file_item.as_ref().map(ItemContent::File))
-            .or_else(|| self.video_item.as_ref().map(ItemContent::Video))
+        None.or_else(|| self.text_item.as_deref().map(ItemContent::Text))
+            .or_else(|| self.image_item.as_deref().map(ItemContent::Image))
+            .or_else(|| self.voice_item.as_deref().map(ItemContent::Voice))
+            .or_else(|| self.file_item.as_deref().map(ItemContent::File))
+            .or_else(|| self.video_item.as_deref().map(ItemContent::Video))
             .or_else(|| {
                 self.tool_call_start_item
-                    .as_ref()
+                    .as_deref()
                     .map(ItemContent::ToolCallStart)
             })
             .or_else(|| {
                 self.tool_call_result_item
-                    .as_ref()
+                    .as_deref()
                     .map(ItemContent::ToolCallResult)
             })
             .unwrap_or(ItemContent::Unknown(kind))
@@ -516,10 +516,10 @@ impl MessageItem {
     pub fn text(text: impl Into<String>) -> Self {
         Self {
             item_type: Some(ItemType::TEXT),
-            text_item: Some(TextItem {
+            text_item: Some(Box::new(TextItem {
                 text: Some(text.into()),
                 ..TextItem::default()
-            }),
+            })),
             ..Self::default()
         }
     }
@@ -541,7 +541,7 @@ impl MessageItem {
         }
         Self {
             item_type: Some(ItemType::IMAGE),
-            image_item: Some(image),
+            image_item: Some(Box::new(image)),
             ..Self::default()
         }
     }
@@ -563,7 +563,7 @@ impl MessageItem {
         }
         Self {
             item_type: Some(ItemType::VIDEO),
-            video_item: Some(video),
+            video_item: Some(Box::new(video)),
             ..Self::default()
         }
     }
@@ -574,13 +574,13 @@ impl MessageItem {
     pub fn file(media: &UploadedMedia, file_name: impl Into<String>) -> Self {
         Self {
             item_type: Some(ItemType::FILE),
-            file_item: Some(FileItem {
+            file_item: Some(Box::new(FileItem {
                 media: Some(media.cdn_media()),
                 file_name: Some(file_name.into()),
                 md5: Some(media.md5_hex.clone()),
                 len: Some(media.plaintext_size),
                 ..FileItem::default()
-            }),
+            })),
             ..Self::default()
         }
     }
@@ -597,12 +597,12 @@ impl MessageItem {
     ) -> Self {
         Self {
             item_type: Some(ItemType::VOICE),
-            voice_item: Some(VoiceItem {
+            voice_item: Some(Box::new(VoiceItem {
                 media: Some(media.cdn_media()),
                 encode_type,
                 playtime: playtime_ms,
                 ..VoiceItem::default()
-            }),
+            })),
             ..Self::default()
         }
     }
@@ -611,11 +611,11 @@ impl MessageItem {
     pub fn tool_call_start(tool_name: impl Into<String>, tool_call_id: impl Into<String>) -> Self {
         Self {
             item_type: Some(ItemType::TOOL_CALL_START),
-            tool_call_start_item: Some(ToolCallStartItem {
+            tool_call_start_item: Some(Box::new(ToolCallStartItem {
                 tool_name: Some(tool_name.into()),
                 tool_call_id: Some(tool_call_id.into()),
                 ..ToolCallStartItem::default()
-            }),
+            })),
             ..Self::default()
         }
     }
@@ -628,12 +628,12 @@ impl MessageItem {
     ) -> Self {
         Self {
             item_type: Some(ItemType::TOOL_CALL_RESULT),
-            tool_call_result_item: Some(ToolCallResultItem {
+            tool_call_result_item: Some(Box::new(ToolCallResultItem {
                 tool_name: Some(tool_name.into()),
                 tool_call_id: Some(tool_call_id.into()),
                 status: Some(status),
                 ..ToolCallResultItem::default()
-            }),
+            })),
             ..Self::default()
         }
     }
@@ -823,5 +823,20 @@ impl CdnMedia {
             encrypt_query_param: Some(encrypt_query_param.into()),
             ..Self::default()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_item_is_small_and_its_content_boxed() {
+        // Every message holds a list of these: the sub-items, each hundreds
+        // of bytes, are boxed so an item costs what its kind needs.
+        let size = std::mem::size_of::<MessageItem>();
+        assert!(size <= 256, "MessageItem is {size} bytes");
+        let item = MessageItem::text("hi");
+        assert!(matches!(item.content(), ItemContent::Text(t) if t.text.as_deref() == Some("hi")));
     }
 }
