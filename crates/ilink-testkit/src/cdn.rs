@@ -19,7 +19,7 @@ use ilink_proto::consts::headers;
 use crate::fault::{FaultKind, Route};
 use crate::record::{Host, RequestRecord};
 use crate::server::{Abort, Body, apply_fault, status_response};
-use crate::sim::Shared;
+use crate::shared::Shared;
 use crate::state::CdnObject;
 
 const CHUNK: usize = 256 * 1024;
@@ -30,7 +30,7 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
     fault: Option<FaultKind>,
 ) -> Result<Response<Body>, Abort> {
-    let query = crate::util::parse_query(req.uri().query().unwrap_or_default());
+    let query = crate::server::parse_query(req.uri().query().unwrap_or_default());
     let header_list: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -86,7 +86,7 @@ pub(crate) async fn handle(
         .await
     } else {
         let param = match path.split_once("/full/") {
-            Some((_, rest)) => Some(crate::util::parse_query(&format!("p={rest}")).remove(0).1),
+            Some((_, rest)) => Some(crate::server::parse_query(&format!("p={rest}")).remove(0).1),
             None => find("encrypted_query_param"),
         };
         download(&shared, param)
@@ -242,8 +242,7 @@ async fn upload(
         }
     };
     let download_param = shared.with_state(|s| {
-        let download_param =
-            done.unwrap_or_else(|| crate::util::base64_encode(&crate::util::random_bytes::<24>()));
+        let download_param = done.unwrap_or_else(crate::random::random_base64::<24>);
         if let Some(slot) = s.uploads.get_mut(&param) {
             slot.done = Some(download_param.clone());
         }

@@ -27,7 +27,7 @@ use crate::fault::{Fault, Route};
 use crate::inbound::Inbound;
 use crate::login::QrScript;
 use crate::server::{Body, full};
-use crate::sim::Shared;
+use crate::shared::Shared;
 
 /// Largest control request body (pushed media travels base64 in JSON).
 const MAX_CONTROL_BODY: usize = 64 * 1024 * 1024;
@@ -139,7 +139,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             .into_response();
         }
     };
-    let query = crate::util::parse_query(parts.uri.query().unwrap_or_default());
+    let query = crate::server::parse_query(parts.uri.query().unwrap_or_default());
     let segments: Vec<String> = parts
         .uri
         .path()
@@ -160,7 +160,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
 
 /// Percent-decodes one path segment (`%40` → `@`; a `+` stays a `+`).
 fn decode_segment(segment: &str) -> String {
-    let pairs = crate::util::parse_query(&format!("s={}", segment.replace('+', "%2B")));
+    let pairs = crate::server::parse_query(&format!("s={}", segment.replace('+', "%2B")));
     pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default()
 }
 

@@ -376,14 +376,17 @@ pub struct Pushed {
 }
 
 mod b64 {
+    use base64::Engine as _;
     use serde::{Deserialize, Deserializer, Serializer};
 
     pub(super) fn serialize<S: Serializer>(bytes: &[u8], s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&crate::util::base64_encode(bytes))
+        s.serialize_str(&base64::engine::general_purpose::STANDARD.encode(bytes))
     }
 
     pub(super) fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<u8>, D::Error> {
         let text = String::deserialize(d)?;
-        crate::util::base64_decode(&text).ok_or_else(|| serde::de::Error::custom("invalid base64"))
+        base64::engine::general_purpose::STANDARD
+            .decode(text.trim())
+            .map_err(|_| serde::de::Error::custom("invalid base64"))
     }
 }

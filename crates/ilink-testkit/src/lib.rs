@@ -62,12 +62,13 @@ mod control;
 mod fault;
 mod inbound;
 mod login;
+mod random;
 mod record;
 mod server;
+mod shared;
 mod sim;
 mod state;
 mod tls;
-mod util;
 
 pub use fault::{Fault, FaultKind, Route};
 pub use inbound::{Inbound, InboundContent, KeyForm, PartialQuote, Pushed, Quote};
@@ -76,6 +77,7 @@ pub use record::{
     DroppedDuplicate, Host, NotifyCall, ReceivedMedia, RequestRecord, SentMessage, TypingCall,
     Violation,
 };
-pub use sim::{Simulator, SimulatorBuilder, TestAccount, Urls, WaitTimeout};
+pub use shared::{TestAccount, Urls};
+pub use sim::{Simulator, SimulatorBuilder, WaitTimeout};
 pub use state::RateLimit;
 pub use tls::TestCa;

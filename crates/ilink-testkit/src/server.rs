@@ -25,7 +25,7 @@ use tokio::task::JoinHandle;
 
 use crate::fault::{FaultKind, Route};
 use crate::record::{Host, RequestRecord};
-use crate::sim::Shared;
+use crate::shared::Shared;
 
 /// Response bodies: full, streamed or deliberately broken.
 pub(crate) type Body = BoxBody<Bytes, io::Error>;
@@ -331,7 +331,7 @@ impl ApiCall {
     ) -> Result<ApiCall, Response<Body>> {
         let (parts, body) = req.into_parts();
         let method = parts.method.as_str().to_owned();
-        let query = crate::util::parse_query(parts.uri.query().unwrap_or_default());
+        let query = crate::server::parse_query(parts.uri.query().unwrap_or_default());
         let header_list: Vec<(String, String)> = parts
             .headers
             .iter()
@@ -478,7 +478,10 @@ fn check_headers<'a>(
     }
     match find(headers::WECHAT_UIN) {
         Some(v) => {
-            let ok = crate::util::base64_decode(v)
+            use base64::Engine as _;
+            let ok = base64::engine::general_purpose::STANDARD
+                .decode(v.trim())
+                .ok()
                 .and_then(|b| String::from_utf8(b).ok())
                 .is_some_and(|s| s.parse::<u32>().is_ok());
             if !ok {
@@ -499,5 +502,31 @@ fn check_headers<'a>(
         && !v.starts_with("Bearer ")
     {
         problems.push("Authorization is not 'Bearer <token>'".to_owned());
+    }
+}
+
+/// Decodes a query string into pairs (percent-decoding, `+` as space).
+pub(crate) fn parse_query(query: &str) -> Vec<(String, String)> {
+    form_urlencoded::parse(query.as_bytes())
+        .into_owned()
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_query;
+
+    #[test]
+    fn query_decoding() {
+        assert_eq!(
+            parse_query("a=1&b=x%2By%3D&c=%zz&d=%4"),
+            vec![
+                ("a".into(), "1".into()),
+                ("b".into(), "x+y=".into()),
+                ("c".into(), "%zz".into()),
+                ("d".into(), "%4".into()),
+            ]
+        );
+        assert_eq!(parse_query("q=a%20b+c"), vec![("q".into(), "a b c".into())]);
     }
 }

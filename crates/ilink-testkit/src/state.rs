@@ -173,7 +173,7 @@ impl State {
     pub(crate) fn create_account(&mut self) -> (String, String, String) {
         self.next_account += 1;
         let n = self.next_account;
-        let tag = crate::util::random_hex::<6>();
+        let tag = crate::random::random_hex::<6>();
         let bot_id = format!("{tag}{n:04}@im.bot");
         let user_id = format!("o9sim_owner_{tag}{n}@im.wechat");
         let token = new_token(&bot_id);
@@ -242,7 +242,7 @@ impl State {
 }
 
 fn new_token(bot_id: &str) -> String {
-    format!("{bot_id}:{}", crate::util::random_hex::<16>())
+    format!("{bot_id}:{}", crate::random::random_hex::<16>())
 }
 
 /// Reply pacing the simulated server enforces per account.
