@@ -270,7 +270,7 @@ fn best_break(last: &[Option<Boundary>; 4], start: Boundary, min_chars: usize) -
 /// # Example
 ///
 /// ```
-/// use ilink::chunk_text;
+/// use ilink::chunk::chunk_text;
 ///
 /// let chunks = chunk_text("Hello there. How are you?", 16);
 /// assert_eq!(chunks, ["Hello there. ", "How are you?"]);

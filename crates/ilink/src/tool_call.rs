@@ -75,8 +75,7 @@ impl Bot {
     ///
     /// bot.tool_call_start("alice@im.wechat", "web_search", "call-1").await?;
     /// // ... run the tool ...
-    /// client
-    ///     .send_tool_call_result("alice@im.wechat", "web_search", "call-1", ToolCallStatus::Completed)
+    /// bot.tool_call_result("alice@im.wechat", "web_search", "call-1", ToolCallStatus::Completed)
     ///     .await?;
     /// # Ok(()) }
     /// ```

@@ -181,10 +181,10 @@ const MIME_TYPES: &[(&str, &str)] = &[
 /// `None` when the name has no extension or an unknown one.
 ///
 /// ```
-/// assert_eq!(ilink::mime_type("photo.PNG"), Some("image/png"));
-/// assert_eq!(ilink::mime_type("dir/movie.mp4"), Some("video/mp4"));
-/// assert_eq!(ilink::mime_type("archive.unknown"), None);
-/// assert_eq!(ilink::mime_type(".bashrc"), None);
+/// assert_eq!(ilink::media::mime_type("photo.PNG"), Some("image/png"));
+/// assert_eq!(ilink::media::mime_type("dir/movie.mp4"), Some("video/mp4"));
+/// assert_eq!(ilink::media::mime_type("archive.unknown"), None);
+/// assert_eq!(ilink::media::mime_type(".bashrc"), None);
 /// ```
 pub fn mime_type(file_name: &str) -> Option<&'static str> {
     let base = file_name.rsplit(['/', '\\']).next().unwrap_or(file_name);

@@ -310,7 +310,7 @@ impl Bot {
     /// # async fn demo(bot: ilink::Bot) -> Result<(), ilink::Error> {
     /// use ilink::MediaSource;
     ///
-    /// let sent = client
+    /// let sent = bot
     ///     .send_media("alice@im.wechat", MediaSource::path("holiday.jpg"))
     ///     .caption("the beach")
     ///     .on_progress(|sent, total| println!("{sent}/{total}"))
