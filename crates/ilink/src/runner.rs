@@ -392,28 +392,20 @@ impl Runner {
                     for update in batch.malformed {
                         self.emit(RunEvent::Malformed { update });
                     }
-                    for msg in batch.messages {
-                        // Waits while the queue is full: backpressure on
-                        // polling. A stop meanwhile leaves the rest of the
-                        // batch in the inbox, for the next start.
-                        let dispatch = dispatcher.dispatch(poller.bot(), msg);
-                        let queued = if stopping {
-                            // The stop came during the last poll (whose
-                            // answer is handled): `shutdown` is spent.
-                            dispatch.await;
-                            true
-                        } else {
-                            tokio::pin!(dispatch);
-                            tokio::select! {
-                                biased;
-                                _ = &mut shutdown => false,
-                                () = &mut dispatch => true,
-                            }
-                        };
-                        if !queued {
-                            stopping = true;
-                            break;
-                        }
+                    // Waits while the queue is full: backpressure on polling.
+                    // A stop meanwhile leaves the rest of the batch in the
+                    // inbox, for the next start. (Once `stopping`, the stop
+                    // came during the last poll, whose answer is handled:
+                    // `shutdown` is spent.) Boxed: not part of the state of
+                    // a held poll.
+                    let all_queued = Box::pin(dispatcher.dispatch_all(
+                        poller.bot(),
+                        batch.messages,
+                        (!stopping).then_some(shutdown.as_mut()),
+                    ))
+                    .await;
+                    if !all_queued {
+                        stopping = true;
                     }
                     dispatcher.reap();
                     if quick_empties >= 3 && !stopping {
@@ -426,7 +418,7 @@ impl Runner {
                         tokio::select! {
                             biased;
                             _ = &mut shutdown => break Ok(()),
-                            _ = tokio::time::sleep(delay) => {}
+                            _ = Box::pin(tokio::time::sleep(delay)) => {}
                         }
                     }
                 }
@@ -482,7 +474,7 @@ impl Runner {
                     tokio::select! {
                         biased;
                         _ = &mut shutdown => break Ok(()),
-                        _ = tokio::time::sleep(delay) => {}
+                        _ = Box::pin(tokio::time::sleep(delay)) => {}
                     }
                 }
             }
@@ -621,6 +613,29 @@ impl<H: Handler> Dispatcher<H> {
         let shared = self.shared.clone();
         let bot = bot.clone();
         self.tasks.spawn(shared.run_conversation(bot, conv));
+    }
+
+    /// Queues every message in order; `false` when `shutdown` came first
+    /// (the rest stay in the inbox).
+    async fn dispatch_all<S: Future>(
+        &mut self,
+        bot: &Bot,
+        messages: Vec<Message>,
+        mut shutdown: Option<std::pin::Pin<&mut S>>,
+    ) -> bool {
+        for msg in messages {
+            match shutdown.as_mut() {
+                None => self.dispatch(bot, msg).await,
+                Some(stop) => {
+                    tokio::select! {
+                        biased;
+                        _ = stop => return false,
+                        () = self.dispatch(bot, msg) => {}
+                    }
+                }
+            }
+        }
+        true
     }
 
     fn reap(&mut self) {

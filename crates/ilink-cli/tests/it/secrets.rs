@@ -7,6 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
+use ilink::backoff::Backoff;
 use ilink::crypto::{KeyFormat, MediaKey};
 use ilink::http::Transport;
 use ilink::pacing::Pacing;
@@ -76,6 +77,10 @@ async fn no_secret_reaches_logs_or_debug_output() {
                 .cdn_base_url(sim.cdn_url()),
         )
         .store(FileStore::open(dir.path()).unwrap())
+        .poll_backoff(Backoff::new(
+            Duration::from_millis(20),
+            Duration::from_millis(100),
+        ))
         .qr_poll_interval(Duration::from_millis(5))
         .pacing(Pacing::unlimited())
         .build()
@@ -135,6 +140,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
                     .unwrap()
                     .push_str(&format!("{ctx:?}\n{msg:?}\n"));
                 let typing = ctx.typing().await;
+                debug.lock().unwrap().push_str(&format!("{typing:?}\n"));
                 for item in msg.items() {
                     if let ItemContent::Image(i) = item.content()
                         && let Some(k) = &i.aeskey
@@ -167,7 +173,38 @@ async fn no_secret_reaches_logs_or_debug_output() {
             }
         })
     };
-    client.run_until(handler, done.notified()).await.unwrap();
+    // Every public handle and builder, printed before use.
+    debug.lock().unwrap().push_str(&format!(
+        "{:?}\n{:?}\n{:?}\n{:?}\n",
+        client.client(),
+        client.runner(),
+        client.client().login(),
+        client.send_text("alice@im.wechat", "unsent"),
+    ));
+    // A poll that fails, so that the run reports a backoff with its error.
+    sim.inject(ilink_testkit::Fault::new(
+        Route::GetUpdates,
+        ilink_testkit::FaultKind::MalformedJson,
+        1,
+    ));
+    let events = debug.clone();
+    let cursor = client
+        .runner()
+        .on_event(move |e| events.lock().unwrap().push_str(&format!("{e:?}\n")))
+        .run_until(handler, done.notified())
+        .await
+        .unwrap();
+    let poller = client.poller().await.unwrap();
+    debug.lock().unwrap().push_str(&format!(
+        "{cursor:?}\n{poller:?}\n{:?}\n{:?}\n",
+        client.health(),
+        client.client().all_health()
+    ));
+    drop(poller);
+    assert!(
+        debug.lock().unwrap().contains("Backoff"),
+        "the run's events were printed"
+    );
     // An answer that does not decode.
     sim.inject(ilink_testkit::Fault::new(
         Route::SendMessage,

@@ -775,3 +775,15 @@ async fn a_slow_handler_holds_back_polling_not_memory() {
         "polled while the queue was full: {polls:?}"
     );
 }
+
+#[tokio::test]
+async fn an_idle_run_stays_small() {
+    // Each account's task holds its run's state while its poll is held: at
+    // 10,000 idle accounts every byte here is ten kilobytes.
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let run = client.run_until(Seen::default().handler(), std::future::pending::<()>());
+    let size = std::mem::size_of_val(&run);
+    assert!(size <= 4_600, "the run's state is {size} bytes");
+}
