@@ -8,9 +8,10 @@
 #
 #   crates/ilink-proof/scripts/bench-ab.sh REV
 #
-# Environment: ILINK_AB_RUNS (3), ILINK_AB_MESSAGES (10000; 2000 at
-# concurrency 1), ILINK_AB_IDLE (1000). REV needs a bench_ilink that takes
-# the same arguments (any revision since the TLS benchmarks).
+# Environment: ILINK_AB_RUNS (3), ILINK_AB_MESSAGES (10000),
+# ILINK_AB_IDLE (1000), ILINK_AB_ONLY (send or idle: that part alone). REV
+# needs a bench_ilink that takes the same arguments (any revision since the
+# TLS benchmarks).
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 ROOT=$PWD
@@ -19,6 +20,7 @@ REV=${1:?usage: bench-ab.sh REV}
 RUNS=${ILINK_AB_RUNS:-3}
 MESSAGES=${ILINK_AB_MESSAGES:-10000}
 IDLE=${ILINK_AB_IDLE:-1000}
+ONLY=${ILINK_AB_ONLY:-}
 TARGET=${CARGO_TARGET_DIR:-$ROOT/target}
 WORK=$TARGET/bench-ab
 mkdir -p "$WORK/logs"
@@ -78,8 +80,8 @@ measure() {
 
 printf '| figure | %s (old) | this checkout (new) | new/old |\n|---|---:|---:|---:|\n' "$(git rev-parse --short "$REV")"
 for c in 1 16 256; do
+	[[ $ONLY == idle ]] && break
 	n=$MESSAGES
-	((c == 1)) && n=$((MESSAGES / 5))
 	old=() new=()
 	for r in $(seq 1 "$RUNS"); do
 		for side in $( ((r % 2)) && echo "old new" || echo "new old"); do
@@ -93,6 +95,7 @@ for c in 1 16 256; do
 	o=$(median "${old[@]}") w=$(median "${new[@]}")
 	printf '| send, concurrency %s (msg/s) | %.0f | %.0f | %.2f |\n' "$c" "$o" "$w" "$(awk -v a="$w" -v b="$o" 'BEGIN { print a / b }')"
 done
+[[ $ONLY == send ]] && exit 0
 old=() new=()
 for r in $(seq 1 "$RUNS"); do
 	for side in $( ((r % 2)) && echo "old new" || echo "new old"); do

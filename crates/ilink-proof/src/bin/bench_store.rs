@@ -1,0 +1,135 @@
+//! `bench_store`: what a store costs per batch and per acknowledgement, as
+//! the poller uses it: `commit_batch` of a batch of received messages (with
+//! the cursor), then one `ack` per message once its handler finished.
+//!
+//! ```text
+//! bench_store --store memory|file|sqlite [--dir DIR] [--batches 2000] [--batch 4]
+//! ```
+//!
+//! Every message is a realistic received text message (about 600 bytes of
+//! JSON). Each write is as durable as the store makes it (the file store
+//! fsyncs; SQLite runs with `synchronous=FULL`). Prints one line:
+//! `RESULT bench=store store=.. batches=.. messages=.. secs=.. batches_per_s=.. acks_per_s=.. commit_us=.. ack_us=..`.
+
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+use ilink::store::{InboxEntry, Store};
+
+const ACCOUNT: &str = "bench@im.bot";
+
+fn main() -> ExitCode {
+    match run() {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("bench_store: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn arg(name: &str) -> Option<String> {
+    let mut args = std::env::args().skip(1);
+    while let Some(a) = args.next() {
+        if a == name {
+            return args.next();
+        }
+    }
+    None
+}
+
+fn number(name: &str, default: usize) -> Result<usize, String> {
+    arg(name).map_or(Ok(default), |v| {
+        v.parse().map_err(|_| format!("{name} needs a number"))
+    })
+}
+
+fn run() -> Result<(), String> {
+    let kind = arg("--store").ok_or("--store memory|file|sqlite")?;
+    let batches = number("--batches", 2000)?;
+    let batch = number("--batch", 4)?.max(1);
+    let dir = match arg("--dir") {
+        Some(d) => std::path::PathBuf::from(d),
+        None => std::env::temp_dir().join(format!("ilink-bench-store-{}", std::process::id())),
+    };
+    let _ = std::fs::remove_dir_all(&dir);
+    let store = open(&kind, &dir)?;
+    let message = message_json();
+
+    let mut commit = Duration::ZERO;
+    let mut ack = Duration::ZERO;
+    let mut seq = 0u64;
+    let started = Instant::now();
+    for b in 0..batches {
+        let entries: Vec<InboxEntry> = (0..batch)
+            .map(|_| {
+                seq += 1;
+                InboxEntry::new(format!("m:{seq}"), message.clone(), seq)
+            })
+            .collect();
+        let keys: Vec<String> = entries.iter().map(|e| e.key.clone()).collect();
+        let t = Instant::now();
+        let fresh = store
+            .commit_batch(ACCOUNT, entries, &format!("cursor-{b}"))
+            .map_err(|e| format!("commit_batch: {e}"))?;
+        commit += t.elapsed();
+        if fresh.len() != batch {
+            return Err(format!("{} of {batch} entries were new", fresh.len()));
+        }
+        let t = Instant::now();
+        for key in &keys {
+            store.ack(ACCOUNT, key).map_err(|e| format!("ack: {e}"))?;
+        }
+        ack += t.elapsed();
+    }
+    let secs = started.elapsed().as_secs_f64();
+    let pending = store.pending(ACCOUNT).map_err(|e| e.to_string())?.len();
+    if pending != 0 {
+        return Err(format!("{pending} entries left pending"));
+    }
+    let messages = batches * batch;
+    println!(
+        "RESULT bench=store store={kind} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0}",
+        batches as f64 / commit.as_secs_f64(),
+        messages as f64 / ack.as_secs_f64(),
+        commit.as_secs_f64() * 1e6 / batches as f64,
+        ack.as_secs_f64() * 1e6 / messages as f64,
+    );
+    drop(store);
+    let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+fn open(kind: &str, dir: &std::path::Path) -> Result<Box<dyn Store>, String> {
+    match kind {
+        "memory" => Ok(Box::new(ilink::MemoryStore::new())),
+        "file" => ilink::FileStore::open(dir)
+            .map(|s| Box::new(s) as Box<dyn Store>)
+            .map_err(|e| e.to_string()),
+        other => Err(format!("no store {other:?} in this build")),
+    }
+}
+
+/// A received text message as the server sends it.
+fn message_json() -> serde_json::Value {
+    serde_json::json!({
+        "seq": 1,
+        "message_id": 7_000_000_000_000_000_001u64,
+        "from_user_id": "o9cq80_someone_quite_long@im.wechat",
+        "to_user_id": "bench@im.bot",
+        "client_id": "",
+        "create_time_ms": 1_764_000_000_000u64,
+        "update_time_ms": 1_764_000_000_000u64,
+        "session_id": "",
+        "group_id": "",
+        "message_type": 1,
+        "message_state": 2,
+        "context_token": "AARzJWAFAAABAAAAAAAp2Kx1P8wAAAA5LrTmXg3dq2pXrX4S6eh0dJhgq3WBkLsBqBm1M3h/Ue9Ka3PpRF2hPqkC1Wk+8pXb7g==",
+        "item_list": [{
+            "type": 1,
+            "create_time_ms": 1_764_000_000_000u64,
+            "is_completed": true,
+            "text_item": {"text": "Hello! Could you tell me what the weather will be like tomorrow in Shenzhen, and whether I need an umbrella?"}
+        }]
+    })
+}
