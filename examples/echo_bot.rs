@@ -33,7 +33,7 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<ExitCode, Error> {
-    let Some(bot) = setup::bot("echo_bot", "EchoBot/1.0")? else {
+    let Some(bot) = setup::bot("echo_bot", "EchoBot/1.0").await? else {
         return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     let account = bot.id();

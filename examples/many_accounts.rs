@@ -50,7 +50,7 @@ async fn run() -> Result<ExitCode, Error> {
     let client = setup::client("ManyAccountsExample/1.0")?;
     // Every stored login's bot, sharing the client's pool. Kept to the end:
     // `all_health` reports the accounts with a live handle in this process.
-    let bots = client.bots()?;
+    let bots = client.bots().await?;
     if bots.is_empty() {
         eprintln!(
             "many_accounts: no logins in {}. Run:\n    cargo run --example qr_login",

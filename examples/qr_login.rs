@@ -21,7 +21,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ilink::http::Transport;
-use ilink::{Client, Error, FileStore, LoginEvent, LoginOutcome, Store};
+use ilink::{Client, Error, LoginEvent, LoginOutcome, SqliteStore, Store};
 
 mod setup;
 
@@ -36,7 +36,7 @@ async fn run() -> Result<ExitCode, Error> {
         .nth(1)
         .or_else(|| std::env::var_os("ILINK_STATE_DIR"))
         .map_or_else(|| PathBuf::from("ilink-state"), PathBuf::from);
-    let store = FileStore::open(&state_dir)?;
+    let store = SqliteStore::open(&state_dir)?;
 
     let mut transport = Transport::builder();
     if let Ok(url) = std::env::var("ILINK_BASE_URL") {
@@ -115,7 +115,7 @@ async fn run() -> Result<ExitCode, Error> {
         _ => {}
     }
 
-    let accounts = store.accounts()?;
+    let accounts = store.accounts().await?;
     println!("Accounts in {}:", state_dir.display());
     for account in accounts {
         println!("  {}", account.account_id);

@@ -52,7 +52,7 @@ async fn main() -> ExitCode {
 }
 
 async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, Error> {
-    let Some(bot) = setup::bot("send_media", "SendMediaExample/1.0")? else {
+    let Some(bot) = setup::bot("send_media", "SendMediaExample/1.0").await? else {
         return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     if !file.is_file() {
@@ -103,7 +103,7 @@ async fn send(to: &str, file: &Path, caption: Option<&str>) -> Result<ExitCode, 
 }
 
 async fn receive(dir: &Path) -> Result<ExitCode, Error> {
-    let Some(bot) = setup::bot("send_media", "SendMediaExample/1.0")? else {
+    let Some(bot) = setup::bot("send_media", "SendMediaExample/1.0").await? else {
         return Ok(ExitCode::from(setup::NOT_CONFIGURED));
     };
     let dir = Arc::new(dir.to_path_buf());

@@ -15,7 +15,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ilink::http::Transport;
-use ilink::{Bot, Client, Credentials, Error, FileStore};
+use ilink::{Bot, Client, Credentials, Error, SqliteStore};
 
 /// The exit code when no bot is configured.
 pub(crate) const NOT_CONFIGURED: u8 = 2;
@@ -46,14 +46,14 @@ pub(crate) fn client(bot_agent: &str) -> Result<Client, Error> {
         transport = transport.cdn_base_url(url);
     }
     Client::builder()
-        .store(FileStore::open(state_dir())?)
+        .store(SqliteStore::open(state_dir())?)
         .transport(transport)
         .build()
 }
 
 /// The configured bot: `ILINK_TOKEN`'s, else the most recent stored login;
 /// `None` (after saying why) when there is neither.
-pub(crate) fn bot(example: &str, bot_agent: &str) -> Result<Option<Bot>, Error> {
+pub(crate) async fn bot(example: &str, bot_agent: &str) -> Result<Option<Bot>, Error> {
     let token = std::env::var("ILINK_TOKEN").ok().filter(|t| !t.is_empty());
     // Without a token there must be a stored login; say so instead of
     // creating an empty state directory and waiting for nothing.
@@ -68,7 +68,7 @@ pub(crate) fn bot(example: &str, bot_agent: &str) -> Result<Option<Bot>, Error> 
     let client = client(bot_agent)?;
     let bot = match token {
         Some(token) => Some(client.bot_with(&Credentials::from_token(token))),
-        None => client.bots()?.into_iter().next(),
+        None => client.bots().await?.into_iter().next(),
     };
     if bot.is_none() {
         eprintln!(

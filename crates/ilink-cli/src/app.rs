@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use ilink::http::Transport;
-use ilink::{Bot, Client, Credentials, FileStore, Store};
+use ilink::{Bot, Client, Credentials, SqliteStore, Store};
 use serde_json::Value;
 
 use crate::cli::Global;
@@ -128,9 +128,9 @@ pub(crate) fn state_dir(global: &Global) -> Result<PathBuf> {
     }
 }
 
-/// The file store in the state directory.
+/// The state directory's store (its SQLite database).
 pub(crate) fn store(global: &Global) -> Result<Arc<dyn Store>> {
-    Ok(Arc::new(FileStore::open(state_dir(global)?)?))
+    Ok(Arc::new(SqliteStore::open(state_dir(global)?)?))
 }
 
 /// The client: the state directory's store, the hosts the options name.
@@ -151,7 +151,7 @@ pub(crate) fn client(global: &Global) -> Result<Client> {
 
 /// The bot the options name: `--token` (as `--account`, or the token's own
 /// id), else `--account`'s stored login, else the most recent one.
-pub(crate) fn bot(global: &Global) -> Result<Bot> {
+pub(crate) async fn bot(global: &Global) -> Result<Bot> {
     let client = client(global)?;
     if let Some(token) = &global.token {
         let mut credentials = Credentials::from_token(token.clone());
@@ -161,9 +161,9 @@ pub(crate) fn bot(global: &Global) -> Result<Bot> {
         return Ok(client.bot_with(&credentials));
     }
     if let Some(account) = &global.account {
-        return Ok(client.bot(account.as_str())?);
+        return Ok(client.bot(account.as_str()).await?);
     }
-    client.bots()?.into_iter().next().ok_or_else(|| {
+    client.bots().await?.into_iter().next().ok_or_else(|| {
         CliError::Other("no account: run `ilink login` first, or pass --token".to_owned())
     })
 }

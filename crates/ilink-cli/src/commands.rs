@@ -24,7 +24,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login { no_qr, timeout } => login(g, out, no_qr, timeout).await,
         Command::Accounts => accounts(g, out).await,
-        Command::Logout { account } => logout(g, out, account),
+        Command::Logout { account } => logout(g, out, account).await,
         Command::Listen {
             count,
             timeout,
@@ -164,7 +164,7 @@ async fn login(g: &crate::cli::Global, out: Out, no_qr: bool, timeout: u64) -> R
 
 async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
     let store = app::store(g)?;
-    let all = store.accounts()?;
+    let all = store.accounts().await?;
     if all.is_empty() {
         out.emit(
             "No accounts; run `ilink login`.",
@@ -175,8 +175,8 @@ async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
     let client = app::client(g)?;
     for creds in all {
         let bot = client.bot_with(&creds);
-        let pending = store.pending(creds.account_id.as_str())?.len();
-        let has_cursor = store.load_cursor(creds.account_id.as_str())?.is_some();
+        let pending = store.pending(&creds.account_id).await?.len();
+        let has_cursor = store.load_cursor(&creds.account_id).await?.is_some();
         // A cheap authenticated call tells whether the token still works.
         let user = creds.user_id.clone().unwrap_or_default().into_string();
         let health = match bot
@@ -205,21 +205,22 @@ async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
     Ok(())
 }
 
-fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Result<()> {
+async fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Result<()> {
     let store = app::store(g)?;
     let id = match account.or_else(|| g.account.clone()) {
-        Some(id) => id,
+        Some(id) => ilink::AccountId::from(id),
         None => store
-            .accounts()?
+            .accounts()
+            .await?
             .into_iter()
             .next()
-            .map(|c| c.account_id.into_string())
+            .map(|c| c.account_id)
             .ok_or_else(|| CliError::Other("no stored account".to_owned()))?,
     };
-    if store.load_credentials(&id)?.is_none() {
+    if store.load_credentials(&id).await?.is_none() {
         return Err(CliError::Other(format!("no stored account {id}")));
     }
-    store.remove_account(&id)?;
+    store.remove_account(&id).await?;
     out.emit(
         format!("Forgot {id}."),
         json!({"event": "logged_out", "account": id}),
@@ -290,7 +291,7 @@ async fn listen(
     timeout: Option<u64>,
     download: Option<std::path::PathBuf>,
 ) -> Result<()> {
-    let bot = app::bot(g)?;
+    let bot = app::bot(g).await?;
     let seen = Arc::new(AtomicU64::new(0));
     let done = Arc::new(Notify::new());
     let handler = {
@@ -336,7 +337,7 @@ async fn listen(
 }
 
 async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
-    let bot = app::bot(g)?;
+    let bot = app::bot(g).await?;
     out.emit(
         format!("Echo bot running as {}; Ctrl-C stops.", bot.id()),
         json!({"event": "echo_started", "account": bot.id()}),
@@ -361,7 +362,7 @@ async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
 }
 
 async fn typing(g: &crate::cli::Global, out: Out, to: &str, cancel: bool) -> Result<()> {
-    let bot = app::bot(g)?;
+    let bot = app::bot(g).await?;
     let status = if cancel {
         TypingStatus::CANCEL
     } else {

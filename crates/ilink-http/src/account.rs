@@ -135,8 +135,20 @@ impl Account {
         cursor: &str,
         timeout_hint: Option<Duration>,
     ) -> Result<GetUpdatesResponse, Error> {
+        self.get_updates_until(cursor, timeout_hint, None).await
+    }
+
+    /// [`get_updates`](Self::get_updates) that also ends, as an empty
+    /// batch, by `deadline` (a poller whose lease on the account ends then
+    /// must not have a poll in flight after it).
+    pub async fn get_updates_until(
+        &self,
+        cursor: &str,
+        timeout_hint: Option<Duration>,
+        deadline: Option<tokio::time::Instant>,
+    ) -> Result<GetUpdatesResponse, Error> {
         let config = &self.transport.shared.config;
-        let timeout = match timeout_hint {
+        let mut timeout = match timeout_hint {
             Some(hint) if !hint.is_zero() => hint
                 .saturating_add(config.long_poll_margin)
                 .min(MAX_LONG_POLL),
@@ -145,6 +157,9 @@ impl Account {
                 .long_poll
                 .saturating_add(config.long_poll_margin),
         };
+        if let Some(deadline) = deadline {
+            timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+        }
         match self
             .call_within(GetUpdatesRequest::new(cursor), timeout)
             .await

@@ -13,6 +13,9 @@ use crate::backoff::Backoff;
 use crate::health::{Health, HealthCell};
 use crate::store::{Credentials, MemoryStore, Store};
 
+/// How long a poller's lease holds by default.
+pub(crate) const LEASE_TTL: Duration = Duration::from_secs(90);
+
 /// Builds a [`Client`].
 ///
 /// Transport settings (URLs, timeouts, TLS roots, HTTP/2) are the
@@ -21,11 +24,11 @@ use crate::store::{Credentials, MemoryStore, Store};
 /// ```no_run
 /// # fn build() -> Result<(), ilink::Error> {
 /// use std::time::Duration;
-/// use ilink::{Client, FileStore};
+/// use ilink::{Client, SqliteStore};
 /// use ilink::http::Transport;
 ///
 /// let client = Client::builder()
-///     .store(FileStore::open("state")?)
+///     .store(SqliteStore::open("state")?)
 ///     .transport(Transport::builder().api_timeout(Duration::from_secs(20)))
 ///     .build()?;
 /// # let _ = client; Ok(()) }
@@ -37,6 +40,7 @@ pub struct ClientBuilder {
     shared_transport: Option<Transport>,
     login_base_url: Option<String>,
     store: Option<Arc<dyn Store>>,
+    holder: Option<String>,
     config: Config,
 }
 
@@ -59,6 +63,7 @@ pub(crate) struct Config {
     pub(crate) client_id_prefix: String,
     pub(crate) throttle_cooldown: Duration,
     pub(crate) pacing: crate::pacing::Pacing,
+    pub(crate) lease_ttl: Duration,
 }
 
 impl Default for Config {
@@ -72,6 +77,7 @@ impl Default for Config {
             client_id_prefix: "ilink".to_owned(),
             throttle_cooldown: Duration::from_secs(10 * 60),
             pacing: crate::pacing::Pacing::default(),
+            lease_ttl: LEASE_TTL,
         }
     }
 }
@@ -155,6 +161,25 @@ impl ClientBuilder {
         self
     }
 
+    /// How long a poller's lease on its account holds (default 90 s). A
+    /// poller renews it when half is left, and a crashed process's accounts
+    /// can be taken over once it ran out. Keep it above twice the long-poll
+    /// deadline (35 s + 5 s by default): a poll never outlives the lease.
+    pub fn lease_ttl(mut self, ttl: Duration) -> Self {
+        self.config.lease_ttl = ttl.max(Duration::from_secs(1));
+        self
+    }
+
+    /// This client's name as a lease holder (default: the host, the process
+    /// id and a random part, unique to this client). Give a name that
+    /// survives restarts (a service instance's, a pod's) and a restarted
+    /// process takes its accounts back at once instead of after the lease
+    /// ran out. Two live clients must never share one.
+    pub fn lease_holder(mut self, name: impl Into<String>) -> Self {
+        self.holder = Some(name.into());
+        self
+    }
+
     /// The overall QR login deadline (default 8 minutes).
     pub fn login_deadline(mut self, deadline: Duration) -> Self {
         self.config.login_deadline = deadline;
@@ -189,6 +214,8 @@ impl ClientBuilder {
                 login_base_url,
                 explicit_base_url,
                 accounts: Mutex::new(HashMap::new()),
+                holder: self.holder.unwrap_or_else(holder_name),
+                polling: Mutex::new(std::collections::HashSet::new()),
             }),
         })
     }
@@ -201,6 +228,48 @@ pub(crate) struct Shared {
     pub(crate) login_base_url: String,
     explicit_base_url: bool,
     accounts: Mutex<HashMap<AccountId, Weak<AccountHandle>>>,
+    /// This client's name as a lease holder.
+    pub(crate) holder: String,
+    /// The accounts a poller of this client polls (one at a time each).
+    pub(crate) polling: Mutex<std::collections::HashSet<AccountId>>,
+}
+
+/// A lease holder's name: the host, the process and a random part, so that
+/// two clients never share one.
+fn holder_name() -> String {
+    format!(
+        "{}/{}/{:08x}",
+        host_name(),
+        std::process::id(),
+        crate::backoff::random_u64() as u32
+    )
+}
+
+fn host_name() -> String {
+    std::fs::read_to_string("/proc/sys/kernel/hostname")
+        .ok()
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "host".to_owned())
+}
+
+/// Whether a default holder name (`host/pid/random`) names a process of
+/// this host that has ended: its lease can be taken at once. Only where
+/// `/proc` tells (Linux); elsewhere the lease runs out.
+pub(crate) fn holder_is_gone(holder: &str) -> bool {
+    let mut parts = holder.split('/');
+    let (Some(host), Some(pid), Some(_), None) =
+        (parts.next(), parts.next(), parts.next(), parts.next())
+    else {
+        return false;
+    };
+    let Ok(pid) = pid.parse::<u32>() else {
+        return false;
+    };
+    host == host_name()
+        && pid != std::process::id()
+        && std::path::Path::new("/proc/self").exists()
+        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
 }
 
 /// One account's connection to the API, its health and its caches.
@@ -224,10 +293,10 @@ pub(crate) struct AccountHandle {
 ///
 /// ```no_run
 /// # async fn demo() -> Result<(), ilink::Error> {
-/// use ilink::{Client, FileStore};
+/// use ilink::{Client, SqliteStore};
 ///
-/// let client = Client::builder().store(FileStore::open("state")?).build()?;
-/// for bot in client.bots()? {
+/// let client = Client::builder().store(SqliteStore::open("state")?).build()?;
+/// for bot in client.bots().await? {
 ///     println!("{}: {:?}", bot.id(), bot.health());
 /// }
 /// # Ok(()) }
@@ -295,7 +364,7 @@ impl Client {
     ///
     /// [`Error::Store`].
     pub async fn accounts(&self) -> Result<Vec<Credentials>, Error> {
-        self.blocking(|s| s.accounts()).await
+        Ok(self.shared.store.accounts().await?)
     }
 
     /// The bot of a stored account.
@@ -304,9 +373,9 @@ impl Client {
     ///
     /// [`Error::UnknownAccount`] when the store has no login for it,
     /// [`Error::Store`] when the store fails.
-    pub fn bot(&self, account: impl Into<AccountId>) -> Result<Bot, Error> {
+    pub async fn bot(&self, account: impl Into<AccountId>) -> Result<Bot, Error> {
         let account = account.into();
-        match self.shared.store.load_credentials(account.as_str())? {
+        match self.shared.store.load_credentials(&account).await? {
             Some(creds) => Ok(self.bot_with(&creds)),
             None => Err(Error::UnknownAccount { account }),
         }
@@ -317,11 +386,12 @@ impl Client {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub fn bots(&self) -> Result<Vec<Bot>, Error> {
+    pub async fn bots(&self) -> Result<Vec<Bot>, Error> {
         Ok(self
             .shared
             .store
-            .accounts()?
+            .accounts()
+            .await?
             .iter()
             .map(|c| self.bot_with(c))
             .collect())
@@ -390,18 +460,6 @@ impl Client {
         all.sort_by(|a, b| a.0.cmp(&b.0));
         all
     }
-
-    /// Runs a store call off the async workers (file stores block on fsync).
-    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn Store) -> Result<T, crate::store::StoreError> + Send + 'static,
-    {
-        let store = self.shared.store.clone();
-        tokio::task::spawn_blocking(move || f(store.as_ref()))
-            .await?
-            .map_err(Error::Store)
-    }
 }
 
 impl Bot {
@@ -453,22 +511,19 @@ impl Bot {
         &self,
         user: impl Into<UserId>,
     ) -> Result<Option<ContextToken>, Error> {
-        let id = self.account.id.clone();
         let user = user.into();
-        self.blocking(move |s| s.load_context_token(id.as_str(), user.as_str()))
-            .await
+        Ok(self
+            .store()
+            .load_context_token(&self.account.id, &user)
+            .await?)
     }
 
     pub(crate) fn shared(&self) -> &Shared {
         &self.client.shared
     }
 
-    pub(crate) async fn blocking<T, F>(&self, f: F) -> Result<T, Error>
-    where
-        T: Send + 'static,
-        F: FnOnce(&dyn Store) -> Result<T, crate::store::StoreError> + Send + 'static,
-    {
-        self.client.blocking(f).await
+    pub(crate) fn store(&self) -> &dyn Store {
+        self.client.shared.store.as_ref()
     }
 
     /// Maps a transport error, marking the account's session expired on -14.
@@ -479,4 +534,12 @@ impl Bot {
         }
         mapped
     }
+}
+
+/// Locks a mutex, taking it over from a panicked holder (every value kept
+/// behind these locks stays consistent between statements).
+pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    mutex
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

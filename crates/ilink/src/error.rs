@@ -230,6 +230,12 @@ impl Error {
         }
     }
 
+    /// Whether another poller took this poller's lease on its account
+    /// ([`StoreError::LeaseLost`]): it stops, and must not poll again.
+    pub fn is_lease_lost(&self) -> bool {
+        matches!(self, Error::Store(StoreError::LeaseLost { .. }))
+    }
+
     /// The raw body of an answer that could not be decoded. It may hold
     /// message text, context tokens or keys: do not log it.
     pub fn body(&self) -> Option<&[u8]> {

@@ -6,14 +6,14 @@
 //! ([`Bot::run_until`], or the pull API [`Bot::poller`]), replies
 //! ([`Context::reply`], [`Bot::send_text`]), sends media
 //! ([`Bot::send_media`]) and shows "typing…" ([`Bot::typing`]). State lives
-//! in a [`Store`]: [`MemoryStore`] or [`FileStore`].
+//! in a [`Store`]: [`SqliteStore`] (the default on disk) or [`MemoryStore`].
 //!
 //! ```no_run
-//! use ilink::{Client, Context, FileStore, Message, handler_fn};
+//! use ilink::{Client, Context, Message, SqliteStore, handler_fn};
 //!
 //! # async fn run() -> Result<(), ilink::Error> {
-//! let client = Client::builder().store(FileStore::open("state")?).build()?;
-//! let bot = client.bot("abc@im.bot")?;
+//! let client = Client::builder().store(SqliteStore::open("state")?).build()?;
+//! let bot = client.bot("abc@im.bot").await?;
 //! let echo = handler_fn(|ctx: Context, msg: Message| async move {
 //!     let _typing = ctx.typing().await;
 //!     ctx.reply(format!("you said: {}", msg.text())).await?;
@@ -72,6 +72,6 @@ pub use runner::{
     handler_fn,
 };
 pub use send::{SendText, Sent};
-pub use store::{Credentials, FileStore, MemoryStore, Store, StoreError};
+pub use store::{Credentials, MemoryStore, SqliteStore, Store, StoreError};
 pub use tool_call::SendToolCall;
 pub use typing::Typing;

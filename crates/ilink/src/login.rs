@@ -178,7 +178,7 @@ impl Login {
         let interval = self.client.shared.config.qr_poll_interval;
         let transport = self.client.shared.transport.clone();
         let local: Vec<BotToken> = {
-            let accounts = self.client.blocking(|s| s.accounts()).await?;
+            let accounts = self.client.shared.store.accounts().await?;
             // Only the tokens of accounts that live on the host asked: a
             // login at another host learns none of them.
             let login_origin = ilink_http::origin_of(&self.base_url);
@@ -328,15 +328,10 @@ impl Login {
         credentials.user_id = resp.ilink_user_id.map(UserId::new);
         credentials.base_url = base_url;
         credentials.saved_at_ms = crate::store::now_ms();
-        let to_save = credentials.clone();
-        let id = account_id.clone();
-        self.client
-            .blocking(move |s| {
-                s.save_credentials(&to_save)?;
-                // A token minted for the previous session is worth nothing now.
-                s.clear_context_tokens(id.as_str())
-            })
-            .await?;
+        let store = &self.client.shared.store;
+        store.save_credentials(&credentials).await?;
+        // A token minted for the previous session is worth nothing now.
+        store.clear_context_tokens(&account_id).await?;
         self.emit(LoginEvent::Confirmed { account_id });
         let bot = self.client.bot_with(&credentials);
         Ok(LoginOutcome::LoggedIn { bot, credentials })

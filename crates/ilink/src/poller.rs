@@ -1,14 +1,21 @@
 //! The pull API: one batch at a time, stored durably before the cursor
-//! advances, deduplicated, acknowledged by the caller.
+//! advances, deduplicated, acknowledged by the caller, all under the
+//! account's lease.
 
+use std::sync::Arc;
 use std::time::Duration;
 
-use ilink_proto::{Cursor, MalformedUpdate};
+use ilink_proto::{ContextToken, Cursor, MalformedUpdate, UserId};
+use tokio::time::Instant;
 
 use crate::Error;
 use crate::client::Bot;
 use crate::message::Message;
-use crate::store::{InboxEntry, PollerLock};
+use crate::store::{InboxEntry, Lease, ReceivedBatch, StoreError};
+
+/// How much of its lease a poll leaves unused, for the clocks of the
+/// holder and the store to disagree a little.
+const LEASE_MARGIN: Duration = Duration::from_secs(2);
 
 /// What one poll produced.
 #[derive(Clone, Debug, Default)]
@@ -28,9 +35,14 @@ pub struct Batch {
 
 /// Polls one account's messages.
 ///
-/// Only one poller runs per account: creating a second one (in this process
-/// or another on the same file store) fails with
-/// [`StoreError::Locked`](crate::StoreError::Locked).
+/// Only one poller runs per account: it holds the account's lease in the
+/// store ([`Store::acquire`](crate::Store::acquire)), so a second one, in
+/// this process or in any other on the same store, fails with
+/// [`StoreError::Leased`](crate::StoreError::Leased). The lease is renewed
+/// when half of it is left, and no poll outlives it; a poller whose lease
+/// was taken over gets [`StoreError::LeaseLost`](crate::StoreError::LeaseLost)
+/// and polls no more. Dropping the poller releases the lease (in the
+/// background; [`release`](Self::release) waits for it).
 ///
 /// Every batch is written to the store's inbox and the cursor advanced
 /// durably before it is returned; a message stays in the inbox until
@@ -51,15 +63,41 @@ pub struct Poller {
     /// committed before anything is polled again (the server does not send
     /// it twice).
     unstored: Option<Unstored>,
-    _lock: PollerLock,
+    lease: Arc<Lease>,
+    /// When the lease ends by this process's clock: the moment it was asked
+    /// for, plus its time to live.
+    lease_until: Instant,
+    ttl: Duration,
+    /// Released already (by [`release`](Self::release), or lost).
+    released: bool,
 }
 
 /// A received batch waiting to be stored.
 struct Unstored {
     entries: Vec<InboxEntry>,
-    tokens: Vec<(String, ilink_proto::ContextToken)>,
+    tokens: Vec<(UserId, ContextToken)>,
     next: Cursor,
     malformed: Vec<MalformedUpdate>,
+}
+
+impl Drop for Poller {
+    fn drop(&mut self) {
+        crate::client::lock(&self.bot.shared().polling).remove(&self.bot.account.id);
+        if self.released {
+            return;
+        }
+        // Let another poller take the account now rather than after the
+        // lease ran out. Best effort: without a runtime, it expires.
+        if let Ok(runtime) = tokio::runtime::Handle::try_current() {
+            let store = self.bot.shared().store.clone();
+            let lease = self.lease.clone();
+            runtime.spawn(async move {
+                if let Err(e) = store.release(&lease).await {
+                    tracing::debug!(error = %crate::Report::new(&e), "could not release a lease");
+                }
+            });
+        }
+    }
 }
 
 impl std::fmt::Debug for Poller {
@@ -67,28 +105,59 @@ impl std::fmt::Debug for Poller {
         f.debug_struct("Poller")
             .field("account", &self.bot.account.id)
             .field("cursor", &self.cursor)
+            .field("lease", &self.lease)
             .finish_non_exhaustive()
     }
 }
 
 impl Bot {
-    /// A poller for the account.
+    /// A poller for the account: takes its lease and reads its cursor and
+    /// what was received but never acknowledged.
     ///
     /// # Errors
     ///
-    /// [`Error::Store`] (including
-    /// [`StoreError::Locked`](crate::StoreError::Locked) when another poller
-    /// runs).
+    /// [`Error::Store`], including
+    /// [`StoreError::Leased`](crate::StoreError::Leased) when another
+    /// poller runs.
     pub async fn poller(&self) -> Result<Poller, Error> {
-        let id = self.account.id.clone();
-        let (lock, cursor, pending) = self
-            .blocking(move |s| {
-                let lock = s.lock_poller(id.as_str())?;
-                let cursor = s.load_cursor(id.as_str())?.unwrap_or_default();
-                let pending = s.pending(id.as_str())?;
-                Ok((lock, Cursor::new(cursor), pending))
-            })
-            .await?;
+        let account = self.account.id.clone();
+        let shared = self.shared();
+        if !crate::client::lock(&shared.polling).insert(account.clone()) {
+            return Err(Error::Store(StoreError::Leased {
+                account,
+                holder: shared.holder.clone(),
+            }));
+        }
+        // Registered: from here a failure must unregister.
+        let started = Instant::now();
+        let ttl = shared.config.lease_ttl;
+        let taken = async {
+            let lease = match shared.store.acquire(&account, &shared.holder, ttl).await {
+                // A crashed process of this host: no need to wait for its
+                // lease to run out.
+                Err(StoreError::Leased { holder, .. })
+                    if crate::client::holder_is_gone(&holder) =>
+                {
+                    tracing::info!(account = %account, %holder, "taking over the lease of a process that ended");
+                    shared
+                        .store
+                        .take_over(&account, &shared.holder, ttl, &holder)
+                        .await?
+                }
+                other => other?,
+            };
+            let cursor = shared.store.load_cursor(&account).await?.unwrap_or_default();
+            let pending = shared.store.pending(&account).await?;
+            Ok::<_, StoreError>((lease, cursor, pending))
+        }
+        .await;
+        let (lease, cursor, pending) = match taken {
+            Ok(t) => t,
+            Err(e) => {
+                crate::client::lock(&shared.polling).remove(&account);
+                return Err(e.into());
+            }
+        };
         if !pending.is_empty() {
             tracing::info!(
                 count = pending.len(),
@@ -101,7 +170,10 @@ impl Bot {
             hint: None,
             redeliver: Some(pending),
             unstored: None,
-            _lock: lock,
+            lease: Arc::new(lease),
+            lease_until: started + ttl,
+            ttl,
+            released: false,
         })
     }
 }
@@ -133,7 +205,7 @@ impl Poller {
         if let Some(entries) = self.redeliver.take()
             && !entries.is_empty()
         {
-            let mut batch = self.decode(entries);
+            let mut batch = self.decode(entries).await;
             batch.redelivered = true;
             return Ok(batch);
         }
@@ -141,10 +213,14 @@ impl Poller {
             // Boxed: not part of the state of a held poll.
             return Box::pin(self.store_batch()).await;
         }
+        // The lease first: renewed when half is left, and the poll ends
+        // before it does, whatever the transport's deadline.
+        Box::pin(self.keep_lease()).await?;
+        let until = self.lease_until - LEASE_MARGIN;
         let handle = &self.bot.account;
         let resp = match handle
             .http
-            .get_updates(self.cursor.as_str(), self.hint)
+            .get_updates_until(self.cursor.as_str(), self.hint, Some(until))
             .await
         {
             Ok(r) => r,
@@ -160,7 +236,7 @@ impl Poller {
         let mut entries = Vec::new();
         // Every sender's context tokens in arrival order: the store keeps the
         // latest of each, in one write.
-        let mut tokens: Vec<(String, ilink_proto::ContextToken)> = Vec::new();
+        let mut tokens: Vec<(UserId, ContextToken)> = Vec::new();
         for msg in resp.messages() {
             let key = Message::key_of(msg);
             match serde_json::to_value(msg) {
@@ -170,7 +246,7 @@ impl Poller {
             if let (Some(t), Some(from)) = (&msg.context_token, msg.from_user_id.as_deref())
                 && !from.is_empty()
             {
-                tokens.push((from.to_owned(), t.clone()));
+                tokens.push((UserId::new(from), t.clone()));
             }
         }
         let malformed: Vec<MalformedUpdate> = resp.malformed().cloned().collect();
@@ -195,18 +271,14 @@ impl Poller {
             return Ok(Batch::default());
         };
         let received = unstored.entries.len();
-        let id = self.bot.account.id.clone();
-        let cursor = unstored.next.clone();
-        let entries = unstored.entries.clone();
-        let tokens = unstored.tokens.clone();
+        let batch = ReceivedBatch::new(unstored.entries.clone(), unstored.next.clone())
+            .with_context_tokens(unstored.tokens.clone());
         let fresh = self
             .bot
-            .blocking(move |s| {
-                let fresh = s.commit_batch(id.as_str(), entries, cursor.as_str())?;
-                s.save_context_tokens(id.as_str(), &tokens)?;
-                Ok(fresh)
-            })
-            .await;
+            .store()
+            .commit_batch(&self.lease, batch)
+            .await
+            .map_err(Error::from);
         let fresh = match fresh {
             Ok(f) => f,
             Err(e) => {
@@ -230,13 +302,13 @@ impl Poller {
         if duplicates > 0 {
             tracing::debug!(duplicates, "dropped duplicate deliveries");
         }
-        let mut batch = self.decode(fresh);
+        let mut batch = self.decode(fresh).await;
         batch.malformed.extend(unstored.malformed);
         batch.duplicates = duplicates;
         Ok(batch)
     }
 
-    fn decode(&self, entries: Vec<InboxEntry>) -> Batch {
+    async fn decode(&self, entries: Vec<InboxEntry>) -> Batch {
         let mut batch = Batch::default();
         for entry in entries {
             match serde_json::from_value(entry.message.clone()) {
@@ -248,8 +320,7 @@ impl Poller {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "stored message no longer decodes; acknowledging it");
-                    let store = &self.bot.shared().store;
-                    if let Err(e) = store.ack(self.bot.account.id.as_str(), &entry.key) {
+                    if let Err(e) = self.bot.store().ack(&self.lease, &entry.key).await {
                         tracing::error!(error = %crate::Report::new(&e), "ack failed");
                     }
                     batch
@@ -268,15 +339,62 @@ impl Poller {
     ///
     /// [`Error::Store`]; the message then comes back after a restart.
     pub async fn ack(&self, msg: &Message) -> Result<(), Error> {
-        self.bot.ack(msg.key().to_owned()).await
+        self.bot.ack(&self.lease, msg.key()).await
+    }
+
+    /// The lease this poller holds.
+    pub fn lease(&self) -> &Lease {
+        &self.lease
+    }
+
+    /// The lease, shared with the acknowledgements of the runner.
+    pub(crate) fn lease_handle(&self) -> Arc<Lease> {
+        self.lease.clone()
+    }
+
+    /// Gives the account's lease up, so that another poller may take it at
+    /// once, and waits until the store has it.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`]; the lease then runs out by itself.
+    pub async fn release(mut self) -> Result<(), Error> {
+        self.released = true;
+        Ok(self.bot.store().release(&self.lease).await?)
+    }
+
+    /// Renews the lease when half of it is left. A lease another holder
+    /// took is [`StoreError::LeaseLost`]; this poller polls no more.
+    async fn keep_lease(&mut self) -> Result<(), Error> {
+        let left = self.lease_until.saturating_duration_since(Instant::now());
+        if left > self.ttl / 2 {
+            return Ok(());
+        }
+        let asked = Instant::now();
+        match self.bot.store().renew(&self.lease, self.ttl).await {
+            Ok(lease) => {
+                self.lease = Arc::new(lease);
+                self.lease_until = asked + self.ttl;
+                Ok(())
+            }
+            Err(e) => {
+                if matches!(e, StoreError::LeaseLost { .. }) {
+                    tracing::warn!(account = %self.bot.account.id, "the lease was taken over; polling stops");
+                    self.released = true;
+                }
+                let err = Error::from(e);
+                self.bot.account.health.poll_failed(&err);
+                Err(err)
+            }
+        }
     }
 }
 
 impl Bot {
-    /// Acknowledges the message with this key in the account's inbox.
-    pub(crate) async fn ack(&self, key: String) -> Result<(), Error> {
-        let id = self.account.id.clone();
-        self.blocking(move |s| s.ack(id.as_str(), &key)).await?;
+    /// Acknowledges the message with this key in the account's inbox, under
+    /// the poller's lease.
+    pub(crate) async fn ack(&self, lease: &Lease, key: &str) -> Result<(), Error> {
+        self.store().ack(lease, key).await?;
         self.account.health.update(|h| h.messages_handled += 1);
         Ok(())
     }

@@ -400,6 +400,7 @@ impl Runner {
                     // a held poll.
                     let all_queued = Box::pin(dispatcher.dispatch_all(
                         poller.bot(),
+                        poller.lease_handle(),
                         batch.messages,
                         (!stopping).then_some(shutdown.as_mut()),
                     ))
@@ -462,6 +463,10 @@ impl Runner {
                         }
                     }
                 }
+                Err(e) if e.is_lease_lost() => {
+                    // Another poller has the account: not one more poll.
+                    break Err(e);
+                }
                 Err(e) => {
                     failures = failures.saturating_add(1);
                     let delay = backoff.delay(failures);
@@ -486,8 +491,12 @@ impl Runner {
                 if let Err(e) = Box::pin(bot.account.http.notify_stop()).await {
                     tracing::warn!(error = %crate::Report::new(&e), "notifystop failed");
                 }
+                let cursor = poller.cursor().clone();
+                if let Err(e) = Box::pin(poller.release()).await {
+                    tracing::warn!(error = %e.report(), "could not release the lease; it runs out by itself");
+                }
                 self.emit(RunEvent::Stopped { account_id });
-                Ok(poller.cursor().clone())
+                Ok(cursor)
             }
             Err(e) => Err(e),
         }
@@ -514,12 +523,11 @@ impl Runner {
         self.emit(RunEvent::Stopped {
             account_id: bot.id().clone(),
         });
-        let id = bot.id().clone();
-        bot.blocking(move |s| s.load_cursor(id.as_str()))
+        bot.store()
+            .load_cursor(bot.id())
             .await
             .ok()
             .flatten()
-            .map(Cursor::new)
             .unwrap_or_default()
     }
 }
@@ -537,10 +545,7 @@ async fn wait_for_new_login(
     every: Duration,
 ) -> Result<Bot, Error> {
     loop {
-        let id = bot.id().clone();
-        let creds = bot
-            .blocking(move |s| s.load_credentials(id.as_str()))
-            .await?;
+        let creds = bot.store().load_credentials(bot.id()).await?;
         if let Some(c) = creds
             && c.bot_token != old
         {
@@ -572,6 +577,9 @@ struct DispatchShared<H> {
 /// A message with its place in the queue bound.
 struct Queued {
     msg: Message,
+    /// The lease of the poller that received it: its acknowledgement is
+    /// fenced by it.
+    lease: Arc<crate::store::Lease>,
     _slot: OwnedSemaphorePermit,
 }
 
@@ -595,12 +603,16 @@ impl<H: Handler> Dispatcher<H> {
     }
 
     /// Queues a message, waiting while the queue is full.
-    async fn dispatch(&mut self, bot: &Bot, msg: Message) {
+    async fn dispatch(&mut self, bot: &Bot, lease: Arc<crate::store::Lease>, msg: Message) {
         let Ok(slot) = self.queued.clone().acquire_owned().await else {
             return;
         };
         let conv = msg.conversation().to_owned();
-        let item = Queued { msg, _slot: slot };
+        let item = Queued {
+            msg,
+            lease,
+            _slot: slot,
+        };
         {
             let mut queues = self.shared.queues.lock().unwrap_or_else(|p| p.into_inner());
             if let Some(queue) = queues.get_mut(&conv) {
@@ -620,17 +632,18 @@ impl<H: Handler> Dispatcher<H> {
     async fn dispatch_all<S: Future>(
         &mut self,
         bot: &Bot,
+        lease: Arc<crate::store::Lease>,
         messages: Vec<Message>,
         mut shutdown: Option<std::pin::Pin<&mut S>>,
     ) -> bool {
         for msg in messages {
             match shutdown.as_mut() {
-                None => self.dispatch(bot, msg).await,
+                None => self.dispatch(bot, lease.clone(), msg).await,
                 Some(stop) => {
                     tokio::select! {
                         biased;
                         _ = stop => return false,
-                        () = self.dispatch(bot, msg) => {}
+                        () = self.dispatch(bot, lease.clone(), msg) => {}
                     }
                 }
             }
@@ -668,13 +681,13 @@ impl<H: Handler> DispatchShared<H> {
             let Ok(permit) = self.running.clone().acquire_owned().await else {
                 return;
             };
-            self.handle_one(&bot, next.msg).await;
+            self.handle_one(&bot, &next.lease, next.msg).await;
             drop(permit);
             // `next._slot` goes here: a place in the queue frees up.
         }
     }
 
-    async fn handle_one(&self, bot: &Bot, msg: Message) {
+    async fn handle_one(&self, bot: &Bot, lease: &crate::store::Lease, msg: Message) {
         let key = msg.key().to_owned();
         let ctx = Context::new(bot.clone(), &msg);
         // A panic is caught here, in this task, and acknowledged as a
@@ -696,7 +709,7 @@ impl<H: Handler> DispatchShared<H> {
                 });
             }
         }
-        if let Err(e) = bot.ack(key.clone()).await {
+        if let Err(e) = bot.ack(lease, &key).await {
             tracing::error!(%key, error = %e.report(), "ack failed; the message will be delivered again after a restart");
         }
     }

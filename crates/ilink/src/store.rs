@@ -1,22 +1,41 @@
 //! Where a bot keeps what must survive a restart: credentials, the cursor,
 //! the inbox of received but unhandled messages, the deduplication window,
-//! context tokens and typing tickets.
+//! context tokens, typing tickets, and the lease that lets one poller at a
+//! time poll an account.
 //!
-//! [`Store`] is synchronous and object-safe; the client calls it off the async
-//! runtime's worker threads where it may block. Two implementations ship:
-//! [`MemoryStore`] (tests, throwaway bots) and [`FileStore`] (a directory per
-//! account, atomic writes, a lock so only one poller runs per account).
+//! [`Store`] is async and object-safe. [`SqliteStore`] is the default: one
+//! database file for every account of a state directory, each write a
+//! durable transaction. [`MemoryStore`] is the same code on an in-memory
+//! database (tests, throwaway bots).
+//!
+//! # Leases
+//!
+//! A poller first takes the account's lease ([`Store::acquire`]): a holder
+//! name, an expiry and an epoch that grows with every new holder. The writes
+//! a poller makes ([`Store::commit_batch`], [`Store::ack`]) carry the lease
+//! and fail with [`StoreError::LeaseLost`] once another holder took the
+//! account over: a poller that lost its lease cannot move the cursor or
+//! acknowledge anything, and stops. A lease is taken over only after it
+//! expired; its holder renews it ([`Store::renew`]) well before that and
+//! never has a poll in flight past it.
 
 use std::collections::BTreeMap;
 use std::fmt;
+use std::future::Future;
 use std::path::PathBuf;
+use std::pin::Pin;
+use std::time::Duration;
 
-use ilink_proto::{AccountId, BotToken, ContextToken, UserId};
+use ilink_proto::{AccountId, BotToken, ContextToken, Cursor, UserId};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-mod file;
+mod dir;
 mod memory;
+mod sqlite;
+
+pub use memory::MemoryStore;
+pub use sqlite::SqliteStore;
 
 /// Milliseconds since the Unix epoch: the unit of every stored timestamp.
 pub(crate) fn now_ms() -> u64 {
@@ -26,8 +45,9 @@ pub(crate) fn now_ms() -> u64 {
         .unwrap_or_default()
 }
 
-pub use file::FileStore;
-pub use memory::MemoryStore;
+/// What a store call returns: a boxed future, so that [`Store`] can be a
+/// trait object.
+pub type StoreFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, StoreError>> + Send + 'a>>;
 
 /// What a QR login produced, and what a client needs to act as that bot.
 #[derive(Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -163,11 +183,74 @@ impl TypingTicket {
     }
 }
 
+/// A received batch, as the poller commits it: the new messages, the
+/// context tokens they brought, and the cursor after them, in one
+/// transaction.
+#[derive(Clone, Debug, Default, PartialEq)]
+#[non_exhaustive]
+pub struct ReceivedBatch {
+    /// The messages, in the order received.
+    pub entries: Vec<InboxEntry>,
+    /// Every sender's context token, in arrival order (a later token of a
+    /// user replaces an earlier one).
+    pub context_tokens: Vec<(UserId, ContextToken)>,
+    /// The cursor to poll from next.
+    pub cursor: Cursor,
+}
+
+impl ReceivedBatch {
+    /// A batch of these entries, ending at `cursor`.
+    pub fn new(entries: Vec<InboxEntry>, cursor: Cursor) -> Self {
+        Self {
+            entries,
+            context_tokens: Vec::new(),
+            cursor,
+        }
+    }
+
+    /// With the context tokens the batch brought.
+    #[must_use]
+    pub fn with_context_tokens(mut self, tokens: Vec<(UserId, ContextToken)>) -> Self {
+        self.context_tokens = tokens;
+        self
+    }
+}
+
+/// The right to poll one account, held by one holder until it expires or is
+/// released. Every new holder gets a higher epoch; the writes of a poller
+/// carry its lease, and a store refuses them once the epoch moved on.
+#[derive(Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Lease {
+    /// The account.
+    pub account: AccountId,
+    /// Who holds it (a name unique to the holding client).
+    pub holder: String,
+    /// Grows with every new holder of the account.
+    pub epoch: u64,
+    /// Until when it holds, milliseconds since the Unix epoch by the store's
+    /// clock (informational: holders time their lease by their own clock
+    /// from the moment they asked).
+    pub expires_at_ms: u64,
+}
+
+impl fmt::Debug for Lease {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Lease")
+            .field("account", &self.account)
+            .field("holder", &self.holder)
+            .field("epoch", &self.epoch)
+            .field("expires_at_ms", &self.expires_at_ms)
+            .finish()
+    }
+}
+
 /// A store failed. Never carries a secret.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum StoreError {
-    /// Reading or writing a file failed (disk full, permissions, …).
+    /// Reading or writing the state directory failed (disk full,
+    /// permissions, …).
     #[error("store I/O failed on {path}")]
     Io {
         /// The file or directory.
@@ -176,22 +259,43 @@ pub enum StoreError {
         #[source]
         source: std::io::Error,
     },
-    /// A file exists but cannot be understood. It is left as it is: nothing is
+    /// The database failed (a full disk, a locked or damaged file, a lost
+    /// connection).
+    #[error("the store's database failed")]
+    Database(#[source] Box<dyn std::error::Error + Send + Sync>),
+    /// Stored data cannot be understood. It is left as it is: nothing is
     /// reset silently.
-    #[error("store file {path} is corrupt: {reason}")]
+    #[error("stored {what} is corrupt: {reason}")]
     Corrupt {
-        /// The file.
-        path: PathBuf,
+        /// What it is (`credentials of <account>`, `an inbox entry`, …).
+        what: String,
         /// What is wrong with it (no content is quoted).
         reason: String,
     },
-    /// Another poller holds this account's lock.
-    #[error("account {account} is already being polled by another process or client")]
-    Locked {
-        /// The account.
-        account: String,
+    /// The database was written by a newer version of ilink, whose schema
+    /// this one does not know.
+    #[error("the store's schema version {found} is newer than this version knows ({known})")]
+    NewerSchema {
+        /// The database's version.
+        found: i64,
+        /// The newest this version knows.
+        known: i64,
     },
-    /// The account id cannot name a store namespace.
+    /// Another holder's lease on the account is live: another poller runs.
+    #[error("account {account} is being polled by {holder}")]
+    Leased {
+        /// The account.
+        account: AccountId,
+        /// The holder.
+        holder: String,
+    },
+    /// The lease was taken over by another holder: this poller must stop.
+    #[error("the lease on account {account} was taken over; this poller stops")]
+    LeaseLost {
+        /// The account.
+        account: AccountId,
+    },
+    /// The account id cannot name a store namespace (empty).
     #[error("invalid account id for the store")]
     InvalidAccount,
     /// A state directory another user could change: owned by someone else,
@@ -201,37 +305,28 @@ pub enum StoreError {
     Unsafe {
         /// The directory.
         path: PathBuf,
-        /// Owned by another user, or writable by group or others.
+        /// Owned by another user, writable by group or others, or a link.
         reason: &'static str,
     },
 }
 
-/// Held while a poller runs; dropping it releases the account.
-pub struct PollerLock(#[allow(dead_code)] Box<dyn Send + Sync>);
-
-impl PollerLock {
-    /// Wraps whatever releases the lock on drop.
-    pub fn new(guard: impl Send + Sync + 'static) -> Self {
-        Self(Box::new(guard))
-    }
-}
-
-impl fmt::Debug for PollerLock {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("PollerLock")
-    }
-}
-
 /// Persistent state of any number of bot accounts, each in its own namespace.
 ///
-/// Implementations must make every write durable before returning (a crash
-/// right after a call returns must not lose what it wrote) and must never
-/// silently replace unreadable data: report [`StoreError::Corrupt`].
+/// Implementations make every write durable before its future completes (a
+/// crash right after must not lose what it wrote), commit each call
+/// atomically (a batch's entries, its context tokens and the cursor
+/// together; an acknowledgement removes the entry and records its key
+/// together, so no key is ever both pending and acknowledged), and never
+/// replace unreadable data silently: report [`StoreError::Corrupt`].
 ///
 /// The delivery guarantee rests on three calls: [`commit_batch`]
-/// (the batch and the new cursor, durably, before any handler runs), then
-/// [`ack`] per message after its handler finished, and [`pending`] on start
-/// (what was received but never acknowledged).
+/// (the batch and the new cursor, before any handler runs), then [`ack`]
+/// per message after its handler finished, and [`pending`] on start (what
+/// was received but never acknowledged). The first two are fenced by the
+/// poller's [`Lease`].
+///
+/// The conformance suite in `crates/ilink/tests/it/store.rs` checks every
+/// store the project ships against this contract.
 ///
 /// [`commit_batch`]: Store::commit_batch
 /// [`ack`]: Store::ack
@@ -239,87 +334,100 @@ impl fmt::Debug for PollerLock {
 pub trait Store: Send + Sync + 'static {
     /// Saves (or replaces) an account's credentials and marks it the most
     /// recent.
-    fn save_credentials(&self, credentials: &Credentials) -> Result<(), StoreError>;
+    fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()>;
     /// An account's credentials.
-    fn load_credentials(&self, account_id: &str) -> Result<Option<Credentials>, StoreError>;
-    /// Every account with credentials, most recently saved first.
-    fn accounts(&self) -> Result<Vec<Credentials>, StoreError>;
-    /// Forgets an account entirely (credentials, cursor, inbox, tokens).
-    fn remove_account(&self, account_id: &str) -> Result<(), StoreError>;
+    fn load_credentials<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, Option<Credentials>>;
+    /// Every account with credentials, most recently saved first. An
+    /// account whose credentials cannot be read is left out (with a
+    /// warning), so one bad record does not stop the others.
+    fn accounts(&self) -> StoreFuture<'_, Vec<Credentials>>;
+    /// Forgets an account entirely (credentials, cursor, inbox, tokens,
+    /// tickets). [`StoreError::Leased`] while a poller holds it.
+    fn remove_account<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()>;
+
+    /// Takes the account's lease for `ttl`: free, expired, or already this
+    /// holder's (a new epoch each time). [`StoreError::Leased`] while
+    /// another holder's lease is live.
+    fn acquire<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Lease>;
+    /// Takes the account's lease from `from`, a holder known to be gone
+    /// (its process ended), whether or not its lease ran out; otherwise as
+    /// [`acquire`](Store::acquire).
+    fn take_over<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+        from: &'a str,
+    ) -> StoreFuture<'a, Lease>;
+    /// Extends a lease by `ttl` from now. [`StoreError::LeaseLost`] when
+    /// another holder took the account.
+    fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> StoreFuture<'a, Lease>;
+    /// Gives a lease up (another holder may take the account at once). A
+    /// lease already taken over is left alone.
+    fn release<'a>(&'a self, lease: &'a Lease) -> StoreFuture<'a, ()>;
 
     /// The cursor to poll from (`None`: start from `""`).
-    fn load_cursor(&self, account_id: &str) -> Result<Option<String>, StoreError>;
-    /// Stores received messages in the inbox and then the new cursor, both
-    /// durably. Entries whose key is already in the inbox or the
-    /// deduplication window are skipped. Returns the entries that were new.
-    fn commit_batch(
-        &self,
-        account_id: &str,
-        entries: Vec<InboxEntry>,
-        cursor: &str,
-    ) -> Result<Vec<InboxEntry>, StoreError>;
+    fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>>;
+    /// Stores a received batch: its new entries in the inbox, its context
+    /// tokens, and the cursor, in one transaction, under `lease`. Entries
+    /// whose key is already in the inbox or the deduplication window (or
+    /// earlier in the batch) are skipped. Returns the entries that were new.
+    fn commit_batch<'a>(
+        &'a self,
+        lease: &'a Lease,
+        batch: ReceivedBatch,
+    ) -> StoreFuture<'a, Vec<InboxEntry>>;
     /// Inbox entries not yet acknowledged, in the order they were received.
-    fn pending(&self, account_id: &str) -> Result<Vec<InboxEntry>, StoreError>;
-    /// Acknowledges a handled message: it leaves the inbox and its key joins
-    /// the deduplication window (bounded; oldest keys fall out first).
-    fn ack(&self, account_id: &str, key: &str) -> Result<(), StoreError>;
+    fn pending<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<InboxEntry>>;
+    /// Acknowledges a handled message under `lease`: it leaves the inbox and
+    /// its key joins the deduplication window (bounded to [`DEDUP_WINDOW`]
+    /// keys; the oldest fall out first).
+    fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()>;
     /// Whether a key is in the inbox or the deduplication window.
-    fn seen(&self, account_id: &str, key: &str) -> Result<bool, StoreError>;
+    fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool>;
 
     /// Remembers the latest context token of a user.
-    fn save_context_token(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        token: &ContextToken,
-    ) -> Result<(), StoreError>;
-    /// Remembers the latest context token of several users at once, as a
-    /// received batch brings them: `tokens` in arrival order, so a later
-    /// token of a user replaces an earlier one.
-    ///
-    /// The default calls [`save_context_token`](Store::save_context_token)
-    /// for each; stores whose writes are expensive make it one write.
-    fn save_context_tokens(
-        &self,
-        account_id: &str,
-        tokens: &[(String, ContextToken)],
-    ) -> Result<(), StoreError> {
-        for (user_id, token) in tokens {
-            self.save_context_token(account_id, user_id, token)?;
-        }
-        Ok(())
-    }
+    fn save_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        token: &'a ContextToken,
+    ) -> StoreFuture<'a, ()>;
     /// The latest context token of a user.
-    fn load_context_token(
-        &self,
-        account_id: &str,
-        user_id: &str,
-    ) -> Result<Option<ContextToken>, StoreError>;
+    fn load_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<ContextToken>>;
     /// Every cached context token of an account.
-    fn context_tokens(
-        &self,
-        account_id: &str,
-    ) -> Result<BTreeMap<String, ContextToken>, StoreError>;
+    fn context_tokens<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, BTreeMap<UserId, ContextToken>>;
     /// Drops every context token of an account (on re-login).
-    fn clear_context_tokens(&self, account_id: &str) -> Result<(), StoreError>;
+    fn clear_context_tokens<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()>;
 
     /// Caches a user's typing ticket.
-    fn save_typing_ticket(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        ticket: &TypingTicket,
-    ) -> Result<(), StoreError>;
+    fn save_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        ticket: &'a TypingTicket,
+    ) -> StoreFuture<'a, ()>;
     /// A user's cached typing ticket.
-    fn load_typing_ticket(
-        &self,
-        account_id: &str,
-        user_id: &str,
-    ) -> Result<Option<TypingTicket>, StoreError>;
-
-    /// Takes the account's poller lock; [`StoreError::Locked`] when another
-    /// poller (in this process or another) holds it.
-    fn lock_poller(&self, account_id: &str) -> Result<PollerLock, StoreError>;
+    fn load_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<TypingTicket>>;
 }
 
 /// How many acknowledged keys the deduplication window keeps per account.

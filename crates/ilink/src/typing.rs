@@ -68,14 +68,12 @@ impl Bot {
         };
         let cached = match cached {
             Some(c) => Some(c),
-            None => {
-                let id = handle.id.clone();
-                let user = user_id.clone();
-                self.blocking(move |s| s.load_typing_ticket(id.as_str(), user.as_str()))
-                    .await
-                    .ok()
-                    .flatten()
-            }
+            None => self
+                .store()
+                .load_typing_ticket(&handle.id, user_id)
+                .await
+                .ok()
+                .flatten(),
         };
         if let Some(c) = &cached
             && now < c.refresh_at_ms
@@ -101,11 +99,9 @@ impl Bot {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(user_id.clone(), entry.clone());
-        let id = handle.id.clone();
-        let user = user_id.clone();
-        let saved = entry.clone();
         if let Err(e) = self
-            .blocking(move |s| s.save_typing_ticket(id.as_str(), user.as_str(), &saved))
+            .store()
+            .save_typing_ticket(&handle.id, user_id, &entry)
             .await
         {
             tracing::debug!(error = %crate::Report::new(&e), "could not cache the typing ticket");

@@ -9,7 +9,7 @@ use ilink::http::Transport;
 use ilink::pacing::Pacing;
 use ilink::proto::ItemContent;
 use ilink::{
-    Client, Context, FileStore, LoginOutcome, MediaKind, MediaSource, Message, handler_fn,
+    Client, Context, LoginOutcome, MediaKind, MediaSource, Message, SqliteStore, handler_fn,
 };
 use ilink_testkit::{Inbound, LoginTarget, QrScript, QrStep, Quote, Simulator};
 use serde_json::json;
@@ -110,7 +110,7 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
                 .cdn_base_url(sim.cdn_url())
                 .bot_agent("ilink-demo/1.0"),
         )
-        .store(FileStore::open(state)?)
+        .store(SqliteStore::open(state)?)
         .qr_poll_interval(Duration::from_millis(150))
         .pacing(Pacing::new(Duration::from_millis(120), 3))
         .build()?;

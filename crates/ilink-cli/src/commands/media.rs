@@ -145,7 +145,7 @@ pub(crate) async fn download(
 
 /// `ilink send`.
 pub(crate) async fn send(g: &Global, out: Out, args: SendArgs) -> Result<()> {
-    let bot = app::bot(g)?;
+    let bot = app::bot(g).await?;
     if let Some(text) = args.text {
         let sent = bot.send_text(args.to.as_str(), text).await?;
         let ids: Vec<Option<String>> = sent

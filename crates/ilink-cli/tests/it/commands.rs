@@ -106,19 +106,17 @@ async fn login_listen_send_download_decrypt() {
     let state = dir.path().join("state");
     let account = login(&sim, &state).await;
 
-    // Credentials are stored 0600.
+    // The login is in the state directory's SQLite database, stored 0600.
+    let db = state.join("ilink.db");
+    let header = std::fs::read(&db).unwrap();
+    assert!(header.starts_with(b"SQLite format 3\0"), "a SQLite database");
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
-        let mut found = false;
         for entry in walk(&state) {
-            if entry.file_name().is_some_and(|n| n == "credentials.json") {
-                let mode = std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777;
-                assert_eq!(mode, 0o600);
-                found = true;
-            }
+            let mode = std::fs::metadata(&entry).unwrap().permissions().mode() & 0o777;
+            assert_eq!(mode, 0o600, "{}", entry.display());
         }
-        assert!(found);
     }
 
     // accounts shows it, with a working session.

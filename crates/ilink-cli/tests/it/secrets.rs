@@ -13,7 +13,7 @@ use ilink::http::Transport;
 use ilink::pacing::Pacing;
 use ilink::proto::ItemContent;
 use ilink::{
-    Client, Context, FileStore, LoginOutcome, MediaKind, MediaSource, Message, handler_fn,
+    Client, Context, LoginOutcome, MediaKind, MediaSource, Message, SqliteStore, handler_fn,
 };
 use ilink_testkit::{Inbound, KeyForm, Route, Simulator};
 use tokio::sync::Notify;
@@ -76,7 +76,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
                 .api_base_url(sim.api_url())
                 .cdn_base_url(sim.cdn_url()),
         )
-        .store(FileStore::open(dir.path()).unwrap())
+        .store(SqliteStore::open(dir.path()).unwrap())
         .poll_backoff(Backoff::new(
             Duration::from_millis(20),
             Duration::from_millis(100),
@@ -162,7 +162,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
                 debug.lock().unwrap().push_str(&format!("{sent:?}\n"));
                 typing.finish().await;
                 // A failure's Debug and Display too.
-                let err = ctx.bot().client().bot("nobody@im.bot").unwrap_err();
+                let err = ctx.bot().client().bot("nobody@im.bot").await.unwrap_err();
                 debug.lock().unwrap().push_str(&format!("{err:?} {err}\n"));
                 let mut n = handled.lock().unwrap();
                 *n += 1;

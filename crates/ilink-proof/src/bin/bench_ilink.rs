@@ -522,16 +522,18 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     let hold = Duration::from_secs(args.number("hold-secs", Some(120))?);
     let mut ctl = Control::new(&urls.control)?;
 
+    let rt = runtime()?;
     let store = Arc::new(MemoryStore::new());
     let mut ids = Vec::with_capacity(accounts);
     for _ in 0..accounts {
         let (bot_id, token) = ctl.create_account()?;
-        store.save_credentials(&Credentials::new(bot_id.clone(), BotToken::new(token)))?;
+        rt.block_on(
+            store.save_credentials(&Credentials::new(bot_id.as_str(), BotToken::new(token))),
+        )?;
         ids.push(bot_id);
     }
     eprintln!("idle: {accounts} accounts created");
 
-    let rt = runtime()?;
     let client = rt.block_on(async {
         // The server's hold is the first poll's deadline too (later polls
         // take the server's hint).
@@ -549,7 +551,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     // What each idle account's task holds: the state of its whole run (the
     // held poll's included). Printed so that a change that grows it shows.
     let runner_state_bytes = {
-        let bot = client.bot(ids[0].as_str())?;
+        let bot = rt.block_on(client.bot(ids[0].as_str()))?;
         let trivial = handler_fn(|_ctx: Context, _msg: Message| async { Ok(()) });
         let run = bot.run_until(trivial, std::future::pending::<()>());
         std::mem::size_of_val(&run)
@@ -557,7 +559,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
 
     let started = Instant::now();
     for id in &ids {
-        let bot = client.bot(id.as_str())?;
+        let bot = rt.block_on(client.bot(id.as_str()))?;
         rt.spawn(async move {
             let trivial = handler_fn(|_ctx: Context, _msg: Message| async { Ok(()) });
             if let Err(e) = bot.run_until(trivial, std::future::pending::<()>()).await {

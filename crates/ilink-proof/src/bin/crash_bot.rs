@@ -1,4 +1,4 @@
-//! The bot the crash campaign kills: a pull-API bot on a [`FileStore`] that
+//! The bot the crash campaign kills: a pull-API bot on a [`SqliteStore`] that
 //! journals every message it handles, so that a driver can check from the
 //! outside what was handled, when, and whether it was acknowledged.
 //!
@@ -29,7 +29,7 @@ use std::time::{Duration, Instant};
 use ilink::backoff::Backoff;
 use ilink::http::Transport;
 use ilink::proto::BotToken;
-use ilink::{Client, Credentials, Error, FileStore, Store};
+use ilink::{Client, Credentials, Error, SqliteStore, Store};
 use tokio::sync::Notify;
 
 const EXIT_USAGE: u8 = 2;
@@ -204,11 +204,12 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         .map_err(|e| client_err("writing the journal", &e))?;
 
     // Every state file is read (and the credentials rewritten) on each start.
-    let store = FileStore::open(&args.state).map_err(|e| store_err("opening the store", &e))?;
+    let store = SqliteStore::open(&args.state).map_err(|e| store_err("opening the store", &e))?;
     let mut credentials = Credentials::new(args.account.clone(), BotToken::new(args.token));
     credentials.base_url = Some(args.api.clone());
     store
         .save_credentials(&credentials)
+        .await
         .map_err(|e| store_err("saving credentials", &e))?;
     let client = Client::builder()
         .store(store)
@@ -225,6 +226,7 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         .build()
         .map_err(|e| classify("building the client", &e))?
         .bot(args.account.as_str())
+        .await
         .map_err(|e| classify("loading the account", &e))?;
     let mut poller = client
         .poller()

@@ -1,4 +1,4 @@
-//! The crash campaign: a bot on the file store ([`crash_bot`](../crash_bot))
+//! The crash campaign: a bot on the SQLite store ([`crash_bot`](../crash_bot))
 //! handles a stream of inbound messages from an in-process simulator while
 //! it is killed with `SIGKILL` at random moments and restarted; then the
 //! journal and the store are checked.
@@ -34,7 +34,7 @@ use std::path::{Path, PathBuf};
 use std::process::{ExitCode, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
-use ilink::{FileStore, Store};
+use ilink::{SqliteStore, Store};
 use ilink_testkit::{Inbound, Simulator};
 
 /// The simulator's batch size (its default, set explicitly).
@@ -335,42 +335,57 @@ fn orphans(dir: &Path) -> usize {
     n
 }
 
-/// Opens the store (on a copy, when checking between runs) and reads every
-/// file the bot's account has; the keys pending in the inbox.
-fn read_state(dir: &Path, account: &str) -> Result<(HashSet<String>, Option<String>), String> {
-    let store = FileStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?;
+/// Opens the store (on a copy, when checking between runs) and reads
+/// everything the bot's account has; the keys pending in the inbox.
+async fn read_state(
+    dir: &Path,
+    account: &str,
+) -> Result<(HashSet<String>, Option<String>), String> {
+    let store = SqliteStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?;
+    let id = ilink::AccountId::from(account);
     let accounts = store
         .accounts()
+        .await
         .map_err(|e| format!("accounts: {}", describe(&e)))?;
     if !accounts.is_empty() && !accounts.iter().any(|c| c.account_id == account) {
         return Err("accounts: the bot's account is missing".to_owned());
     }
     store
-        .load_credentials(account)
+        .load_credentials(&id)
+        .await
         .map_err(|e| format!("credentials: {}", describe(&e)))?;
     let cursor = store
-        .load_cursor(account)
+        .load_cursor(&id)
+        .await
         .map_err(|e| format!("cursor: {}", describe(&e)))?;
     store
-        .context_tokens(account)
+        .context_tokens(&id)
+        .await
         .map_err(|e| format!("context tokens: {}", describe(&e)))?;
     let pending = store
-        .pending(account)
+        .pending(&id)
+        .await
         .map_err(|e| format!("inbox: {}", describe(&e)))?;
-    Ok((pending.into_iter().map(|e| e.key).collect(), cursor))
+    Ok((
+        pending.into_iter().map(|e| e.key).collect(),
+        cursor.map(ilink::Cursor::into_string),
+    ))
 }
 
-/// How long the file store takes, on this disk, to commit one full batch
-/// (the receive window: a kill before it ends loses what is not written yet
-/// when the server does not replay) and to save the batch's context tokens
-/// as the poller does (the last token of each sender, one write).
+/// How long the store takes, on this disk, to commit one full batch with
+/// its context tokens (the receive window: a kill before it ends loses what
+/// is not written yet when the server does not replay).
 /// Senders of the probe's batch, as in the campaign's waves.
 const PROBE_SENDERS: usize = 8;
 
-fn probe_commit(dir: &Path) -> Result<(Duration, Duration), String> {
+async fn probe_commit(dir: &Path) -> Result<Duration, String> {
     let err = |e: ilink::StoreError| describe(&e);
-    let store = FileStore::open(dir).map_err(err)?;
-    let account = "probe@im.bot";
+    let store = SqliteStore::open(dir).map_err(err)?;
+    let account = ilink::AccountId::from("probe@im.bot");
+    let lease = store
+        .acquire(&account, "probe", Duration::from_secs(60))
+        .await
+        .map_err(err)?;
     let entries: Vec<ilink::store::InboxEntry> = (0..MAX_BATCH)
         .map(|i| {
             let msg = serde_json::json!({
@@ -382,35 +397,31 @@ fn probe_commit(dir: &Path) -> Result<(Duration, Duration), String> {
             ilink::store::InboxEntry::new(format!("m:{i}"), msg, 0)
         })
         .collect();
-    let started = Instant::now();
-    store
-        .commit_batch(account, entries, "probe-cursor")
-        .map_err(err)?;
-    let commit = started.elapsed();
     // As the poller does: the latest token of each sender (8, as in the
-    // waves), saved with one write.
-    let tokens: Vec<(String, ilink::proto::ContextToken)> = (MAX_BATCH - PROBE_SENDERS..MAX_BATCH)
+    // waves), in the same transaction.
+    let tokens: Vec<(ilink::UserId, ilink::proto::ContextToken)> = (MAX_BATCH - PROBE_SENDERS
+        ..MAX_BATCH)
         .map(|i| {
             (
-                format!("sender-{}@im.wechat", i % PROBE_SENDERS),
+                ilink::UserId::new(format!("sender-{}@im.wechat", i % PROBE_SENDERS)),
                 ilink::proto::ContextToken::new(format!("AARz{i:024x}")),
             )
         })
         .collect();
     let started = Instant::now();
-    store.save_context_tokens(account, &tokens).map_err(err)?;
-    Ok((commit, started.elapsed()))
+    store
+        .commit_batch(
+            &lease,
+            ilink::store::ReceivedBatch::new(entries, ilink::Cursor::from("probe-cursor"))
+                .with_context_tokens(tokens),
+        )
+        .await
+        .map_err(err)?;
+    Ok(started.elapsed())
 }
 
-fn describe(e: &dyn std::error::Error) -> String {
-    let mut text = e.to_string();
-    let mut source = e.source();
-    while let Some(s) = source {
-        text.push_str(": ");
-        text.push_str(&s.to_string());
-        source = s.source();
-    }
-    text
+fn describe(e: &(dyn std::error::Error + 'static)) -> String {
+    ilink::Report::new(e).to_string()
 }
 
 struct Campaign {
@@ -573,7 +584,7 @@ async fn run(args: Args) -> Result<bool, String> {
         tally: Tally::default(),
         args,
     };
-    let probe = probe_commit(&dir.join("probe"));
+    let probe = probe_commit(&dir.join("probe")).await;
     let started = Instant::now();
 
     // ---- the kills ---------------------------------------------------------
@@ -628,7 +639,7 @@ async fn run(args: Args) -> Result<bool, String> {
         let _ = std::fs::remove_dir_all(&c.snapshot);
         copy_dir(&c.state, &c.snapshot).map_err(|e| format!("copying the state: {e}"))?;
         c.tally.state_checks += 1;
-        let pending = match read_state(&c.snapshot, &c.bot_id) {
+        let pending = match read_state(&c.snapshot, &c.bot_id).await {
             Ok((p, _)) => p,
             Err(e) => {
                 c.tally.unreadable.push(format!("after kill {k}: {e}"));
@@ -830,7 +841,7 @@ async fn run(args: Args) -> Result<bool, String> {
         }
     }
     let final_state = if completed {
-        match read_state(&c.state, &c.bot_id) {
+        match read_state(&c.state, &c.bot_id).await {
             Ok((pending, cursor)) => {
                 if !pending.is_empty() {
                     c.tally.violation(format!(
@@ -927,14 +938,10 @@ async fn run(args: Args) -> Result<bool, String> {
     println!("| final store | {final_state} |");
     println!("| temporary files left behind by kills | {temp_files} |");
     match &probe {
-        Ok((commit, tokens)) => {
+        Ok(commit) => {
             println!(
-                "| committing one {MAX_BATCH}-message batch on this disk (entries, then cursor) | {:.1} ms |",
+                "| committing one {MAX_BATCH}-message batch on this disk (entries, {PROBE_SENDERS} senders' context tokens and the cursor, one transaction) | {:.1} ms |",
                 commit.as_secs_f64() * 1000.0
-            );
-            println!(
-                "| saving that batch's context tokens ({PROBE_SENDERS} senders, one write, after the commit) | {:.1} ms |",
-                tokens.as_secs_f64() * 1000.0
             );
         }
         Err(e) => println!("| committing one batch on this disk | probe failed: {e} |"),

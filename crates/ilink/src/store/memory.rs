@@ -1,254 +1,128 @@
-//! An in-memory [`Store`]: everything is lost when the process ends.
+//! [`MemoryStore`]: the SQLite store's code on an in-memory database.
 
-use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::collections::BTreeMap;
+use std::time::Duration;
 
-use ilink_proto::ContextToken;
+use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 
-use super::{Credentials, DEDUP_WINDOW, InboxEntry, PollerLock, Store, StoreError, TypingTicket};
+use super::{
+    Credentials, InboxEntry, Lease, ReceivedBatch, SqliteStore, Store, StoreFuture, TypingTicket,
+};
 
 /// A [`Store`] in memory, for tests and bots that need nothing to survive a
-/// restart. Cheap to clone; clones share the data.
-#[derive(Clone, Default)]
-pub struct MemoryStore {
-    inner: Arc<Mutex<Inner>>,
-}
-
-impl std::fmt::Debug for MemoryStore {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("MemoryStore")
-    }
-}
-
-#[derive(Default)]
-struct Inner {
-    accounts: HashMap<String, AccountData>,
-    /// Save order, for "most recent first".
-    clock: u64,
-    locked: HashSet<String>,
-}
-
-#[derive(Default)]
-struct AccountData {
-    credentials: Option<(u64, Credentials)>,
-    cursor: Option<String>,
-    inbox: Vec<InboxEntry>,
-    dedup: VecDeque<String>,
-    dedup_set: HashSet<String>,
-    contexts: BTreeMap<String, ContextToken>,
-    typing: HashMap<String, TypingTicket>,
-}
+/// restart: the [`SqliteStore`] on an in-memory database, so it keeps the
+/// very same semantics. Cheap to clone; clones share the data.
+#[derive(Clone, Debug)]
+pub struct MemoryStore(SqliteStore);
 
 impl MemoryStore {
     /// An empty store.
     pub fn new() -> Self {
-        Self::default()
-    }
-
-    fn lock(&self) -> MutexGuard<'_, Inner> {
-        self.inner.lock().unwrap_or_else(|p| p.into_inner())
+        Self(SqliteStore::in_memory())
     }
 }
 
-struct MemoryLock {
-    store: MemoryStore,
-    account: String,
-}
-
-impl Drop for MemoryLock {
-    fn drop(&mut self) {
-        self.store.lock().locked.remove(&self.account);
+impl Default for MemoryStore {
+    fn default() -> Self {
+        Self::new()
     }
 }
 
 impl Store for MemoryStore {
-    fn save_credentials(&self, credentials: &Credentials) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        inner.clock += 1;
-        let order = inner.clock;
-        inner
-            .accounts
-            .entry(credentials.account_id.to_string())
-            .or_default()
-            .credentials = Some((order, credentials.clone()));
-        Ok(())
+    fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()> {
+        self.0.save_credentials(credentials)
     }
-
-    fn load_credentials(&self, account_id: &str) -> Result<Option<Credentials>, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .and_then(|a| a.credentials.as_ref().map(|(_, c)| c.clone())))
+    fn load_credentials<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, Option<Credentials>> {
+        self.0.load_credentials(account)
     }
-
-    fn accounts(&self) -> Result<Vec<Credentials>, StoreError> {
-        let inner = self.lock();
-        let mut all: Vec<(u64, Credentials)> = inner
-            .accounts
-            .values()
-            .filter_map(|a| a.credentials.clone())
-            .collect();
-        all.sort_by_key(|a| std::cmp::Reverse(a.0));
-        Ok(all.into_iter().map(|(_, c)| c).collect())
+    fn accounts(&self) -> StoreFuture<'_, Vec<Credentials>> {
+        self.0.accounts()
     }
-
-    fn remove_account(&self, account_id: &str) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        // Like the file store: a running poller would write the account back.
-        if inner.locked.contains(account_id) {
-            return Err(StoreError::Locked {
-                account: account_id.to_owned(),
-            });
-        }
-        inner.accounts.remove(account_id);
-        Ok(())
+    fn remove_account<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()> {
+        self.0.remove_account(account)
     }
-
-    fn load_cursor(&self, account_id: &str) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .and_then(|a| a.cursor.clone()))
+    fn acquire<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Lease> {
+        self.0.acquire(account, holder, ttl)
     }
-
-    fn commit_batch(
-        &self,
-        account_id: &str,
-        entries: Vec<InboxEntry>,
-        cursor: &str,
-    ) -> Result<Vec<InboxEntry>, StoreError> {
-        let mut inner = self.lock();
-        let account = inner.accounts.entry(account_id.to_owned()).or_default();
-        let mut fresh = Vec::new();
-        for entry in entries {
-            let known = account.dedup_set.contains(&entry.key)
-                || account.inbox.iter().any(|e| e.key == entry.key)
-                || fresh.iter().any(|e: &InboxEntry| e.key == entry.key);
-            if !known {
-                fresh.push(entry);
-            }
-        }
-        account.inbox.extend(fresh.iter().cloned());
-        account.cursor = Some(cursor.to_owned());
-        Ok(fresh)
+    fn take_over<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+        from: &'a str,
+    ) -> StoreFuture<'a, Lease> {
+        self.0.take_over(account, holder, ttl, from)
     }
-
-    fn pending(&self, account_id: &str) -> Result<Vec<InboxEntry>, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .map(|a| a.inbox.clone())
-            .unwrap_or_default())
+    fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> StoreFuture<'a, Lease> {
+        self.0.renew(lease, ttl)
     }
-
-    fn ack(&self, account_id: &str, key: &str) -> Result<(), StoreError> {
-        let mut inner = self.lock();
-        let account = inner.accounts.entry(account_id.to_owned()).or_default();
-        account.inbox.retain(|e| e.key != key);
-        if account.dedup_set.insert(key.to_owned()) {
-            account.dedup.push_back(key.to_owned());
-            while account.dedup.len() > DEDUP_WINDOW {
-                if let Some(old) = account.dedup.pop_front() {
-                    account.dedup_set.remove(&old);
-                }
-            }
-        }
-        Ok(())
+    fn release<'a>(&'a self, lease: &'a Lease) -> StoreFuture<'a, ()> {
+        self.0.release(lease)
     }
-
-    fn seen(&self, account_id: &str, key: &str) -> Result<bool, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .is_some_and(|a| a.dedup_set.contains(key) || a.inbox.iter().any(|e| e.key == key)))
+    fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
+        self.0.load_cursor(account)
     }
-
-    fn save_context_token(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        token: &ContextToken,
-    ) -> Result<(), StoreError> {
-        self.lock()
-            .accounts
-            .entry(account_id.to_owned())
-            .or_default()
-            .contexts
-            .insert(user_id.to_owned(), token.clone());
-        Ok(())
+    fn commit_batch<'a>(
+        &'a self,
+        lease: &'a Lease,
+        batch: ReceivedBatch,
+    ) -> StoreFuture<'a, Vec<InboxEntry>> {
+        self.0.commit_batch(lease, batch)
     }
-
-    fn load_context_token(
-        &self,
-        account_id: &str,
-        user_id: &str,
-    ) -> Result<Option<ContextToken>, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .and_then(|a| a.contexts.get(user_id).cloned()))
+    fn pending<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<InboxEntry>> {
+        self.0.pending(account)
     }
-
-    fn context_tokens(
-        &self,
-        account_id: &str,
-    ) -> Result<BTreeMap<String, ContextToken>, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .map(|a| a.contexts.clone())
-            .unwrap_or_default())
+    fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()> {
+        self.0.ack(lease, key)
     }
-
-    fn clear_context_tokens(&self, account_id: &str) -> Result<(), StoreError> {
-        if let Some(a) = self.lock().accounts.get_mut(account_id) {
-            a.contexts.clear();
-        }
-        Ok(())
+    fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
+        self.0.seen(account, key)
     }
-
-    fn save_typing_ticket(
-        &self,
-        account_id: &str,
-        user_id: &str,
-        ticket: &TypingTicket,
-    ) -> Result<(), StoreError> {
-        self.lock()
-            .accounts
-            .entry(account_id.to_owned())
-            .or_default()
-            .typing
-            .insert(user_id.to_owned(), ticket.clone());
-        Ok(())
+    fn save_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        token: &'a ContextToken,
+    ) -> StoreFuture<'a, ()> {
+        self.0.save_context_token(account, user, token)
     }
-
-    fn load_typing_ticket(
-        &self,
-        account_id: &str,
-        user_id: &str,
-    ) -> Result<Option<TypingTicket>, StoreError> {
-        Ok(self
-            .lock()
-            .accounts
-            .get(account_id)
-            .and_then(|a| a.typing.get(user_id).cloned()))
+    fn load_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<ContextToken>> {
+        self.0.load_context_token(account, user)
     }
-
-    fn lock_poller(&self, account_id: &str) -> Result<PollerLock, StoreError> {
-        if !self.lock().locked.insert(account_id.to_owned()) {
-            return Err(StoreError::Locked {
-                account: account_id.to_owned(),
-            });
-        }
-        Ok(PollerLock::new(MemoryLock {
-            store: self.clone(),
-            account: account_id.to_owned(),
-        }))
+    fn context_tokens<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, BTreeMap<UserId, ContextToken>> {
+        self.0.context_tokens(account)
+    }
+    fn clear_context_tokens<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()> {
+        self.0.clear_context_tokens(account)
+    }
+    fn save_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        ticket: &'a TypingTicket,
+    ) -> StoreFuture<'a, ()> {
+        self.0.save_typing_ticket(account, user, ticket)
+    }
+    fn load_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<TypingTicket>> {
+        self.0.load_typing_ticket(account, user)
     }
 }

@@ -50,9 +50,30 @@ pub(crate) fn client(sim: &Simulator, bot: &TestAccount, store: Arc<dyn Store>) 
         .bot_with(&credentials(bot))
 }
 
+/// The bot of an existing simulator account on a client that holds leases
+/// as `holder` (a restarted process of the same name takes them back).
+pub(crate) fn client_as(
+    sim: &Simulator,
+    bot: &TestAccount,
+    store: Arc<dyn Store>,
+    holder: &str,
+) -> Bot {
+    builder(sim)
+        .shared_store(store)
+        .lease_holder(holder)
+        .build()
+        .expect("client")
+        .bot_with(&credentials(bot))
+}
+
 /// The credentials of a simulator account.
 pub(crate) fn credentials(bot: &TestAccount) -> Credentials {
     Credentials::new(bot.bot_id.as_str(), bot.token.as_str().into())
+}
+
+/// An account id for the store's calls.
+pub(crate) fn id(account: &str) -> ilink::AccountId {
+    ilink::AccountId::from(account)
 }
 
 pub(crate) fn memory() -> Arc<dyn Store> {

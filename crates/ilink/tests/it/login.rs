@@ -4,7 +4,7 @@ use std::time::Duration;
 use ilink::{Credentials, Error, LoginEvent, LoginFailure, LoginOutcome};
 use ilink_testkit::{Host, LoginTarget, QrScript, QrStep, Route};
 
-use crate::common::{builder, memory, sim};
+use crate::common::{builder, id, memory, sim};
 
 fn recorder() -> (
     Arc<Mutex<Vec<LoginEvent>>>,
@@ -32,7 +32,8 @@ async fn quick_login_saves_credentials_and_binds_the_client() {
     assert_eq!(credentials.base_url.as_deref(), Some(sim.api_url()));
     assert_eq!(
         store
-            .load_credentials(credentials.account_id.as_str())
+            .load_credentials(&credentials.account_id)
+            .await
             .unwrap(),
         Some(credentials.clone())
     );
@@ -137,7 +138,7 @@ async fn already_bound_keeps_existing_credentials() {
     let bot = sim.create_account();
     let mut creds = Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
-    store.save_credentials(&creds).unwrap();
+    store.save_credentials(&creds).await.unwrap();
     sim.script_login(QrScript::new(vec![QrStep::Confirm {
         target: LoginTarget::Existing {
             bot_id: bot.bot_id.clone(),
@@ -150,7 +151,10 @@ async fn already_bound_keeps_existing_credentials() {
     let qr = &sim.requests_to(Route::GetBotQrcode)[0];
     let list = qr.body.as_ref().unwrap()["local_token_list"].clone();
     assert_eq!(list, serde_json::json!([bot.token]));
-    assert_eq!(store.load_credentials(&bot.bot_id).unwrap(), Some(creds));
+    assert_eq!(
+        store.load_credentials(&id(&bot.bot_id)).await.unwrap(),
+        Some(creds)
+    );
 }
 
 #[tokio::test]
@@ -213,7 +217,7 @@ async fn a_clear_text_base_url_off_loopback_is_refused_and_not_saved() {
         matches!(err, Error::Login(LoginFailure::UntrustedBaseUrl)),
         "{err:?}"
     );
-    assert!(store.accounts().unwrap().is_empty());
+    assert!(store.accounts().await.unwrap().is_empty());
 }
 
 /// `local_token_list` carries only the tokens of accounts on the host the
@@ -225,8 +229,8 @@ async fn local_token_list_carries_only_the_login_hosts_tokens() {
     let here = Credentials::new("here@im.bot".to_owned(), "tok-here".to_owned().into());
     let mut elsewhere = Credentials::new("far@im.bot".to_owned(), "tok-far".to_owned().into());
     elsewhere.base_url = Some("https://elsewhere.invalid".to_owned());
-    store.save_credentials(&here).unwrap();
-    store.save_credentials(&elsewhere).unwrap();
+    store.save_credentials(&here).await.unwrap();
+    store.save_credentials(&elsewhere).await.unwrap();
     let client = builder(&sim).shared_store(store.clone()).build().unwrap();
     let _ = client.login().await;
     let qr = &sim.requests_to(Route::GetBotQrcode)[0];

@@ -10,7 +10,7 @@ use ilink::{
 use ilink_testkit::{Fault, FaultKind, Inbound, LoginTarget, QrScript, QrStep, Route};
 use tokio::sync::Notify;
 
-use crate::common::{WAIT, builder, client, credentials, memory, sim, transport};
+use crate::common::{WAIT, builder, client, client_as, credentials, id, memory, sim, transport};
 
 /// Records each handled message's text, per key.
 #[derive(Clone, Default)]
@@ -160,13 +160,13 @@ async fn a_crash_mid_batch_loses_nothing_and_repeats_nothing_acknowledged() {
 }
 
 #[tokio::test]
-async fn a_crash_mid_batch_on_the_file_store() {
+async fn a_crash_mid_batch_on_the_sqlite_store() {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().to_owned();
-    let store: Arc<dyn Store> = Arc::new(ilink::FileStore::open(&path).unwrap());
-    // The restart is a new process: a fresh FileStore over the same directory.
+    let store: Arc<dyn Store> = Arc::new(ilink::SqliteStore::open(&path).unwrap());
+    // The restart is a new process: a fresh store over the same directory.
     crash_mid_batch(store, move || {
-        Arc::new(ilink::FileStore::open(&path).unwrap())
+        Arc::new(ilink::SqliteStore::open(&path).unwrap())
     })
     .await;
 }
@@ -184,7 +184,9 @@ async fn crash_mid_batch(store: Arc<dyn Store>, restart: impl FnOnce() -> Arc<dy
     // process "crashes" (the runner future is dropped, no graceful stop).
     let first = Seen::default();
     {
-        let client = client(&sim, &bot, store.clone());
+        // The same holder name after the "restart", as a service would
+        // have: the lease is taken back at once.
+        let client = client_as(&sim, &bot, store.clone(), "crash-test");
         let s = first.clone();
         let handler = handler_fn(move |_ctx: Context, msg: Message| {
             let s = s.clone();
@@ -205,14 +207,17 @@ async fn crash_mid_batch(store: Arc<dyn Store>, restart: impl FnOnce() -> Arc<dy
         });
         wait_for("5 handled", || first.count() >= 5).await;
         // Acks are written right after the handler returns; wait for them.
-        let id = bot.bot_id.clone();
-        let st = store.clone();
-        wait_for("5 acks", || st.pending(&id).unwrap().len() == 1).await;
+        let account = id(&bot.bot_id);
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while store.pending(&account).await.unwrap().len() != 1 {
+            assert!(tokio::time::Instant::now() < deadline, "5 acks");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
         run.abort();
         let _ = run.await;
     }
     assert_eq!(
-        store.pending(&bot.bot_id).unwrap().len(),
+        store.pending(&id(&bot.bot_id)).await.unwrap().len(),
         1,
         "only the hung message is unacknowledged"
     );
@@ -221,7 +226,7 @@ async fn crash_mid_batch(store: Arc<dyn Store>, restart: impl FnOnce() -> Arc<dy
     // Restart on the same state: only the unacknowledged message comes back.
     let store = restart();
     let second = Seen::default();
-    let client = client(&sim, &bot, store.clone());
+    let client = client_as(&sim, &bot, store.clone(), "crash-test");
     let handler = second.handler();
     let stop = Arc::new(Notify::new());
     let run = tokio::spawn({
@@ -236,7 +241,7 @@ async fn crash_mid_batch(store: Arc<dyn Store>, restart: impl FnOnce() -> Arc<dy
     all.extend(second.texts());
     all.sort();
     assert_eq!(all, ["m0", "m1", "m2", "m3", "m4", "m5"]);
-    assert!(store.pending(&bot.bot_id).unwrap().is_empty());
+    assert!(store.pending(&id(&bot.bot_id)).await.unwrap().is_empty());
 }
 
 #[tokio::test]
@@ -246,12 +251,13 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
     let store = memory();
     let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
-    store.save_credentials(&creds).unwrap();
+    store.save_credentials(&creds).await.unwrap();
     let client = builder(&sim)
         .shared_store(store.clone())
         .build()
         .unwrap()
         .bot(bot.bot_id.as_str())
+        .await
         .unwrap();
     assert_eq!(client.id(), bot.bot_id.as_str());
     sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
@@ -335,12 +341,13 @@ async fn waiting_for_login_resumes_after_expiry() {
     let store = memory();
     let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
-    store.save_credentials(&creds).unwrap();
+    store.save_credentials(&creds).await.unwrap();
     let client = builder(&sim)
         .shared_store(store.clone())
         .build()
         .unwrap()
         .bot(bot.bot_id.as_str())
+        .await
         .unwrap();
     let seen = Seen::default();
     let s = seen.clone();
@@ -460,10 +467,12 @@ async fn a_second_poller_on_the_same_account_is_refused() {
     let first = a.poller().await.unwrap();
     let err = b.poller().await.unwrap_err();
     assert!(
-        matches!(err, Error::Store(StoreError::Locked { .. })),
+        matches!(err, Error::Store(StoreError::Leased { .. })),
         "{err:?}"
     );
-    drop(first);
+    // A poller of the same client for the same account: refused too.
+    assert!(a.poller().await.is_err());
+    first.release().await.unwrap();
     b.poller().await.unwrap();
 }
 
@@ -504,14 +513,14 @@ async fn a_thousand_accounts_poll_in_one_process() {
         let bot = sim.create_account();
         let mut c = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
         c.saved_at_ms = 1;
-        store.save_credentials(&c).unwrap();
+        store.save_credentials(&c).await.unwrap();
         ids.push(bot.bot_id);
     }
     let handled: Arc<Mutex<HashMap<String, usize>>> = Arc::default();
     let stop = Arc::new(Notify::new());
     let mut runs = Vec::new();
     for id in &ids {
-        let client: Bot = base.bot(id.as_str()).unwrap();
+        let client: Bot = base.bot(id.as_str()).await.unwrap();
         let h = handled.clone();
         let stop = stop.clone();
         runs.push(tokio::spawn(async move {
@@ -669,7 +678,7 @@ async fn a_full_disk_loses_no_batch() {
     };
     let sim = sim().await;
     let bot = sim.create_account();
-    let store: Arc<dyn Store> = Arc::new(ilink::FileStore::open(fs.path.join("state")).unwrap());
+    let store: Arc<dyn Store> = Arc::new(ilink::SqliteStore::open(fs.path.join("state")).unwrap());
     let client = client(&sim, &bot, store.clone());
     let mut poller = client.poller().await.unwrap();
     // Fill the filesystem to the last byte.
@@ -702,7 +711,7 @@ async fn a_full_disk_loses_no_batch() {
     assert_eq!(sim.count(Route::GetUpdates), polls);
     assert_eq!(batch.messages.len(), 1);
     assert_eq!(batch.messages[0].message_id(), Some(pushed.message_id));
-    assert_eq!(store.pending(&bot.bot_id).unwrap().len(), 1);
+    assert_eq!(store.pending(&id(&bot.bot_id)).await.unwrap().len(), 1);
 }
 
 #[tokio::test]

@@ -1,36 +1,190 @@
-//! The `Store` contract, checked the same way against every implementation
-//! (`memory::*`, `file::*`), and what only `FileStore` promises
-//! (`file_store::*`: restarts, permissions, corrupt files, hostile account
-//! ids, locks across stores and processes).
+//! The `Store` contract, checked the same way against every store the
+//! project ships (`memory::*`, `sqlite::*`), and what only the SQLite store
+//! on disk promises (`sqlite_file::*`: reopening, permissions, unsafe
+//! directories and links, corrupt rows, schema versions, two connections on
+//! one file).
+//!
+//! The checks drive the real async trait through [`Blocking`], a thin facade
+//! that blocks on each call and holds one lease per account for the fenced
+//! writes, so that each check reads as a sequence of store calls.
 
-use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
+use std::sync::Mutex;
+use std::time::Duration;
 
-use ilink::proto::{BotToken, ContextToken};
+use ilink::proto::{AccountId, BotToken, ContextToken, Cursor, UserId};
 use ilink::store::{
-    Credentials, DEDUP_WINDOW, FileStore, InboxEntry, MemoryStore, Store, StoreError, TypingTicket,
+    Credentials, DEDUP_WINDOW, InboxEntry, Lease, MemoryStore, ReceivedBatch, SqliteStore, Store,
+    StoreError, TypingTicket,
 };
 use serde_json::json;
 use tempfile::TempDir;
 
-/// The account most checks use (plain characters: its directory has the
-/// same name).
 const ACCOUNT: &str = "bot-1";
 const OTHER: &str = "bot-2";
+/// The facade's lease holder.
+const HOLDER: &str = "conformance";
+
+/// A store driven synchronously, with a lease per account taken on the
+/// first fenced write.
+struct Blocking {
+    store: Box<dyn Store>,
+    rt: tokio::runtime::Runtime,
+    leases: Mutex<HashMap<String, Lease>>,
+}
+
+impl Blocking {
+    fn new(store: impl Store) -> Self {
+        Self {
+            store: Box::new(store),
+            rt: tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap(),
+            leases: Mutex::default(),
+        }
+    }
+
+    fn on<T>(&self, f: impl std::future::Future<Output = T>) -> T {
+        self.rt.block_on(f)
+    }
+
+    fn lease(&self, account: &str) -> Result<Lease, StoreError> {
+        let mut leases = self.leases.lock().unwrap();
+        if let Some(l) = leases.get(account) {
+            return Ok(l.clone());
+        }
+        let lease = self.on(self.store.acquire(
+            &AccountId::from(account),
+            HOLDER,
+            Duration::from_secs(600),
+        ))?;
+        leases.insert(account.to_owned(), lease.clone());
+        Ok(lease)
+    }
+
+    fn save_credentials(&self, c: &Credentials) -> Result<(), StoreError> {
+        self.on(self.store.save_credentials(c))
+    }
+    fn load_credentials(&self, account: &str) -> Result<Option<Credentials>, StoreError> {
+        self.on(self.store.load_credentials(&AccountId::from(account)))
+    }
+    fn accounts(&self) -> Result<Vec<Credentials>, StoreError> {
+        self.on(self.store.accounts())
+    }
+    fn remove_account(&self, account: &str) -> Result<(), StoreError> {
+        if let Some(lease) = self.leases.lock().unwrap().remove(account) {
+            self.on(self.store.release(&lease))?;
+        }
+        self.on(self.store.remove_account(&AccountId::from(account)))
+    }
+    fn load_cursor(&self, account: &str) -> Result<Option<String>, StoreError> {
+        self.on(self.store.load_cursor(&AccountId::from(account)))
+            .map(|c| c.map(Cursor::into_string))
+    }
+    fn commit_batch(
+        &self,
+        account: &str,
+        entries: Vec<InboxEntry>,
+        cursor: &str,
+    ) -> Result<Vec<InboxEntry>, StoreError> {
+        let lease = self.lease(account)?;
+        self.on(self
+            .store
+            .commit_batch(&lease, ReceivedBatch::new(entries, Cursor::from(cursor))))
+    }
+    fn pending(&self, account: &str) -> Result<Vec<InboxEntry>, StoreError> {
+        self.on(self.store.pending(&AccountId::from(account)))
+    }
+    fn ack(&self, account: &str, key: &str) -> Result<(), StoreError> {
+        let lease = self.lease(account)?;
+        self.on(self.store.ack(&lease, key))
+    }
+    fn seen(&self, account: &str, key: &str) -> Result<bool, StoreError> {
+        self.on(self.store.seen(&AccountId::from(account), key))
+    }
+    fn save_context_token(
+        &self,
+        account: &str,
+        user: &str,
+        token: &ContextToken,
+    ) -> Result<(), StoreError> {
+        self.on(self.store.save_context_token(
+            &AccountId::from(account),
+            &UserId::from(user),
+            token,
+        ))
+    }
+    /// A batch's tokens, committed with an empty batch at the current cursor.
+    fn save_context_tokens(
+        &self,
+        account: &str,
+        tokens: &[(String, ContextToken)],
+    ) -> Result<(), StoreError> {
+        let lease = self.lease(account)?;
+        let cursor = self.load_cursor(account)?.unwrap_or_default();
+        let tokens = tokens
+            .iter()
+            .map(|(u, t)| (UserId::from(u.as_str()), t.clone()))
+            .collect();
+        self.on(self.store.commit_batch(
+            &lease,
+            ReceivedBatch::new(Vec::new(), Cursor::from(cursor)).with_context_tokens(tokens),
+        ))
+        .map(drop)
+    }
+    fn load_context_token(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> Result<Option<ContextToken>, StoreError> {
+        self.on(self
+            .store
+            .load_context_token(&AccountId::from(account), &UserId::from(user)))
+    }
+    fn context_tokens(&self, account: &str) -> Result<BTreeMap<String, ContextToken>, StoreError> {
+        self.on(self.store.context_tokens(&AccountId::from(account)))
+            .map(|m| m.into_iter().map(|(u, t)| (u.into_string(), t)).collect())
+    }
+    fn clear_context_tokens(&self, account: &str) -> Result<(), StoreError> {
+        self.on(self.store.clear_context_tokens(&AccountId::from(account)))
+    }
+    fn save_typing_ticket(
+        &self,
+        account: &str,
+        user: &str,
+        ticket: &TypingTicket,
+    ) -> Result<(), StoreError> {
+        self.on(self.store.save_typing_ticket(
+            &AccountId::from(account),
+            &UserId::from(user),
+            ticket,
+        ))
+    }
+    fn load_typing_ticket(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> Result<Option<TypingTicket>, StoreError> {
+        self.on(self
+            .store
+            .load_typing_ticket(&AccountId::from(account), &UserId::from(user)))
+    }
+}
 
 /// A store to check, and what it needs to stay alive.
 struct Fixture {
-    store: Box<dyn Store>,
-    /// Puts keys in an account's window faster than one `ack` each (the
-    /// file store writes its log directly: ten thousand fsyncs would take
-    /// most of a minute).
+    store: Blocking,
+    /// Puts keys in an account's window faster than one durable `ack` each
+    /// (ten thousand fsyncs would take most of a minute).
     prefill: fn(&Fixture, &str, &[String]),
     dir: Option<TempDir>,
 }
 
 fn memory_fixture() -> Fixture {
     Fixture {
-        store: Box::new(MemoryStore::new()),
+        store: Blocking::new(MemoryStore::new()),
         prefill: |fixture, account, keys| {
             for key in keys {
                 fixture.store.ack(account, key).unwrap();
@@ -40,49 +194,35 @@ fn memory_fixture() -> Fixture {
     }
 }
 
-fn file_fixture() -> Fixture {
+fn sqlite_fixture() -> Fixture {
     let dir = TempDir::new().unwrap();
-    let store = FileStore::open(dir.path().join("store")).unwrap();
+    let store = SqliteStore::open(dir.path().join("state")).unwrap();
     Fixture {
-        store: Box::new(store),
+        store: Blocking::new(store),
         prefill: |fixture, account, keys| {
-            assert!(
-                account
-                    .bytes()
-                    .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'-')
-            );
-            let dir = fixture.root().join("accounts").join(account);
-            std::fs::create_dir_all(&dir).unwrap();
-            // Keys of lowercase letters and digits are written as they are.
-            let mut log = String::new();
+            // One transaction on a second connection, as a long-running bot
+            // would have written them one by one.
+            let path = fixture.dir.as_ref().unwrap().path().join("state/ilink.db");
+            let mut conn = rusqlite::Connection::open(path).unwrap();
+            conn.busy_timeout(Duration::from_secs(10)).unwrap();
+            let tx = conn.transaction().unwrap();
             for key in keys {
-                assert!(
-                    key.bytes()
-                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit())
-                );
-                log.push_str(key);
-                log.push('\n');
+                tx.execute(
+                    "INSERT INTO acked (account_id, key) VALUES (?1, ?2)",
+                    rusqlite::params![account, key],
+                )
+                .unwrap();
             }
-            std::fs::write(dir.join("dedup.log"), log).unwrap();
+            tx.commit().unwrap();
         },
         dir: Some(dir),
-    }
-}
-
-impl Fixture {
-    fn root(&self) -> PathBuf {
-        self.dir
-            .as_ref()
-            .expect("a file store")
-            .path()
-            .join("store")
     }
 }
 
 fn credentials(account: &str, token: &str, saved_at_ms: u64) -> Credentials {
     let mut c = Credentials::new(account, BotToken::new(token));
     c.user_id = Some(format!("owner-of-{account}@im.wechat").into());
-    c.base_url = Some("https://example.invalid".to_owned());
+    c.base_url = Some("https://ilinkai.weixin.qq.com".to_owned());
     c.saved_at_ms = saved_at_ms;
     c
 }
@@ -90,13 +230,13 @@ fn credentials(account: &str, token: &str, saved_at_ms: u64) -> Credentials {
 fn entry(key: &str) -> InboxEntry {
     InboxEntry::new(
         key,
-        json!({"message_id": 1, "from_user_id": "u@im.wechat", "text": format!("hello {key}")}),
-        1_700_000_000_000,
+        json!({"key": key, "text": format!("message {key}")}),
+        7,
     )
 }
 
 fn entries(keys: &[&str]) -> Vec<InboxEntry> {
-    keys.iter().map(|key| entry(key)).collect()
+    keys.iter().map(|k| entry(k)).collect()
 }
 
 fn keys_of(entries: &[InboxEntry]) -> Vec<&str> {
@@ -111,7 +251,7 @@ fn ids(accounts: &[Credentials]) -> Vec<&str> {
 // The contract.
 
 fn credentials_round_trip_in_save_order(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     assert!(s.accounts().unwrap().is_empty());
     assert_eq!(s.load_credentials("z@im.bot").unwrap(), None);
 
@@ -149,7 +289,7 @@ fn credentials_round_trip_in_save_order(f: Fixture) {
 }
 
 fn remove_account_forgets_everything(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     for account in [ACCOUNT, OTHER] {
         s.save_credentials(&credentials(account, "t", 1)).unwrap();
         s.commit_batch(account, entries(&["1", "2"]), "cursor")
@@ -179,7 +319,7 @@ fn remove_account_forgets_everything(f: Fixture) {
 }
 
 fn cursor_follows_commits(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     assert_eq!(s.load_cursor(ACCOUNT).unwrap(), None);
     assert!(
         s.commit_batch(ACCOUNT, Vec::new(), "c1")
@@ -209,7 +349,7 @@ fn cursor_follows_commits(f: Fixture) {
 }
 
 fn inbox_commit_pending_ack(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     let batch = entries(&["30", "10", "20"]);
     let fresh = s.commit_batch(ACCOUNT, batch.clone(), "c1").unwrap();
     assert_eq!(fresh, batch);
@@ -262,7 +402,7 @@ fn inbox_commit_pending_ack(f: Fixture) {
 }
 
 fn duplicates_are_skipped(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     // Within one batch: the first copy wins.
     let mut second = entry("1");
     second.message = json!({"copy": 2});
@@ -282,7 +422,7 @@ fn duplicates_are_skipped(f: Fixture) {
 }
 
 fn odd_keys_work(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     let long = "k".repeat(500);
     let odd = [
         "",
@@ -314,7 +454,7 @@ fn odd_keys_work(f: Fixture) {
 }
 
 fn dedup_window_is_bounded(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     let old: Vec<String> = (0..DEDUP_WINDOW).map(|i| format!("k{i}")).collect();
     (f.prefill)(&f, ACCOUNT, &old);
     assert!(s.seen(ACCOUNT, "k0").unwrap());
@@ -340,7 +480,7 @@ fn dedup_window_is_bounded(f: Fixture) {
 }
 
 fn context_tokens_per_user(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     assert!(s.context_tokens(ACCOUNT).unwrap().is_empty());
     assert_eq!(s.load_context_token(ACCOUNT, "u1").unwrap(), None);
     s.save_context_token(ACCOUNT, "u1", &ContextToken::new("t1"))
@@ -393,7 +533,7 @@ fn context_tokens_per_user(f: Fixture) {
 }
 
 fn typing_tickets_per_user(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     assert_eq!(s.load_typing_ticket(ACCOUNT, "u1").unwrap(), None);
     let t1 = TypingTicket::new("ticket-1", 1_000, 0);
     let t2 = TypingTicket::new("", 2_000, 500);
@@ -411,28 +551,8 @@ fn typing_tickets_per_user(f: Fixture) {
     assert_eq!(s.load_typing_ticket(OTHER, "u1").unwrap(), None);
 }
 
-fn poller_lock_is_exclusive(f: Fixture) {
-    let s = &*f.store;
-    let lock = s.lock_poller(ACCOUNT).unwrap();
-    match s.lock_poller(ACCOUNT) {
-        Err(StoreError::Locked { account }) => assert_eq!(account, ACCOUNT),
-        other => panic!("expected Locked, got {other:?}"),
-    }
-    // Other accounts are independent.
-    let other = s.lock_poller(OTHER).unwrap();
-    drop(lock);
-    let again = s.lock_poller(ACCOUNT).unwrap();
-    assert!(matches!(
-        s.lock_poller(OTHER),
-        Err(StoreError::Locked { .. })
-    ));
-    drop((again, other));
-    drop(s.lock_poller(ACCOUNT).unwrap());
-    drop(s.lock_poller(OTHER).unwrap());
-}
-
 fn hostile_account_ids_stay_apart(f: Fixture) {
-    let s = &*f.store;
+    let s = &f.store;
     let hostile = hostile_ids();
     for (i, id) in hostile.iter().enumerate() {
         s.save_credentials(&credentials(id, &format!("token-{i}"), i as u64))
@@ -442,7 +562,7 @@ fn hostile_account_ids_stay_apart(f: Fixture) {
     }
     for (i, id) in hostile.iter().enumerate() {
         let c = s.load_credentials(id).unwrap().unwrap();
-        assert_eq!(c.account_id, *id);
+        assert_eq!(c.account_id, **id);
         assert_eq!(c.bot_token.expose(), format!("token-{i}"));
         assert_eq!(s.load_cursor(id).unwrap(), Some(format!("cursor-{i}")));
         assert_eq!(keys_of(&s.pending(id).unwrap()), [format!("{i}")]);
@@ -479,15 +599,109 @@ fn hostile_ids() -> Vec<&'static str> {
     ]
 }
 
+fn leases_are_exclusive_and_fence_every_write(f: Fixture) {
+    let s = &f.store;
+    let store = &s.store;
+    let a = AccountId::from(ACCOUNT);
+    let ttl = Duration::from_secs(600);
+    let first = s.on(store.acquire(&a, "h1", ttl)).unwrap();
+    assert!(first.epoch >= 1);
+    match s.on(store.acquire(&a, "h2", ttl)) {
+        Err(StoreError::Leased { account, holder }) => {
+            assert_eq!(account, a);
+            assert_eq!(holder, "h1");
+        }
+        other => panic!("expected Leased, got {other:?}"),
+    }
+    // Other accounts are independent; a live lease blocks removal.
+    let other = s
+        .on(store.acquire(&AccountId::from(OTHER), "h2", ttl))
+        .unwrap();
+    assert!(matches!(
+        s.on(store.remove_account(&a)),
+        Err(StoreError::Leased { .. })
+    ));
+    let committed = s
+        .on(store.commit_batch(
+            &first,
+            ReceivedBatch::new(entries(&["1"]), Cursor::from("c1")),
+        ))
+        .unwrap();
+    assert_eq!(keys_of(&committed), ["1"]);
+    let renewed = s.on(store.renew(&first, ttl)).unwrap();
+    assert_eq!(renewed.epoch, first.epoch);
+
+    // Released: another holder takes over with a higher epoch, and every
+    // write under the old lease fails without writing anything.
+    s.on(store.release(&first)).unwrap();
+    let second = s.on(store.acquire(&a, "h2", ttl)).unwrap();
+    assert!(second.epoch > first.epoch);
+    fn lost<T>(r: Result<T, StoreError>) -> bool {
+        matches!(r, Err(StoreError::LeaseLost { .. }))
+    }
+    assert!(lost(s.on(store.commit_batch(
+        &first,
+        ReceivedBatch::new(entries(&["2"]), Cursor::from("c2")),
+    ))));
+    assert!(lost(s.on(store.ack(&first, "1"))));
+    assert!(lost(s.on(store.renew(&first, ttl)).map(drop)));
+    assert_eq!(s.load_cursor(ACCOUNT).unwrap().as_deref(), Some("c1"));
+    assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["1"]);
+    assert!(!s.seen(ACCOUNT, "2").unwrap());
+    // Releasing a lease that was taken over leaves the new one alone.
+    s.on(store.release(&first)).unwrap();
+    assert!(matches!(
+        s.on(store.acquire(&a, "h3", ttl)),
+        Err(StoreError::Leased { holder, .. }) if holder == "h2"
+    ));
+
+    // An expired lease is taken over without a release; the same holder
+    // taking its account again also starts a new epoch, fencing its own
+    // older lease.
+    let short = s.on(store.renew(&second, Duration::ZERO)).unwrap();
+    let third = s.on(store.acquire(&a, "h3", ttl)).unwrap();
+    assert!(third.epoch > short.epoch);
+    assert!(lost(s.on(store.ack(&short, "1"))));
+    let fourth = s.on(store.acquire(&a, "h3", ttl)).unwrap();
+    assert!(fourth.epoch > third.epoch);
+    assert!(lost(s.on(store.ack(&third, "1"))));
+    s.on(store.ack(&fourth, "1")).unwrap();
+    assert!(s.pending(ACCOUNT).unwrap().is_empty());
+    s.on(store.release(&fourth)).unwrap();
+    s.on(store.release(&other)).unwrap();
+    s.on(store.remove_account(&a)).unwrap();
+    // A removed account's epochs keep growing.
+    let fifth = s.on(store.acquire(&a, "h1", ttl)).unwrap();
+    assert!(fifth.epoch > fourth.epoch);
+}
+
+fn no_key_is_both_pending_and_acknowledged(f: Fixture) {
+    let s = &f.store;
+    s.commit_batch(ACCOUNT, entries(&["1", "2", "3"]), "c1")
+        .unwrap();
+    s.ack(ACCOUNT, "2").unwrap();
+    // A redelivery of an acknowledged key does not bring it back.
+    s.commit_batch(ACCOUNT, entries(&["2", "4"]), "c2").unwrap();
+    let pending = s.pending(ACCOUNT).unwrap();
+    assert_eq!(keys_of(&pending), ["1", "3", "4"]);
+    // An account id the store cannot name is refused, not stored.
+    assert!(matches!(
+        s.on(s
+            .store
+            .acquire(&AccountId::from(""), HOLDER, Duration::from_secs(1))),
+        Err(StoreError::InvalidAccount)
+    ));
+}
+
 /// Runs each check against each store, as `memory::<check>` and
-/// `file::<check>`.
+/// `sqlite::<check>`.
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod memory {
             $(#[test] fn $check() { super::$check(super::memory_fixture()); })*
         }
-        mod file {
-            $(#[test] fn $check() { super::$check(super::file_fixture()); })*
+        mod sqlite {
+            $(#[test] fn $check() { super::$check(super::sqlite_fixture()); })*
         }
     };
 }
@@ -502,930 +716,228 @@ conformance!(
     dedup_window_is_bounded,
     context_tokens_per_user,
     typing_tickets_per_user,
-    poller_lock_is_exclusive,
+    leases_are_exclusive_and_fence_every_write,
+    no_key_is_both_pending_and_acknowledged,
     hostile_account_ids_stay_apart,
 );
 
 // ---------------------------------------------------------------------------
-// What only the file store promises.
+// What only the SQLite store on disk promises.
 
-mod file_store {
-    use std::fs;
-    use std::process::Command;
-
+mod sqlite_file {
     use super::*;
 
-    /// Every path under `dir`, depth first.
-    fn walk(dir: &Path) -> Vec<PathBuf> {
-        let mut all = Vec::new();
-        for entry in fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            all.push(path.clone());
-            if path.is_dir() {
-                all.extend(walk(&path));
-            }
-        }
-        all.sort();
-        all
-    }
-
-    fn account_dir(f: &Fixture, dir_name: &str) -> PathBuf {
-        f.root().join("accounts").join(dir_name)
-    }
-
-    fn reopen(f: &Fixture) -> FileStore {
-        FileStore::open(f.root()).unwrap()
-    }
-
-    fn assert_corrupt(result: Result<impl std::fmt::Debug, StoreError>, file: &Path) {
-        match result {
-            Err(StoreError::Corrupt { path, reason }) => {
-                assert_eq!(path, file);
-                assert!(!reason.contains("TOPSECRET"), "{reason}");
-                let shown = StoreError::Corrupt { path, reason }.to_string();
-                assert!(!shown.contains("TOPSECRET"), "{shown}");
-            }
-            other => panic!("expected Corrupt for {}, got {other:?}", file.display()),
-        }
-    }
-
-    #[test]
-    fn open_creates_a_private_root() {
-        let dir = TempDir::new().unwrap();
-        let root = dir.path().join("a").join("b");
-        let store = FileStore::open(&root).unwrap();
-        assert_eq!(store.root(), root);
-        assert!(root.join("accounts").is_dir());
-        #[cfg(unix)]
-        {
-            use std::os::unix::fs::PermissionsExt;
-            for path in [&root, &root.join("accounts")] {
-                let mode = fs::metadata(path).unwrap().permissions().mode() & 0o777;
-                assert_eq!(mode, 0o700, "{}", path.display());
-            }
-        }
-        // Opening again is fine, and clones share the store.
-        let again = FileStore::open(&root).unwrap();
-        again
-            .save_credentials(&credentials(ACCOUNT, "TOPSECRET", 1))
-            .unwrap();
-        let clone = store.clone();
-        assert_eq!(ids(&clone.accounts().unwrap()), [ACCOUNT]);
-        let shown = format!("{store:?}");
-        assert!(shown.contains("FileStore"), "{shown}");
-        assert!(!shown.contains("TOPSECRET"), "{shown}");
-        fn send_sync<T: Send + Sync + Clone + 'static>() {}
-        send_sync::<FileStore>();
+    fn reopen(dir: &Path) -> Blocking {
+        Blocking::new(SqliteStore::open(dir).unwrap())
     }
 
     #[test]
     fn a_reopened_store_sees_everything() {
-        let f = file_fixture();
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
         {
-            let s = &*f.store;
-            s.save_credentials(&credentials(OTHER, "t2", 1)).unwrap();
-            s.save_credentials(&credentials(ACCOUNT, "t1", 1)).unwrap();
-            s.commit_batch(ACCOUNT, entries(&["1", "2", "3"]), "c1")
-                .unwrap();
-            s.ack(ACCOUNT, "2").unwrap();
+            let s = reopen(&dir);
+            s.save_credentials(&credentials(ACCOUNT, "t", 1)).unwrap();
+            s.commit_batch(ACCOUNT, entries(&["1", "2"]), "c1").unwrap();
+            s.ack(ACCOUNT, "1").unwrap();
             s.save_context_token(ACCOUNT, "u", &ContextToken::new("ctx"))
                 .unwrap();
-            s.save_typing_ticket(ACCOUNT, "u", &TypingTicket::new("tt", 9, 1))
+            s.save_typing_ticket(ACCOUNT, "u", &TypingTicket::new("tt", 5, 0))
                 .unwrap();
         }
-        // A restart: the first store is gone.
-        let root = f.root();
-        let Fixture {
-            store, dir: _dir, ..
-        } = f;
-        drop(store);
-        let s = FileStore::open(root).unwrap();
-        assert_eq!(ids(&s.accounts().unwrap()), [ACCOUNT, OTHER]);
-        assert_eq!(
-            s.load_credentials(ACCOUNT).unwrap(),
-            Some(credentials(ACCOUNT, "t1", 1))
-        );
+        let s = reopen(&dir);
+        assert_eq!(ids(&s.accounts().unwrap()), [ACCOUNT]);
         assert_eq!(s.load_cursor(ACCOUNT).unwrap().as_deref(), Some("c1"));
-        assert_eq!(s.pending(ACCOUNT).unwrap(), entries(&["1", "3"]));
-        assert!(s.seen(ACCOUNT, "2").unwrap());
-        assert!(
-            s.commit_batch(ACCOUNT, entries(&["1", "2"]), "c2")
-                .unwrap()
-                .is_empty()
-        );
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["2"]);
+        assert!(s.seen(ACCOUNT, "1").unwrap());
         assert_eq!(
             s.load_context_token(ACCOUNT, "u").unwrap(),
             Some(ContextToken::new("ctx"))
         );
         assert_eq!(
             s.load_typing_ticket(ACCOUNT, "u").unwrap(),
-            Some(TypingTicket::new("tt", 9, 1))
+            Some(TypingTicket::new("tt", 5, 0))
         );
-        // The order survives too, and goes on from where it was.
-        s.save_credentials(&credentials(OTHER, "t2", 1)).unwrap();
-        assert_eq!(ids(&s.accounts().unwrap()), [OTHER, ACCOUNT]);
     }
 
     #[test]
-    fn two_stores_on_one_root_see_each_others_writes() {
-        let f = file_fixture();
-        let a = &*f.store;
-        let b = reopen(&f);
-        a.commit_batch(ACCOUNT, entries(&["1", "2"]), "c1").unwrap();
-        assert!(!b.seen(ACCOUNT, "9").unwrap());
-        b.ack(ACCOUNT, "1").unwrap();
-        assert!(a.seen(ACCOUNT, "1").unwrap());
-        assert_eq!(keys_of(&a.pending(ACCOUNT).unwrap()), ["2"]);
-        a.ack(ACCOUNT, "2").unwrap();
-        assert!(b.seen(ACCOUNT, "2").unwrap());
-        assert!(b.pending(ACCOUNT).unwrap().is_empty());
+    fn two_stores_on_one_directory_share_state_and_leases() {
+        // Two connections on one file, as two processes on one machine.
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        let one = reopen(&dir);
+        let two = reopen(&dir);
+        let a = AccountId::from(ACCOUNT);
+        let ttl = Duration::from_secs(600);
+        let lease = one.on(one.store.acquire(&a, "process-1", ttl)).unwrap();
+        assert!(matches!(
+            two.on(two.store.acquire(&a, "process-2", ttl)),
+            Err(StoreError::Leased { .. })
+        ));
+        one.on(one.store.commit_batch(
+            &lease,
+            ReceivedBatch::new(entries(&["1"]), Cursor::from("c")),
+        ))
+        .unwrap();
+        assert_eq!(keys_of(&two.pending(ACCOUNT).unwrap()), ["1"]);
+        one.on(one.store.release(&lease)).unwrap();
+        let taken = two.on(two.store.acquire(&a, "process-2", ttl)).unwrap();
+        assert!(taken.epoch > lease.epoch);
+        assert!(matches!(
+            one.on(one.store.ack(&lease, "1")),
+            Err(StoreError::LeaseLost { .. })
+        ));
     }
 
     #[cfg(unix)]
     #[test]
-    fn files_are_0600_and_directories_0700() {
+    fn the_directory_is_0700_and_the_database_0600() {
         use std::os::unix::fs::PermissionsExt;
-        let f = file_fixture();
-        let s = &*f.store;
-        s.save_credentials(&credentials(ACCOUNT, "t", 1)).unwrap();
-        s.commit_batch(ACCOUNT, entries(&["1", "2"]), "c").unwrap();
-        s.ack(ACCOUNT, "1").unwrap();
-        s.save_context_token(ACCOUNT, "u", &ContextToken::new("x"))
-            .unwrap();
-        s.save_typing_ticket(ACCOUNT, "u", &TypingTicket::new("t", 1, 0))
-            .unwrap();
-        let _lock = s.lock_poller(ACCOUNT).unwrap();
-        let all = walk(&f.root());
-        let names: Vec<String> = all
-            .iter()
-            .map(|p| p.strip_prefix(f.root()).unwrap().display().to_string())
-            .collect();
-        for expected in [
-            "accounts",
-            "accounts.lock",
-            "accounts/bot-1",
-            "accounts/bot-1/credentials.json",
-            "accounts/bot-1/cursor.json",
-            "accounts/bot-1/context_tokens.json",
-            "accounts/bot-1/typing.json",
-            "accounts/bot-1/dedup.log",
-            "accounts/bot-1/poller.lock",
-            "accounts/bot-1/inbox",
-            "accounts/bot-1/inbox/00000000000000000000.batch.json",
-        ] {
-            assert!(
-                names.iter().any(|n| n == expected),
-                "{expected} in {names:?}"
-            );
-        }
-        assert_eq!(names.len(), 11, "{names:?}");
-        for path in all.iter().chain([&f.root()]) {
-            let meta = fs::metadata(path).unwrap();
-            let mode = meta.permissions().mode() & 0o777;
-            let want = if meta.is_dir() { 0o700 } else { 0o600 };
-            assert_eq!(mode, want, "{}", path.display());
-        }
-    }
-
-    #[test]
-    fn corrupt_files_are_reported_by_name_and_left_alone() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.save_credentials(&credentials(ACCOUNT, "t", 1)).unwrap();
-        s.save_credentials(&credentials(OTHER, "t", 1)).unwrap();
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        let s = reopen(&dir);
         s.commit_batch(ACCOUNT, entries(&["1"]), "c").unwrap();
-        s.save_context_token(ACCOUNT, "u", &ContextToken::new("x"))
-            .unwrap();
-        s.save_typing_ticket(ACCOUNT, "u", &TypingTicket::new("t", 1, 0))
-            .unwrap();
-        let dir = account_dir(&f, ACCOUNT);
-
-        let creds = dir.join("credentials.json");
-        let bad = r#"{"order":1,"credentials":{"account_id":"bot-1","bot_token":TOPSECRET}}"#;
-        fs::write(&creds, bad).unwrap();
-        assert_corrupt(s.load_credentials(ACCOUNT), &creds);
-        // One unreadable account does not hide the others.
-        assert_eq!(ids(&s.accounts().unwrap()), [OTHER]);
-        // A save with a corrupt sibling cannot tell the order: it refuses.
-        assert_corrupt(s.save_credentials(&credentials(OTHER, "t", 1)), &creds);
-        assert_eq!(fs::read_to_string(&creds).unwrap(), bad);
-        // The wrong shape (serde would quote the value).
-        fs::write(&creds, r#"{"order":"TOPSECRET","credentials":{}}"#).unwrap();
-        assert_corrupt(s.load_credentials(ACCOUNT), &creds);
-        fs::write(&creds, b"\xff\xfe TOPSECRET").unwrap();
-        assert_corrupt(s.load_credentials(ACCOUNT), &creds);
-        // Valid, but another account's.
-        let mut theirs = serde_json::to_value(credentials(OTHER, "t", 1)).unwrap();
-        theirs = json!({"order": 1, "credentials": theirs});
-        fs::write(&creds, theirs.to_string()).unwrap();
-        assert_corrupt(s.load_credentials(ACCOUNT), &creds);
-
-        let cursor = dir.join("cursor.json");
-        fs::write(&cursor, r#"{"cursor": TOPSECRET"#).unwrap();
-        assert_corrupt(s.load_cursor(ACCOUNT), &cursor);
-        assert_corrupt(s.commit_batch(ACCOUNT, entries(&["2"]), "c2"), &cursor);
-        fs::write(&cursor, "[1, 2]").unwrap();
-        assert_corrupt(s.load_cursor(ACCOUNT), &cursor);
-
-        let batch_file = dir.join("inbox").join("00000000000000000000.batch.json");
-        assert!(batch_file.is_file());
-        fs::write(&batch_file, r#"[{"key":"1","message":{"t":"TOPSECRET"}"#).unwrap();
-        assert_corrupt(s.pending(ACCOUNT), &batch_file);
-        assert_corrupt(reopen(&f).seen(ACCOUNT, "1"), &batch_file);
-        fs::write(
-            &batch_file,
-            r#"[{"key":"1","message":{},"received_at_ms":"TOPSECRET"}]"#,
-        )
-        .unwrap();
-        assert_corrupt(s.pending(ACCOUNT), &batch_file);
-        fs::remove_file(&batch_file).unwrap();
-
-        // A legacy one-entry file whose name and content disagree.
-        let entry_file = dir.join("inbox").join("00000000000000000001_1.json");
-        fs::write(&entry_file, r#"{"key":"1","message":{"t":"TOPSECRET"}"#).unwrap();
-        assert_corrupt(s.pending(ACCOUNT), &entry_file);
-        fs::write(
-            &entry_file,
-            r#"{"key":"1","message":{},"received_at_ms":"TOPSECRET"}"#,
-        )
-        .unwrap();
-        assert_corrupt(s.pending(ACCOUNT), &entry_file);
-        fs::write(
-            &entry_file,
-            r#"{"key":"7","message":{},"received_at_ms":1}"#,
-        )
-        .unwrap();
-        assert_corrupt(s.pending(ACCOUNT), &entry_file);
-
-        let tokens = dir.join("context_tokens.json");
-        fs::write(&tokens, r#"{"u": TOPSECRET}"#).unwrap();
-        assert_corrupt(s.context_tokens(ACCOUNT), &tokens);
-        assert_corrupt(s.load_context_token(ACCOUNT, "u"), &tokens);
-        assert_corrupt(
-            s.save_context_token(ACCOUNT, "v", &ContextToken::new("y")),
-            &tokens,
-        );
-
-        let typing = dir.join("typing.json");
-        fs::write(&typing, r#"{"u": {"ticket": 5}}"#).unwrap();
-        assert_corrupt(s.load_typing_ticket(ACCOUNT, "u"), &typing);
-
-        let log = dir.join("dedup.log");
-        fs::write(&log, b"1\n\xffTOPSECRET\n").unwrap();
-        assert_corrupt(s.seen(ACCOUNT, "1"), &log);
-        assert_corrupt(s.ack(ACCOUNT, "1"), &log);
-        fs::write(&log, "1\n%zzTOPSECRET\n").unwrap();
-        assert_corrupt(s.seen(ACCOUNT, "1"), &log);
-        assert_eq!(fs::read_to_string(&log).unwrap(), "1\n%zzTOPSECRET\n");
-
-        // A fresh store (a restart) says the same.
-        assert_corrupt(reopen(&f).seen(ACCOUNT, "1"), &log);
-    }
-
-    #[test]
-    fn a_torn_last_line_of_the_log_is_not_an_ack() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.commit_batch(ACCOUNT, entries(&["1", "2", "345"]), "c")
-            .unwrap();
-        s.ack(ACCOUNT, "1").unwrap();
-        s.ack(ACCOUNT, "2").unwrap();
-        // A crash in the middle of acking "345": its line is incomplete and
-        // its entry is still there.
-        let log = account_dir(&f, ACCOUNT).join("dedup.log");
-        let mut torn = fs::read(&log).unwrap();
-        torn.extend_from_slice(b"34");
-        fs::write(&log, &torn).unwrap();
-
-        let s = reopen(&f);
-        assert!(s.seen(ACCOUNT, "1").unwrap());
-        assert!(!s.seen(ACCOUNT, "34").unwrap());
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["345"]);
-        // The next append cuts the fragment off instead of extending it.
-        s.ack(ACCOUNT, "4").unwrap();
-        assert_eq!(fs::read_to_string(&log).unwrap(), "1\n2\n4\n");
-        s.ack(ACCOUNT, "345").unwrap();
-        assert_eq!(fs::read_to_string(&log).unwrap(), "1\n2\n4\n345\n");
-        assert!(s.pending(ACCOUNT).unwrap().is_empty());
-        // A torn fragment alone, even one that is not UTF-8, is ignored.
-        fs::write(&log, b"\xe2\x82").unwrap();
-        let s = reopen(&f);
-        assert!(!s.seen(ACCOUNT, "1").unwrap());
-        s.ack(ACCOUNT, "1").unwrap();
-        assert_eq!(fs::read_to_string(&log).unwrap(), "1\n");
-    }
-
-    #[test]
-    fn crashes_between_steps_lose_nothing() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.commit_batch(ACCOUNT, entries(&["1"]), "c1").unwrap();
-        let dir = account_dir(&f, ACCOUNT);
-        let old_cursor = fs::read(dir.join("cursor.json")).unwrap();
-
-        // Crash after the entries of a batch, before its cursor.
-        s.commit_batch(ACCOUNT, entries(&["2", "3"]), "c2").unwrap();
-        fs::write(dir.join("cursor.json"), &old_cursor).unwrap();
-        let s = reopen(&f);
-        assert_eq!(s.load_cursor(ACCOUNT).unwrap().as_deref(), Some("c1"));
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["1", "2", "3"]);
-        // Polling from the old cursor again brings duplicates: skipped.
-        let fresh = s
-            .commit_batch(ACCOUNT, entries(&["2", "3", "4"]), "c2")
-            .unwrap();
-        assert_eq!(keys_of(&fresh), ["4"]);
-
-        // Crash after the ack's log append, before the entry's removal.
-        let log = dir.join("dedup.log");
-        fs::write(&log, "2\n").unwrap();
-        let s = reopen(&f);
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["1", "3", "4"]);
-        let inbox: Vec<String> = fs::read_dir(dir.join("inbox"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        assert_eq!(inbox.len(), 3, "{inbox:?}");
-
-        // Leftover temporary files are never read as entries.
-        fs::write(
-            dir.join("inbox")
-                .join(".tmp.1.2.00000000000000000009_9.json"),
-            "{",
-        )
-        .unwrap();
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["1", "3", "4"]);
-    }
-
-    #[test]
-    fn the_log_is_compacted() {
-        let f = file_fixture();
-        let s = &*f.store;
-        let dir = account_dir(&f, ACCOUNT);
-        fs::create_dir_all(&dir).unwrap();
-        let log = dir.join("dedup.log");
-        // Twice the window, as many acks would have left it.
-        let keys: Vec<String> = (0..2 * DEDUP_WINDOW).map(|i| format!("{i}")).collect();
-        fs::write(
-            &log,
-            keys.iter().map(|k| format!("{k}\n")).collect::<String>(),
-        )
-        .unwrap();
-        assert!(!s.seen(ACCOUNT, &keys[DEDUP_WINDOW - 1]).unwrap());
-        assert!(s.seen(ACCOUNT, &keys[DEDUP_WINDOW]).unwrap());
-
-        // One more line passes the limit: the log keeps the window only.
-        s.ack(ACCOUNT, "new").unwrap();
-        let text = fs::read_to_string(&log).unwrap();
-        let lines: Vec<&str> = text.lines().collect();
-        assert_eq!(lines.len(), DEDUP_WINDOW);
-        assert_eq!(lines[0], keys[DEDUP_WINDOW + 1]);
-        assert_eq!(lines[DEDUP_WINDOW - 2], keys[2 * DEDUP_WINDOW - 1]);
-        assert_eq!(lines[DEDUP_WINDOW - 1], "new");
-        for s in [&*f.store as &dyn Store, &reopen(&f)] {
-            assert!(!s.seen(ACCOUNT, &keys[DEDUP_WINDOW]).unwrap());
-            assert!(s.seen(ACCOUNT, &keys[DEDUP_WINDOW + 1]).unwrap());
-            assert!(s.seen(ACCOUNT, "new").unwrap());
-        }
-        // And appends go on after it.
-        s.ack(ACCOUNT, "next").unwrap();
-        assert!(fs::read_to_string(&log).unwrap().ends_with("new\nnext\n"));
-        assert!(reopen(&f).seen(ACCOUNT, "next").unwrap());
-    }
-
-    #[test]
-    fn hostile_account_ids_stay_inside_the_root() {
-        let dir = TempDir::new().unwrap();
-        let root = dir.path().join("store");
-        let s = FileStore::open(&root).unwrap();
-        let hostile = hostile_ids();
-        for id in &hostile {
-            s.save_credentials(&credentials(id, "t", 1)).unwrap();
-            s.commit_batch(id, entries(&["1"]), "c").unwrap();
-            s.ack(id, "1").unwrap();
-            s.save_context_token(id, "../u", &ContextToken::new("x"))
-                .unwrap();
-            drop(s.lock_poller(id).unwrap());
-        }
-        // Nothing was written beside the root.
-        let beside: Vec<_> = fs::read_dir(dir.path()).unwrap().collect();
-        assert_eq!(beside.len(), 1);
-        // One directory per id, each a single plain name.
-        let accounts = root.join("accounts");
-        let mut names = Vec::new();
-        for entry in fs::read_dir(&accounts).unwrap() {
-            let entry = entry.unwrap();
-            assert!(entry.file_type().unwrap().is_dir());
-            let name = entry.file_name().into_string().unwrap();
-            assert!(!name.starts_with('.'), "{name}");
-            assert!(
-                name.bytes()
-                    .all(|b| b.is_ascii_alphanumeric() || b"%-_".contains(&b)),
-                "{name}"
-            );
-            names.push(name);
-        }
-        assert_eq!(names.len(), hostile.len(), "{names:?}");
-        let folded: std::collections::HashSet<String> =
-            names.iter().map(|n| n.to_ascii_lowercase()).collect();
-        assert_eq!(folded.len(), names.len(), "case-insensitive collision");
-        for path in walk(&root) {
-            let canonical = fs::canonicalize(&path).unwrap();
-            assert!(canonical.starts_with(fs::canonicalize(&root).unwrap()));
-        }
-        // Removing them removes their directories, and nothing else.
-        for id in &hostile {
-            s.remove_account(id).unwrap();
-        }
-        assert_eq!(fs::read_dir(&accounts).unwrap().count(), 0);
-        assert!(root.join("accounts.lock").is_file());
-    }
-
-    #[test]
-    fn empty_account_ids_are_refused() {
-        let f = file_fixture();
-        let s = &*f.store;
-        let invalid = |r: Result<(), StoreError>| {
-            assert!(matches!(r, Err(StoreError::InvalidAccount)), "{r:?}");
-        };
-        invalid(s.save_credentials(&credentials("", "t", 1)));
-        invalid(s.load_credentials("").map(drop));
-        invalid(s.load_cursor("").map(drop));
-        invalid(s.commit_batch("", entries(&["1"]), "c").map(drop));
-        invalid(s.pending("").map(drop));
-        invalid(s.ack("", "1"));
-        invalid(s.seen("", "1").map(drop));
-        invalid(s.remove_account(""));
-        invalid(s.lock_poller("").map(drop));
-        invalid(s.context_tokens("").map(drop));
-        invalid(s.load_typing_ticket("", "u").map(drop));
-        invalid(s.save_credentials(&credentials(&"x".repeat(300), "t", 1)));
-    }
-
-    #[test]
-    fn a_second_store_cannot_take_a_held_poller_lock() {
-        let f = file_fixture();
-        let first = reopen(&f);
-        // Through another spelling of the same directory, too.
-        let second = FileStore::open(f.root().join("accounts").join("..")).unwrap();
-        let lock = first.lock_poller(ACCOUNT).unwrap();
-        for store in [&*f.store, &second as &dyn Store] {
-            assert!(matches!(
-                store.lock_poller(ACCOUNT),
-                Err(StoreError::Locked { .. })
-            ));
-        }
-        // A removal would pull the account from under the poller.
-        assert!(matches!(
-            second.remove_account(ACCOUNT),
-            Err(StoreError::Locked { .. })
-        ));
-        drop(lock);
-        let lock = second.lock_poller(ACCOUNT).unwrap();
-        assert!(matches!(
-            first.lock_poller(ACCOUNT),
-            Err(StoreError::Locked { .. })
-        ));
-        drop(lock);
-        first.remove_account(ACCOUNT).unwrap();
-    }
-
-    /// What the operating system itself does when one process locks a file
-    /// twice through two handles: on Linux (flock) the second attempt fails.
-    /// The store does not rely on it (it keeps its own set), but a platform
-    /// where it succeeded would show here.
-    #[test]
-    fn the_os_lock_conflicts_within_one_process() {
-        let f = file_fixture();
-        let lock = f.store.lock_poller(ACCOUNT).unwrap();
-        let file = fs::File::open(account_dir(&f, ACCOUNT).join("poller.lock")).unwrap();
-        let result = file.try_lock();
-        if cfg!(any(target_os = "linux", target_os = "macos", windows)) {
-            assert!(
-                matches!(result, Err(fs::TryLockError::WouldBlock)),
-                "{result:?}"
-            );
-        }
-        drop(lock);
-        drop(file);
-        let file = fs::File::open(account_dir(&f, ACCOUNT).join("poller.lock")).unwrap();
-        file.try_lock().unwrap();
-    }
-
-    const CHILD_ROOT: &str = "ILINK_STORE_LOCK_CHILD_ROOT";
-    const CHILD_EXPECT: &str = "ILINK_STORE_LOCK_CHILD_EXPECT";
-
-    /// The other process of `another_process_cannot_take_a_held_lock`; does
-    /// nothing when run by itself.
-    #[test]
-    fn lock_child_process() {
-        let (Ok(root), Ok(expect)) = (std::env::var(CHILD_ROOT), std::env::var(CHILD_EXPECT))
-        else {
-            return;
-        };
-        let store = FileStore::open(root).unwrap();
-        match (store.lock_poller(ACCOUNT), expect.as_str()) {
-            (Err(StoreError::Locked { .. }), "locked") | (Ok(_), "acquired") => {}
-            (other, expect) => panic!("expected {expect}, got {other:?}"),
-        }
-    }
-
-    #[test]
-    fn another_process_cannot_take_a_held_lock() {
-        let f = file_fixture();
-        let run_child = |expect: &str| {
-            let output = Command::new(std::env::current_exe().unwrap())
-                .args(["--exact", "store::file_store::lock_child_process"])
-                .args(["--test-threads", "1"])
-                .env(CHILD_ROOT, f.root())
-                .env(CHILD_EXPECT, expect)
-                .output()
-                .unwrap();
-            let stdout = String::from_utf8_lossy(&output.stdout);
-            assert!(
-                output.status.success() && stdout.contains("1 passed"),
-                "child expecting {expect}: {stdout}{}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        };
-        let lock = f.store.lock_poller(ACCOUNT).unwrap();
-        run_child("locked");
-        drop(lock);
-        run_child("acquired");
-    }
-
-    /// The names in an account's inbox directory, sorted.
-    /// The pid of a process that has ended.
-    #[cfg(target_os = "linux")]
-    fn ended_pid() -> u32 {
-        let mut child = Command::new("true").spawn().unwrap();
-        let pid = child.id();
-        child.wait().unwrap();
-        pid
-    }
-
-    #[cfg(target_os = "linux")]
-    fn touch(path: &Path) {
-        fs::write(path, b"partial").unwrap();
-    }
-
-    // Linux: only there can the store tell that a process has ended.
-    #[cfg(target_os = "linux")]
-    #[test]
-    fn leftovers_of_interrupted_writes_are_removed_by_the_next_poller() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.save_credentials(&credentials(ACCOUNT, "tok", 1)).unwrap();
-        s.commit_batch(ACCOUNT, entries(&["k1"]), "c1").unwrap();
-        let dir = account_dir(&f, ACCOUNT);
-        let inbox = dir.join("inbox");
-        let live = std::os::unix::process::parent_id();
-        let ended = ended_pid();
-        let me = std::process::id();
-
-        let gone = [
-            // Only the poller lock's holder writes these: gone whoever wrote them.
-            inbox.join(format!(".tmp.{live}.1.00000000000000000009.batch.json")),
-            dir.join(format!(".tmp.{live}.2.cursor.json")),
-            dir.join(format!(".tmp.{live}.3.dedup.log")),
-            // Their writer has ended.
-            dir.join(format!(".tmp.{ended}.4.context_tokens.json")),
-            // Older than a write can take.
-            dir.join(format!(".tmp.{live}.5.typing.json")),
-        ];
-        let kept = [
-            // Its writer may still be writing it.
-            dir.join(format!(".tmp.{live}.6.credentials.json")),
-            // This process's own.
-            dir.join(format!(".tmp.{me}.7.typing.json")),
-            // Not a temporary file's name.
-            dir.join(".tmp.x.typing.json"),
-        ];
-        for path in gone.iter().chain(&kept) {
-            touch(path);
-        }
-        let an_hour_ago = std::time::SystemTime::now() - std::time::Duration::from_secs(3600);
-        fs::File::options()
-            .write(true)
-            .open(&gone[4])
-            .unwrap()
-            .set_modified(an_hour_ago)
-            .unwrap();
-
-        let lock = s.lock_poller(ACCOUNT).unwrap();
-        for path in &gone {
-            assert!(!path.exists(), "{} left", path.display());
-        }
-        for path in &kept {
-            assert!(path.exists(), "{} removed", path.display());
-        }
-        // The data is untouched.
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["k1"]);
-        assert_eq!(s.load_cursor(ACCOUNT).unwrap().as_deref(), Some("c1"));
-        assert!(s.load_credentials(ACCOUNT).unwrap().is_some());
-        drop(lock);
-
-        // A removed account whose deletion was interrupted goes when a
-        // store opens the root, once its remover has ended.
-        let accounts = f.root().join("accounts");
-        let trash = accounts.join(format!(".tmp.{ended}.8.removed.bot-3"));
-        let busy = accounts.join(format!(".tmp.{live}.9.removed.bot-4"));
-        for t in [&trash, &busy] {
-            fs::create_dir_all(t.join("inbox")).unwrap();
-            touch(&t.join("credentials.json"));
-        }
-        reopen(&f);
-        assert!(!trash.exists());
-        assert!(busy.exists());
-        assert_eq!(ids(&s.accounts().unwrap()), [ACCOUNT]);
-    }
-
-    fn inbox_files(f: &Fixture) -> Vec<String> {
-        let mut names: Vec<String> = fs::read_dir(account_dir(f, ACCOUNT).join("inbox"))
-            .unwrap()
-            .map(|e| e.unwrap().file_name().to_string_lossy().into_owned())
-            .collect();
-        names.sort();
-        names
-    }
-
-    #[test]
-    fn a_batch_is_one_inbox_file() {
-        let f = file_fixture();
-        let s = &*f.store;
-        let keys: Vec<String> = (0..100).map(|i| format!("m{i}")).collect();
-        let batch: Vec<InboxEntry> = keys.iter().map(|k| entry(k)).collect();
-        let fresh = s.commit_batch(ACCOUNT, batch.clone(), "c1").unwrap();
-        assert_eq!(fresh, batch);
-        assert_eq!(inbox_files(&f), ["00000000000000000000.batch.json"]);
-        for s in [s, &reopen(&f) as &dyn Store] {
-            assert_eq!(s.pending(ACCOUNT).unwrap(), batch);
-            assert!(keys.iter().all(|k| s.seen(ACCOUNT, k).unwrap()));
-            assert!(!s.seen(ACCOUNT, "m100").unwrap());
-            // Polled again: every one is a duplicate, no file is written.
-            assert!(
-                s.commit_batch(ACCOUNT, batch.clone(), "c1")
-                    .unwrap()
-                    .is_empty()
-            );
-        }
-        assert_eq!(inbox_files(&f).len(), 1);
-    }
-
-    #[test]
-    fn pending_keeps_the_order_across_batches() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.commit_batch(ACCOUNT, entries(&["3", "1"]), "c1").unwrap();
-        s.commit_batch(ACCOUNT, entries(&["1", "9", "2"]), "c2")
-            .unwrap();
-        s.commit_batch(ACCOUNT, entries(&["0"]), "c3").unwrap();
-        assert_eq!(
-            inbox_files(&f),
-            [
-                "00000000000000000000.batch.json",
-                "00000000000000000001.batch.json",
-                "00000000000000000002.batch.json",
-            ]
-        );
-        let want = ["3", "1", "9", "2", "0"];
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), want);
-        assert_eq!(keys_of(&reopen(&f).pending(ACCOUNT).unwrap()), want);
-        s.ack(ACCOUNT, "9").unwrap();
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["3", "1", "2", "0"]);
-    }
-
-    #[test]
-    fn a_batch_file_goes_once_every_entry_is_acknowledged() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.commit_batch(ACCOUNT, entries(&["1", "2", "3"]), "c1")
-            .unwrap();
-        s.commit_batch(ACCOUNT, entries(&["4"]), "c2").unwrap();
-        s.ack(ACCOUNT, "1").unwrap();
-        s.ack(ACCOUNT, "3").unwrap();
-        // Partly acknowledged: the file stays, only "2" is pending.
-        assert_eq!(inbox_files(&f).len(), 2);
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["2", "4"]);
-        assert_eq!(keys_of(&reopen(&f).pending(ACCOUNT).unwrap()), ["2", "4"]);
-        assert!(s.seen(ACCOUNT, "2").unwrap());
-        s.ack(ACCOUNT, "2").unwrap();
-        assert_eq!(inbox_files(&f), ["00000000000000000001.batch.json"]);
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["4"]);
-        // Every key stays seen (now through the window).
-        for key in ["1", "2", "3", "4"] {
-            assert!(s.seen(ACCOUNT, key).unwrap(), "{key}");
-        }
-
-        // A crash between the last ack's log append and the removal: the
-        // file is skipped and removed by `pending`.
-        let dir = account_dir(&f, ACCOUNT);
-        let log = dir.join("dedup.log");
-        fs::write(&log, format!("{}4\n", fs::read_to_string(&log).unwrap())).unwrap();
-        let s = reopen(&f);
-        assert!(s.pending(ACCOUNT).unwrap().is_empty());
-        assert!(inbox_files(&f).is_empty());
-    }
-
-    #[test]
-    fn an_acknowledged_key_leaving_the_window_does_not_come_back() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.commit_batch(ACCOUNT, entries(&["x", "y"]), "c1").unwrap();
-        // "x" acknowledged, then a whole window of other acks while "y" is
-        // still being handled.
-        let mut log = String::from("x\n");
-        for i in 1..DEDUP_WINDOW {
-            log.push_str(&format!("k{i}\n"));
-        }
-        fs::write(account_dir(&f, ACCOUNT).join("dedup.log"), log).unwrap();
-        let s2 = reopen(&f);
-        assert!(s2.seen(ACCOUNT, "x").unwrap());
-        // This ack pushes "x" out of the window.
-        s2.ack(ACCOUNT, "new").unwrap();
-        assert_eq!(keys_of(&s2.pending(ACCOUNT).unwrap()), ["y"]);
-        assert_eq!(keys_of(&reopen(&f).pending(ACCOUNT).unwrap()), ["y"]);
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["y"]);
-        assert_eq!(inbox_files(&f).len(), 1);
-    }
-
-    #[test]
-    fn legacy_one_entry_files_are_still_read() {
-        let f = file_fixture();
-        let dir = account_dir(&f, ACCOUNT).join("inbox");
-        fs::create_dir_all(&dir).unwrap();
-        let long = "l".repeat(200);
-        for (name, key) in [
-            ("00000000000000000000_1.json", "1"),
-            ("00000000000000000001.json", long.as_str()),
-            ("00000000000000000002_a%3Ab.json", "a:b"),
-        ] {
-            fs::write(dir.join(name), serde_json::to_vec(&entry(key)).unwrap()).unwrap();
-        }
-        let s = reopen(&f);
-        assert_eq!(
-            keys_of(&s.pending(ACCOUNT).unwrap()),
-            ["1", long.as_str(), "a:b"]
-        );
-        assert!(s.seen(ACCOUNT, &long).unwrap());
-        assert!(s.seen(ACCOUNT, "a:b").unwrap());
-        // New entries go into a batch after them; duplicates are skipped.
-        let fresh = s
-            .commit_batch(ACCOUNT, entries(&["1", "a:b", "5"]), "c")
-            .unwrap();
-        assert_eq!(keys_of(&fresh), ["5"]);
-        assert_eq!(
-            keys_of(&s.pending(ACCOUNT).unwrap()),
-            ["1", long.as_str(), "a:b", "5"]
-        );
-        assert!(inbox_files(&f).contains(&"00000000000000000003.batch.json".to_owned()));
-        // Acknowledging a legacy entry removes its file.
-        s.ack(ACCOUNT, "1").unwrap();
-        s.ack(ACCOUNT, &long).unwrap();
-        assert_eq!(
-            inbox_files(&f),
-            [
-                "00000000000000000002_a%3Ab.json",
-                "00000000000000000003.batch.json"
-            ]
-        );
-        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["a:b", "5"]);
-    }
-
-    #[test]
-    fn a_corrupt_batch_file_is_reported_by_name_and_left_alone() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.commit_batch(ACCOUNT, entries(&["1", "2"]), "c").unwrap();
-        let file = account_dir(&f, ACCOUNT)
-            .join("inbox")
-            .join("00000000000000000000.batch.json");
-        let bad = r#"[{"key":"1","message":{"t":"TOPSECRET"},"received_at_ms":1},"#;
-        fs::write(&file, bad).unwrap();
-        assert_corrupt(s.pending(ACCOUNT), &file);
-        let s = reopen(&f);
-        assert_corrupt(s.pending(ACCOUNT), &file);
-        assert_corrupt(s.seen(ACCOUNT, "3"), &file);
-        assert_corrupt(s.commit_batch(ACCOUNT, entries(&["3"]), "c2"), &file);
-        assert_corrupt(reopen(&f).ack(ACCOUNT, "1"), &file);
-        // A key twice in one batch, and an object instead of an array.
-        for bad in [
-            r#"[{"key":"1","message":{},"received_at_ms":1},{"key":"1","message":{},"received_at_ms":2}]"#,
-            r#"{"key":"1","message":{},"received_at_ms":1}"#,
-        ] {
-            fs::write(&file, bad).unwrap();
-            assert_corrupt(reopen(&f).pending(ACCOUNT), &file);
-            assert_eq!(fs::read_to_string(&file).unwrap(), bad);
-        }
-    }
-
-    #[test]
-    fn a_file_in_the_way_is_an_io_error() {
-        let f = file_fixture();
-        let s = &*f.store;
-        let dir = account_dir(&f, ACCOUNT);
-        fs::create_dir_all(&dir).unwrap();
-        fs::write(dir.join("inbox"), "not a directory").unwrap();
-        match s.commit_batch(ACCOUNT, entries(&["1"]), "c") {
-            Err(StoreError::Io { path, .. }) => assert_eq!(path, dir.join("inbox")),
-            other => panic!("expected Io, got {other:?}"),
-        }
-        // Nothing moved: the cursor was not written past the entries.
-        assert_eq!(s.load_cursor(ACCOUNT).unwrap(), None);
-    }
-
-    #[cfg(unix)]
-    #[test]
-    fn a_read_only_directory_is_an_io_error() {
-        use std::os::unix::fs::PermissionsExt;
-        let f = file_fixture();
-        let s = &*f.store;
-        s.save_credentials(&credentials(ACCOUNT, "t", 1)).unwrap();
-        let dir = account_dir(&f, ACCOUNT);
-        fs::set_permissions(&dir, fs::Permissions::from_mode(0o500)).unwrap();
-        let restore = || fs::set_permissions(&dir, fs::Permissions::from_mode(0o700)).unwrap();
-        // Root (and CAP_DAC_OVERRIDE) writes anyway: nothing to check then.
-        let probe = dir.join("probe");
-        if fs::write(&probe, "x").is_ok() {
-            let _ = fs::remove_file(&probe);
-            restore();
-            eprintln!("skipped: permissions are not enforced for this user");
-            return;
-        }
-        let result = s.save_credentials(&credentials(ACCOUNT, "t2", 2));
-        let cursor = s.commit_batch(ACCOUNT, entries(&["1"]), "c");
-        restore();
-        match result {
-            Err(StoreError::Io { path, source }) => {
-                assert_eq!(path, dir.join("credentials.json"));
-                assert_eq!(source.kind(), std::io::ErrorKind::PermissionDenied);
+        let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+        assert_eq!(mode(&dir), 0o700);
+        for name in ["ilink.db", "ilink.db-wal", "ilink.db-shm"] {
+            let path = dir.join(name);
+            if path.exists() {
+                assert_eq!(mode(&path), 0o600, "{name}");
             }
-            other => panic!("expected Io, got {other:?}"),
         }
-        assert!(matches!(cursor, Err(StoreError::Io { .. })), "{cursor:?}");
-        // The old credentials are intact.
-        assert_eq!(
-            s.load_credentials(ACCOUNT).unwrap(),
-            Some(credentials(ACCOUNT, "t", 1))
-        );
-        assert_eq!(s.load_cursor(ACCOUNT).unwrap(), None);
     }
 
-    /// A symlink planted where a state file goes is refused, never
-    /// followed: its target is neither written, truncated nor read.
     #[cfg(unix)]
     #[test]
-    fn planted_symlinks_are_refused_not_followed() {
-        let f = file_fixture();
-        let s = &*f.store;
-        s.save_credentials(&credentials(ACCOUNT, "t", 1)).unwrap();
-        let dir = account_dir(&f, ACCOUNT);
-        let outside = TempDir::new().unwrap();
-        let victim = outside.path().join("victim");
-        fs::write(&victim, "KEEP").unwrap();
-        for name in ["dedup.log", "poller.lock"] {
-            let link = dir.join(name);
-            let _ = fs::remove_file(&link);
-            std::os::unix::fs::symlink(&victim, &link).unwrap();
-        }
-        assert!(s.commit_batch(ACCOUNT, entries(&["1"]), "c").is_err());
-        assert!(s.lock_poller(ACCOUNT).is_err());
-        assert_eq!(fs::read_to_string(&victim).unwrap(), "KEEP");
-        // Reading through a planted link is refused too.
-        let secret = outside.path().join("secret.json");
-        fs::write(&secret, r#"{"cursor":"stolen"}"#).unwrap();
-        let cursor = dir.join("cursor.json");
-        let _ = fs::remove_file(&cursor);
-        std::os::unix::fs::symlink(&secret, &cursor).unwrap();
-        assert!(s.load_cursor(ACCOUNT).is_err());
-    }
-
-    /// A state directory another user could change is refused, and left
-    /// as it is: writable by group or others, or owned by someone else.
-    #[cfg(unix)]
-    #[test]
-    fn a_state_directory_others_could_change_is_refused() {
+    fn a_directory_others_could_change_is_refused() {
         use std::os::unix::fs::PermissionsExt;
-        let dir = TempDir::new().unwrap();
-        let root = dir.path().join("state");
-        fs::create_dir(&root).unwrap();
-        fs::set_permissions(&root, fs::Permissions::from_mode(0o777)).unwrap();
-        match FileStore::open(&root) {
-            Err(StoreError::Unsafe { path, .. }) => assert!(path.ends_with("state")),
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o777)).unwrap();
+        match SqliteStore::open(&dir) {
+            Err(StoreError::Unsafe { path, .. }) => assert_eq!(path, dir),
             other => panic!("expected Unsafe, got {other:?}"),
         }
+        assert!(!dir.join("ilink.db").exists(), "nothing was created");
+    }
+
+    #[cfg(unix)]
+    #[test]
+    fn a_database_that_is_a_link_is_refused_and_its_target_untouched() {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        let target = tmp.path().join("elsewhere.db");
+        std::fs::write(&target, b"not yours").unwrap();
+        std::os::unix::fs::symlink(&target, dir.join("ilink.db")).unwrap();
+        assert!(matches!(
+            SqliteStore::open(&dir),
+            Err(StoreError::Unsafe { .. })
+        ));
+        assert_eq!(std::fs::read(&target).unwrap(), b"not yours");
+    }
+
+    #[test]
+    fn unreadable_credentials_leave_the_others_listed() {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        let s = reopen(&dir);
+        s.save_credentials(&credentials(ACCOUNT, "t1", 1)).unwrap();
+        s.save_credentials(&credentials(OTHER, "t2", 2)).unwrap();
+        let conn = rusqlite::Connection::open(dir.join("ilink.db")).unwrap();
+        conn.execute(
+            "UPDATE accounts SET credentials = '{not json' WHERE account_id = ?1",
+            [ACCOUNT],
+        )
+        .unwrap();
+        assert_eq!(ids(&s.accounts().unwrap()), [OTHER]);
+        // Loading it is an error that names it, and the row is left alone.
+        match s.load_credentials(ACCOUNT) {
+            Err(StoreError::Corrupt { what, .. }) => assert!(what.contains(ACCOUNT), "{what}"),
+            other => panic!("expected Corrupt, got {other:?}"),
+        }
+        let raw: String = conn
+            .query_row(
+                "SELECT credentials FROM accounts WHERE account_id = ?1",
+                [ACCOUNT],
+                |r| r.get(0),
+            )
+            .unwrap();
+        assert_eq!(raw, "{not json");
+    }
+
+    #[test]
+    fn a_database_of_the_previous_schema_is_migrated_with_its_data() {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        std::fs::create_dir(&dir).unwrap();
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o700)).unwrap();
+        }
+        // Schema 1, as the first release wrote it: no leases table.
+        {
+            let conn = rusqlite::Connection::open(dir.join("ilink.db")).unwrap();
+            conn.execute_batch(SCHEMA_1).unwrap();
+            conn.pragma_update(None, "user_version", 1).unwrap();
+            conn.execute(
+                "INSERT INTO cursors (account_id, cursor) VALUES (?1, 'old-cursor')",
+                [ACCOUNT],
+            )
+            .unwrap();
+            conn.execute(
+                "INSERT INTO inbox (account_id, key, message, received_at_ms)
+                 VALUES (?1, 'k1', '{\"text\":\"kept\"}', 5)",
+                [ACCOUNT],
+            )
+            .unwrap();
+        }
+        let s = reopen(&dir);
         assert_eq!(
-            fs::metadata(&root).unwrap().permissions().mode() & 0o777,
-            0o777,
-            "left as it is"
+            s.load_cursor(ACCOUNT).unwrap().as_deref(),
+            Some("old-cursor")
         );
-        fs::set_permissions(&root, fs::Permissions::from_mode(0o755)).unwrap();
-        FileStore::open(&root).unwrap();
-        // Owned by another user (only root can arrange that).
-        if std::os::unix::fs::chown(&root, Some(65534), None).is_ok() {
-            assert!(matches!(
-                FileStore::open(&root),
-                Err(StoreError::Unsafe { .. })
-            ));
+        assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["k1"]);
+        // And the new schema works: leases fence the old data's account.
+        s.ack(ACCOUNT, "k1").unwrap();
+        assert!(s.pending(ACCOUNT).unwrap().is_empty());
+        let version: i64 = rusqlite::Connection::open(dir.join("ilink.db"))
+            .unwrap()
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .unwrap();
+        assert_eq!(version, 2);
+    }
+
+    #[test]
+    fn a_database_of_a_newer_version_is_refused() {
+        let tmp = TempDir::new().unwrap();
+        let dir = tmp.path().join("state");
+        drop(reopen(&dir));
+        let conn = rusqlite::Connection::open(dir.join("ilink.db")).unwrap();
+        conn.pragma_update(None, "user_version", 99).unwrap();
+        drop(conn);
+        match SqliteStore::open(&dir) {
+            Err(StoreError::NewerSchema { found, .. }) => assert_eq!(found, 99),
+            other => panic!("expected NewerSchema, got {other:?}"),
         }
     }
+
+    /// Schema 1 as it shipped (a copy: the test must not follow later edits).
+    const SCHEMA_1: &str = "
+        CREATE TABLE accounts (account_id TEXT PRIMARY KEY, credentials TEXT NOT NULL,
+            saved_seq INTEGER NOT NULL);
+        CREATE TABLE cursors (account_id TEXT PRIMARY KEY, cursor TEXT NOT NULL);
+        CREATE TABLE inbox (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, key TEXT NOT NULL,
+            message TEXT NOT NULL, received_at_ms INTEGER NOT NULL, UNIQUE (account_id, key));
+        CREATE INDEX inbox_by_account ON inbox (account_id, id);
+        CREATE TABLE acked (id INTEGER PRIMARY KEY, account_id TEXT NOT NULL, key TEXT NOT NULL,
+            UNIQUE (account_id, key));
+        CREATE INDEX acked_by_account ON acked (account_id, id);
+        CREATE TABLE context_tokens (account_id TEXT NOT NULL, user_id TEXT NOT NULL,
+            token TEXT NOT NULL, PRIMARY KEY (account_id, user_id));
+        CREATE TABLE typing_tickets (account_id TEXT NOT NULL, user_id TEXT NOT NULL,
+            ticket TEXT NOT NULL, refresh_at_ms INTEGER NOT NULL, backoff_ms INTEGER NOT NULL,
+            PRIMARY KEY (account_id, user_id));";
 }

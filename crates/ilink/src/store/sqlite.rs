@@ -1,0 +1,670 @@
+//! [`SqliteStore`]: every account of a state directory in one SQLite
+//! database (`ilink.db`), each call one transaction in WAL mode with
+//! `synchronous=FULL`.
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
+
+use super::{
+    Credentials, DEDUP_WINDOW, InboxEntry, Lease, ReceivedBatch, Store, StoreError, StoreFuture,
+    TypingTicket, dir, now_ms,
+};
+
+mod schema;
+
+/// How long a call waits for another connection's write lock (another
+/// process on the same file) before failing.
+const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
+
+/// A [`Store`] in one SQLite database file: the default.
+///
+/// [`open`](Self::open) takes a state directory (created 0700 if missing,
+/// refused with [`StoreError::Unsafe`] when another user could change it)
+/// and keeps `ilink.db` in it (0600). Several processes may open the same
+/// directory: the leases table keeps one poller per account among them.
+/// The bundled SQLite is compiled in (no system library needed); see the
+/// crate's README for what that needs at build time (a C compiler).
+///
+/// Cheap to clone; clones share one connection. Calls run on tokio's
+/// blocking threads.
+#[derive(Clone)]
+pub struct SqliteStore {
+    inner: Arc<Inner>,
+}
+
+struct Inner {
+    conn: Mutex<Connection>,
+    path: Option<PathBuf>,
+}
+
+impl std::fmt::Debug for SqliteStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SqliteStore")
+            .field("path", &self.inner.path)
+            .finish()
+    }
+}
+
+fn db_error(e: rusqlite::Error) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+fn corrupt(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what: what.into(),
+        reason: reason.to_string(),
+    }
+}
+
+fn ms(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn unsigned(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+impl SqliteStore {
+    /// Opens (or creates) the store of the state directory `dir`, migrating
+    /// its schema to this version's.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::Unsafe`] for a directory others could change or a
+    /// database file that is a link, [`StoreError::Io`] when the directory
+    /// cannot be made, [`StoreError::NewerSchema`] for a database of a newer
+    /// version, [`StoreError::Database`] when SQLite fails.
+    pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let dir = dir.as_ref();
+        let path = dir::prepare(dir)?;
+        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+        let conn = Connection::open_with_flags(&path, flags).map_err(db_error)?;
+        Self::setup(conn, Some(path))
+    }
+
+    /// A store in memory: everything is lost when the last clone drops.
+    pub fn in_memory() -> Self {
+        // Opening an in-memory database fails only when SQLite cannot
+        // allocate; the schema is ours.
+        match Connection::open_in_memory()
+            .map_err(db_error)
+            .and_then(|conn| Self::setup(conn, None))
+        {
+            Ok(store) => store,
+            Err(e) => panic!("an in-memory SQLite database could not be made: {e}"),
+        }
+    }
+
+    fn setup(mut conn: Connection, path: Option<PathBuf>) -> Result<Self, StoreError> {
+        conn.busy_timeout(BUSY_TIMEOUT).map_err(db_error)?;
+        if path.is_some() {
+            conn.pragma_update(None, "journal_mode", "WAL")
+                .map_err(db_error)?;
+        }
+        conn.pragma_update(None, "synchronous", "FULL")
+            .map_err(db_error)?;
+        conn.pragma_update(None, "foreign_keys", "ON")
+            .map_err(db_error)?;
+        schema::migrate(&mut conn)?;
+        Ok(Self {
+            inner: Arc::new(Inner {
+                conn: Mutex::new(conn),
+                path,
+            }),
+        })
+    }
+
+    /// The database file (`None` in memory).
+    pub fn path(&self) -> Option<&Path> {
+        self.inner.path.as_deref()
+    }
+
+    /// Runs `f` with the connection on a blocking thread.
+    fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+    {
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            tokio::task::spawn_blocking(move || {
+                let mut conn = lock(&inner.conn);
+                f(&mut conn)
+            })
+            .await
+            .map_err(|e| StoreError::Database(Box::new(e)))?
+        })
+    }
+
+    /// Runs `f` in an immediate (write) transaction, committed when it
+    /// returns `Ok`.
+    fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
+    {
+        self.run(move |conn| {
+            let tx = conn
+                .transaction_with_behavior(TransactionBehavior::Immediate)
+                .map_err(db_error)?;
+            let value = f(&tx)?;
+            tx.commit().map_err(db_error)?;
+            Ok(value)
+        })
+    }
+}
+
+fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
+    conn.lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+fn check_account(account: &AccountId) -> Result<(), StoreError> {
+    if account.is_empty() {
+        return Err(StoreError::InvalidAccount);
+    }
+    Ok(())
+}
+
+/// Fails with [`StoreError::LeaseLost`] unless `lease` is the account's
+/// current one.
+fn fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
+    let current: Option<(String, i64)> = tx
+        .query_row(
+            "SELECT holder, epoch FROM leases WHERE account_id = ?1",
+            params![lease.account.as_str()],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )
+        .optional()
+        .map_err(db_error)?;
+    match current {
+        Some((holder, epoch)) if holder == lease.holder && unsigned(epoch) == lease.epoch => Ok(()),
+        _ => Err(StoreError::LeaseLost {
+            account: lease.account.clone(),
+        }),
+    }
+}
+
+fn read_entry(
+    account: &str,
+    key: String,
+    message: &str,
+    at: i64,
+) -> Result<InboxEntry, StoreError> {
+    let message = serde_json::from_str(message)
+        .map_err(|e| corrupt(format!("an inbox entry of {account}"), e))?;
+    Ok(InboxEntry::new(key, message, unsigned(at)))
+}
+
+impl Store for SqliteStore {
+    fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()> {
+        let credentials = credentials.clone();
+        self.write(move |tx| {
+            check_account(&credentials.account_id)?;
+            let json =
+                serde_json::to_string(&credentials).map_err(|e| corrupt("credentials", e))?;
+            tx.execute(
+                "INSERT INTO accounts (account_id, credentials, saved_seq)
+                 VALUES (?1, ?2, (SELECT COALESCE(MAX(saved_seq), 0) + 1 FROM accounts))
+                 ON CONFLICT (account_id) DO UPDATE SET
+                   credentials = excluded.credentials, saved_seq = excluded.saved_seq",
+                params![credentials.account_id.as_str(), json],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_credentials<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, Option<Credentials>> {
+        let account = account.clone();
+        self.run(move |conn| {
+            let json: Option<String> = conn
+                .query_row(
+                    "SELECT credentials FROM accounts WHERE account_id = ?1",
+                    params![account.as_str()],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_error)?;
+            json.map(|j| {
+                serde_json::from_str(&j)
+                    .map_err(|e| corrupt(format!("the credentials of {account}"), e))
+            })
+            .transpose()
+        })
+    }
+
+    fn accounts(&self) -> StoreFuture<'_, Vec<Credentials>> {
+        self.run(|conn| {
+            let mut stmt = conn
+                .prepare("SELECT account_id, credentials FROM accounts ORDER BY saved_seq DESC")
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map([], |r| Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?)))
+                .map_err(db_error)?;
+            let mut all = Vec::new();
+            for row in rows {
+                let (id, json) = row.map_err(db_error)?;
+                match serde_json::from_str::<Credentials>(&json) {
+                    Ok(c) if c.account_id == id.as_str() => all.push(c),
+                    Ok(_) => tracing::warn!(account = %id, "stored credentials name another account; left out"),
+                    Err(error) => tracing::warn!(account = %id, %error, "stored credentials cannot be read; left out"),
+                }
+            }
+            Ok(all)
+        })
+    }
+
+    fn remove_account<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()> {
+        let account = account.clone();
+        self.write(move |tx| {
+            let live: Option<String> = tx
+                .query_row(
+                    "SELECT holder FROM leases
+                     WHERE account_id = ?1 AND holder <> '' AND expires_at_ms > ?2",
+                    params![account.as_str(), ms(now_ms())],
+                    |r| r.get(0),
+                )
+                .optional()
+                .map_err(db_error)?;
+            if let Some(holder) = live {
+                return Err(StoreError::Leased { account, holder });
+            }
+            for table in [
+                "accounts",
+                "cursors",
+                "inbox",
+                "acked",
+                "context_tokens",
+                "typing_tickets",
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE account_id = ?1"),
+                    params![account.as_str()],
+                )
+                .map_err(db_error)?;
+            }
+            // The lease row stays: its epoch keeps growing if the account
+            // comes back.
+            Ok(())
+        })
+    }
+
+    fn acquire<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Lease> {
+        self.take_over(account, holder, ttl, "")
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+        from: &'a str,
+    ) -> StoreFuture<'a, Lease> {
+        let account = account.clone();
+        let holder = holder.to_owned();
+        let from = from.to_owned();
+        self.write(move |tx| {
+            check_account(&account)?;
+            let now = now_ms();
+            let current: Option<(String, i64, i64)> = tx
+                .query_row(
+                    "SELECT holder, epoch, expires_at_ms FROM leases WHERE account_id = ?1",
+                    params![account.as_str()],
+                    |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)),
+                )
+                .optional()
+                .map_err(db_error)?;
+            let epoch = match current {
+                Some((other, _, expires))
+                    if !other.is_empty()
+                        && other != holder
+                        && other != from
+                        && unsigned(expires) > now =>
+                {
+                    return Err(StoreError::Leased {
+                        account,
+                        holder: other,
+                    });
+                }
+                Some((_, epoch, _)) => unsigned(epoch) + 1,
+                None => 1,
+            };
+            let expires_at_ms = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            tx.execute(
+                "INSERT INTO leases (account_id, holder, epoch, expires_at_ms) VALUES (?1, ?2, ?3, ?4)
+                 ON CONFLICT (account_id) DO UPDATE SET
+                   holder = excluded.holder, epoch = excluded.epoch,
+                   expires_at_ms = excluded.expires_at_ms",
+                params![account.as_str(), holder, ms(epoch), ms(expires_at_ms)],
+            )
+            .map_err(db_error)?;
+            Ok(Lease {
+                account,
+                holder,
+                epoch,
+                expires_at_ms,
+            })
+        })
+    }
+
+    fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> StoreFuture<'a, Lease> {
+        let lease = lease.clone();
+        self.write(move |tx| {
+            fence(tx, &lease)?;
+            let expires_at_ms =
+                now_ms().saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            tx.execute(
+                "UPDATE leases SET expires_at_ms = ?2 WHERE account_id = ?1",
+                params![lease.account.as_str(), ms(expires_at_ms)],
+            )
+            .map_err(db_error)?;
+            Ok(Lease {
+                expires_at_ms,
+                ..lease
+            })
+        })
+    }
+
+    fn release<'a>(&'a self, lease: &'a Lease) -> StoreFuture<'a, ()> {
+        let lease = lease.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "UPDATE leases SET holder = '', expires_at_ms = 0
+                 WHERE account_id = ?1 AND holder = ?2 AND epoch = ?3",
+                params![lease.account.as_str(), lease.holder, ms(lease.epoch)],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
+        let account = account.clone();
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT cursor FROM cursors WHERE account_id = ?1",
+                params![account.as_str()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|c| c.map(Cursor::new))
+            .map_err(db_error)
+        })
+    }
+
+    fn commit_batch<'a>(
+        &'a self,
+        lease: &'a Lease,
+        batch: ReceivedBatch,
+    ) -> StoreFuture<'a, Vec<InboxEntry>> {
+        let lease = lease.clone();
+        self.write(move |tx| {
+            fence(tx, &lease)?;
+            let account = lease.account.as_str();
+            let mut fresh = Vec::new();
+            {
+                let mut insert = tx
+                    .prepare_cached(
+                        "INSERT INTO inbox (account_id, key, message, received_at_ms)
+                         SELECT ?1, ?2, ?3, ?4
+                         WHERE NOT EXISTS (SELECT 1 FROM acked WHERE account_id = ?1 AND key = ?2)
+                         ON CONFLICT (account_id, key) DO NOTHING",
+                    )
+                    .map_err(db_error)?;
+                for entry in batch.entries {
+                    let json = serde_json::to_string(&entry.message)
+                        .map_err(|e| corrupt("a received message", e))?;
+                    let added = insert
+                        .execute(params![account, entry.key, json, ms(entry.received_at_ms)])
+                        .map_err(db_error)?;
+                    if added == 1 {
+                        fresh.push(entry);
+                    }
+                }
+                let mut token = tx
+                    .prepare_cached(
+                        "INSERT INTO context_tokens (account_id, user_id, token) VALUES (?1, ?2, ?3)
+                         ON CONFLICT (account_id, user_id) DO UPDATE SET token = excluded.token",
+                    )
+                    .map_err(db_error)?;
+                for (user, t) in &batch.context_tokens {
+                    token
+                        .execute(params![account, user.as_str(), t.expose()])
+                        .map_err(db_error)?;
+                }
+            }
+            tx.execute(
+                "INSERT INTO cursors (account_id, cursor) VALUES (?1, ?2)
+                 ON CONFLICT (account_id) DO UPDATE SET cursor = excluded.cursor",
+                params![account, batch.cursor.as_str()],
+            )
+            .map_err(db_error)?;
+            Ok(fresh)
+        })
+    }
+
+    fn pending<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<InboxEntry>> {
+        let account = account.clone();
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT key, message, received_at_ms FROM inbox
+                     WHERE account_id = ?1 ORDER BY id",
+                )
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map(params![account.as_str()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, i64>(2)?,
+                    ))
+                })
+                .map_err(db_error)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (key, message, at) = row.map_err(db_error)?;
+                out.push(read_entry(account.as_str(), key, &message, at)?);
+            }
+            Ok(out)
+        })
+    }
+
+    fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()> {
+        let lease = lease.clone();
+        let key = key.to_owned();
+        self.write(move |tx| {
+            fence(tx, &lease)?;
+            let account = lease.account.as_str();
+            tx.prepare_cached("DELETE FROM inbox WHERE account_id = ?1 AND key = ?2")
+                .and_then(|mut s| s.execute(params![account, key]))
+                .map_err(db_error)?;
+            let added = tx
+                .prepare_cached(
+                    "INSERT INTO acked (account_id, key) VALUES (?1, ?2)
+                     ON CONFLICT (account_id, key) DO NOTHING",
+                )
+                .and_then(|mut s| s.execute(params![account, key]))
+                .map_err(db_error)?;
+            if added == 1 {
+                // The window keeps the newest DEDUP_WINDOW keys.
+                tx.prepare_cached(
+                    "DELETE FROM acked WHERE account_id = ?1 AND id <= (
+                       SELECT id FROM acked WHERE account_id = ?1
+                       ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                )
+                .and_then(|mut s| s.execute(params![account, DEDUP_WINDOW as i64]))
+                .map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
+        let account = account.clone();
+        let key = key.to_owned();
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT EXISTS (SELECT 1 FROM inbox WHERE account_id = ?1 AND key = ?2)
+                     OR EXISTS (SELECT 1 FROM acked WHERE account_id = ?1 AND key = ?2)",
+                params![account.as_str(), key],
+                |r| r.get(0),
+            )
+            .map_err(db_error)
+        })
+    }
+
+    fn save_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        token: &'a ContextToken,
+    ) -> StoreFuture<'a, ()> {
+        let (account, user, token) = (account.clone(), user.clone(), token.clone());
+        self.write(move |tx| {
+            check_account(&account)?;
+            tx.execute(
+                "INSERT INTO context_tokens (account_id, user_id, token) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (account_id, user_id) DO UPDATE SET token = excluded.token",
+                params![account.as_str(), user.as_str(), token.expose()],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<ContextToken>> {
+        let (account, user) = (account.clone(), user.clone());
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT token FROM context_tokens WHERE account_id = ?1 AND user_id = ?2",
+                params![account.as_str(), user.as_str()],
+                |r| r.get::<_, String>(0),
+            )
+            .optional()
+            .map(|t| t.map(ContextToken::new))
+            .map_err(db_error)
+        })
+    }
+
+    fn context_tokens<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, BTreeMap<UserId, ContextToken>> {
+        let account = account.clone();
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached("SELECT user_id, token FROM context_tokens WHERE account_id = ?1")
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map(params![account.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .map_err(db_error)?;
+            let mut out = BTreeMap::new();
+            for row in rows {
+                let (user, token) = row.map_err(db_error)?;
+                out.insert(UserId::new(user), ContextToken::new(token));
+            }
+            Ok(out)
+        })
+    }
+
+    fn clear_context_tokens<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()> {
+        let account = account.clone();
+        self.write(move |tx| {
+            tx.execute(
+                "DELETE FROM context_tokens WHERE account_id = ?1",
+                params![account.as_str()],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn save_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        ticket: &'a TypingTicket,
+    ) -> StoreFuture<'a, ()> {
+        let (account, user, ticket) = (account.clone(), user.clone(), ticket.clone());
+        self.write(move |tx| {
+            check_account(&account)?;
+            tx.execute(
+                "INSERT INTO typing_tickets (account_id, user_id, ticket, refresh_at_ms, backoff_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5)
+                 ON CONFLICT (account_id, user_id) DO UPDATE SET ticket = excluded.ticket,
+                   refresh_at_ms = excluded.refresh_at_ms, backoff_ms = excluded.backoff_ms",
+                params![
+                    account.as_str(),
+                    user.as_str(),
+                    ticket.ticket,
+                    ms(ticket.refresh_at_ms),
+                    ms(ticket.backoff_ms)
+                ],
+            )
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<TypingTicket>> {
+        let (account, user) = (account.clone(), user.clone());
+        self.run(move |conn| {
+            conn.query_row(
+                "SELECT ticket, refresh_at_ms, backoff_ms FROM typing_tickets
+                 WHERE account_id = ?1 AND user_id = ?2",
+                params![account.as_str(), user.as_str()],
+                |r| {
+                    Ok(TypingTicket::new(
+                        r.get::<_, String>(0)?,
+                        unsigned(r.get(1)?),
+                        unsigned(r.get(2)?),
+                    ))
+                },
+            )
+            .optional()
+            .map_err(db_error)
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_bundled_sqlite_has_the_wal_reset_fix() {
+        // SQLite before 3.51.3 can corrupt a WAL database when a checkpoint
+        // resets the log while another connection writes.
+        let version = rusqlite::version_number();
+        assert!(
+            version >= 3_051_003,
+            "bundled SQLite {}",
+            rusqlite::version()
+        );
+    }
+}
