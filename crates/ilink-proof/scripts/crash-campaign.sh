@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The crash campaign of docs/reliability.md: a bot on the file store handles
+# The crash campaign of docs/reliability.md: a bot on the SQLite store handles
 # 10,000 inbound messages from an in-process simulator while it is killed
 # with SIGKILL at 100 random moments and restarted; the journal and the store
 # are then checked (every message handled at least once, none handled again
