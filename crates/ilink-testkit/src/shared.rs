@@ -61,7 +61,7 @@ pub struct Urls {
     /// The CDN base URL.
     pub cdn: String,
     /// The JSON control API's base URL, when enabled with
-    /// [`SimulatorBuilder::control`].
+    /// [`SimulatorBuilder::control`](crate::SimulatorBuilder::control).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub control: Option<String>,
 }

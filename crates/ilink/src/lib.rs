@@ -72,6 +72,8 @@ pub use runner::{
     handler_fn,
 };
 pub use send::{SendText, Sent};
+#[cfg(feature = "postgres")]
+pub use store::PgStore;
 pub use store::{Credentials, MemoryStore, SqliteStore, Store, StoreError};
 pub use tool_call::SendToolCall;
 pub use typing::Typing;

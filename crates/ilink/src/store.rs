@@ -32,9 +32,13 @@ use serde_json::Value;
 
 mod dir;
 mod memory;
+#[cfg(feature = "postgres")]
+mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+#[cfg(feature = "postgres")]
+pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
 
 /// Milliseconds since the Unix epoch: the unit of every stored timestamp.
@@ -295,6 +299,12 @@ pub enum StoreError {
         /// The account.
         account: AccountId,
     },
+    /// The database is on another host and the connection would carry bot
+    /// state in clear text (TLS to a remote database is not supported yet).
+    #[error(
+        "the database is not on this host (a Unix socket or loopback), and TLS is not supported yet"
+    )]
+    InsecureDatabase,
     /// The account id cannot name a store namespace (empty).
     #[error("invalid account id for the store")]
     InvalidAccount,

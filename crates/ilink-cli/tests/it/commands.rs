@@ -109,7 +109,10 @@ async fn login_listen_send_download_decrypt() {
     // The login is in the state directory's SQLite database, stored 0600.
     let db = state.join("ilink.db");
     let header = std::fs::read(&db).unwrap();
-    assert!(header.starts_with(b"SQLite format 3\0"), "a SQLite database");
+    assert!(
+        header.starts_with(b"SQLite format 3\0"),
+        "a SQLite database"
+    );
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;

@@ -36,12 +36,19 @@ struct Blocking {
 
 impl Blocking {
     fn new(store: impl Store) -> Self {
+        Self::with(|_| store)
+    }
+
+    /// A store made on the facade's own runtime (a pooled client's
+    /// connections live there).
+    fn with<S: Store>(make: impl FnOnce(&tokio::runtime::Runtime) -> S) -> Self {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
         Self {
-            store: Box::new(store),
-            rt: tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .unwrap(),
+            store: Box::new(make(&rt)),
+            rt,
             leases: Mutex::default(),
         }
     }
@@ -218,6 +225,68 @@ fn sqlite_fixture() -> Fixture {
         dir: Some(dir),
     }
 }
+
+/// A PostgreSQL store in a fresh schema of the server at
+/// `ILINK_TEST_PG_URL`; `None` (after a SKIP line) without one, unless
+/// `ILINK_TEST_PG_REQUIRED` is set (CI), where a missing server fails.
+#[cfg(feature = "postgres")]
+fn pg_fixture() -> Option<Fixture> {
+    let Some(url) = std::env::var("ILINK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("ILINK_TEST_PG_REQUIRED").is_none(),
+            "ILINK_TEST_PG_REQUIRED is set but ILINK_TEST_PG_URL is not"
+        );
+        eprintln!("SKIP PostgreSQL conformance: ILINK_TEST_PG_URL is not set");
+        return None;
+    };
+    static NEXT: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+    let schema = format!(
+        "conformance_{}_{}",
+        std::process::id(),
+        NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+    );
+    let store = Blocking::with(|rt| {
+        rt.block_on(ilink::store::PgStore::connect_in_schema(&url, &schema))
+            .expect("connect")
+    });
+    PG_SCHEMAS
+        .lock()
+        .unwrap()
+        .insert(std::thread::current().id(), (url, schema));
+    Some(Fixture {
+        store,
+        prefill: |fixture, account, keys| {
+            let (url, schema) = PG_SCHEMAS.lock().unwrap()[&std::thread::current().id()].clone();
+            fixture.store.on(async {
+                let (client, conn) = tokio_postgres::connect(&url, tokio_postgres::NoTls)
+                    .await
+                    .unwrap();
+                tokio::spawn(conn);
+                let keys: Vec<Vec<u8>> = keys.iter().map(|k| k.as_bytes().to_vec()).collect();
+                client
+                    .execute(
+                        &format!(
+                            "INSERT INTO {schema}.acked (account_id, key)
+                             SELECT $1, k FROM unnest($2::bytea[]) WITH ORDINALITY AS t(k, n)
+                             ORDER BY n"
+                        ),
+                        &[&account.as_bytes(), &keys],
+                    )
+                    .await
+                    .unwrap();
+            });
+        },
+        dir: None,
+    })
+}
+
+/// The server and schema of each thread's PostgreSQL fixture.
+#[cfg(feature = "postgres")]
+static PG_SCHEMAS: std::sync::LazyLock<Mutex<HashMap<std::thread::ThreadId, (String, String)>>> =
+    std::sync::LazyLock::new(Mutex::default);
 
 fn credentials(account: &str, token: &str, saved_at_ms: u64) -> Credentials {
     let mut c = Credentials::new(account, BotToken::new(token));
@@ -693,8 +762,8 @@ fn no_key_is_both_pending_and_acknowledged(f: Fixture) {
     ));
 }
 
-/// Runs each check against each store, as `memory::<check>` and
-/// `sqlite::<check>`.
+/// Runs each check against each store, as `memory::<check>`,
+/// `sqlite::<check>` and `postgres::<check>`.
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod memory {
@@ -702,6 +771,14 @@ macro_rules! conformance {
         }
         mod sqlite {
             $(#[test] fn $check() { super::$check(super::sqlite_fixture()); })*
+        }
+        #[cfg(feature = "postgres")]
+        mod postgres {
+            $(#[test] fn $check() {
+                if let Some(f) = super::pg_fixture() {
+                    super::$check(f);
+                }
+            })*
         }
     };
 }
@@ -940,4 +1017,27 @@ mod sqlite_file {
         CREATE TABLE typing_tickets (account_id TEXT NOT NULL, user_id TEXT NOT NULL,
             ticket TEXT NOT NULL, refresh_at_ms INTEGER NOT NULL, backoff_ms INTEGER NOT NULL,
             PRIMARY KEY (account_id, user_id));";
+}
+
+#[cfg(feature = "postgres")]
+mod postgres_only {
+    use super::*;
+
+    #[test]
+    fn a_database_off_this_host_is_refused_before_connecting() {
+        // Bot state (context tokens) would cross the network in clear text.
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        for url in [
+            "postgres://bot@db.example.invalid/ilink",
+            "host=db.example.invalid user=bot dbname=ilink",
+        ] {
+            match rt.block_on(ilink::store::PgStore::connect(url)) {
+                Err(StoreError::InsecureDatabase) => {}
+                other => panic!("{url}: expected InsecureDatabase, got {other:?}"),
+            }
+        }
+    }
 }

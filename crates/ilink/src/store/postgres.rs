@@ -1,0 +1,667 @@
+//! [`PgStore`]: the state of any number of processes and machines in one
+//! PostgreSQL database, each call one transaction, leases judged by the
+//! database's clock.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
+use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
+use tokio_postgres::{NoTls, Transaction};
+
+use super::{
+    Credentials, DEDUP_WINDOW, InboxEntry, Lease, ReceivedBatch, Store, StoreError, StoreFuture,
+    TypingTicket,
+};
+
+mod schema;
+
+/// Connections kept open per store.
+const POOL_SIZE: usize = 8;
+
+/// A [`Store`] in PostgreSQL (cargo feature `postgres`): one database for
+/// any number of processes on any number of machines.
+///
+/// The same semantics as [`SqliteStore`](crate::SqliteStore), checked by
+/// the same conformance suite. Leases are rows with an epoch and an expiry
+/// that the database's clock judges (`clock_timestamp()`), locked
+/// (`SELECT … FOR UPDATE`) in the same transaction as the state they fence.
+/// Identifiers and cursors are kept as bytes (`bytea`): any text, a NUL
+/// included, round-trips.
+///
+/// The connection carries bot state (context tokens among it) in clear
+/// text: [`connect`](Self::connect) refuses a host that is not a Unix
+/// socket or a loopback address (TLS to a remote server is not supported
+/// yet).
+#[derive(Clone)]
+pub struct PgStore {
+    pool: Pool,
+    schema: String,
+}
+
+impl std::fmt::Debug for PgStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // The URL may hold a password: only the schema is shown.
+        f.debug_struct("PgStore")
+            .field("schema", &self.schema)
+            .finish_non_exhaustive()
+    }
+}
+
+fn db_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
+    StoreError::Database(Box::new(e))
+}
+
+fn corrupt(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        what: what.into(),
+        reason: reason.to_string(),
+    }
+}
+
+fn ms(value: u64) -> i64 {
+    i64::try_from(value).unwrap_or(i64::MAX)
+}
+
+fn unsigned(value: i64) -> u64 {
+    u64::try_from(value).unwrap_or_default()
+}
+
+fn text(bytes: Vec<u8>, what: &str) -> Result<String, StoreError> {
+    String::from_utf8(bytes).map_err(|e| corrupt(what.to_owned(), e))
+}
+
+/// The database's clock, in milliseconds since the Unix epoch.
+const NOW_MS: &str = "(EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint";
+
+impl PgStore {
+    /// Connects to the database at `url` (`postgres://user@host/db` or the
+    /// `key=value` form) and brings its schema (`ilink`) to this version's.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::InsecureDatabase`] for a host that is neither a Unix
+    /// socket nor loopback, [`StoreError::NewerSchema`] for a schema of a
+    /// newer version, [`StoreError::Database`] when the database fails.
+    pub async fn connect(url: &str) -> Result<Self, StoreError> {
+        Self::connect_in_schema(url, "ilink").await
+    }
+
+    /// [`connect`](Self::connect) with the tables in `schema` (lowercase
+    /// letters, digits and `_`): several deployments, or tests, side by side
+    /// in one database.
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect); [`StoreError::InvalidAccount`] is not
+    /// used, an unusable schema name is [`StoreError::Database`].
+    pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        if schema.is_empty()
+            || schema.len() > 48
+            || !schema
+                .bytes()
+                .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+        {
+            return Err(db_error(std::io::Error::other(
+                "a schema name is lowercase letters, digits and _",
+            )));
+        }
+        let mut config: tokio_postgres::Config = url.parse().map_err(db_error)?;
+        for host in config.get_hosts() {
+            let local = match host {
+                #[cfg(unix)]
+                tokio_postgres::config::Host::Unix(_) => true,
+                tokio_postgres::config::Host::Tcp(name) => {
+                    name == "localhost"
+                        || name
+                            .parse::<std::net::IpAddr>()
+                            .is_ok_and(|ip| ip.is_loopback())
+                }
+            };
+            if !local {
+                return Err(StoreError::InsecureDatabase);
+            }
+        }
+        config.options(format!("-c search_path={schema}"));
+        let manager = Manager::from_config(
+            config,
+            NoTls,
+            ManagerConfig {
+                recycling_method: RecyclingMethod::Fast,
+            },
+        );
+        let pool = Pool::builder(manager)
+            .max_size(POOL_SIZE)
+            .build()
+            .map_err(db_error)?;
+        let store = Self {
+            pool,
+            schema: schema.to_owned(),
+        };
+        let mut client = store.pool.get().await.map_err(db_error)?;
+        schema::migrate(&mut client, schema).await?;
+        Ok(store)
+    }
+}
+
+/// Runs an `async` block with `$tx` (a `&Transaction`) in a transaction,
+/// committed when the block returns `Ok`.
+macro_rules! in_tx {
+    ($self:ident, |$tx:ident| $body:expr) => {
+        Box::pin(async move {
+            let mut client = $self.pool.get().await.map_err(db_error)?;
+            let transaction = client.transaction().await.map_err(db_error)?;
+            let value = {
+                let $tx = &transaction;
+                $body.await?
+            };
+            transaction.commit().await.map_err(db_error)?;
+            Ok(value)
+        })
+    };
+}
+
+fn check_account(account: &AccountId) -> Result<(), StoreError> {
+    if account.is_empty() {
+        return Err(StoreError::InvalidAccount);
+    }
+    Ok(())
+}
+
+/// Locks the account's lease row and fails with [`StoreError::LeaseLost`]
+/// unless `lease` is the current one.
+async fn fence(tx: &Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
+    let row = tx
+        .query_opt(
+            "SELECT holder, epoch FROM leases WHERE account_id = $1 FOR UPDATE",
+            &[&lease.account.as_str().as_bytes()],
+        )
+        .await
+        .map_err(db_error)?;
+    let current = row.map(|r| (r.get::<_, Vec<u8>>(0), r.get::<_, i64>(1)));
+    match current {
+        Some((holder, epoch))
+            if holder == lease.holder.as_bytes() && unsigned(epoch) == lease.epoch =>
+        {
+            Ok(())
+        }
+        _ => Err(StoreError::LeaseLost {
+            account: lease.account.clone(),
+        }),
+    }
+}
+
+impl Store for PgStore {
+    fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            check_account(&credentials.account_id)?;
+            let json = serde_json::to_string(credentials).map_err(|e| corrupt("credentials", e))?;
+            tx.execute(
+                "INSERT INTO accounts (account_id, credentials, saved_seq)
+                     VALUES ($1, $2, nextval('save_order'))
+                     ON CONFLICT (account_id) DO UPDATE SET
+                       credentials = excluded.credentials, saved_seq = excluded.saved_seq",
+                &[&credentials.account_id.as_str().as_bytes(), &json],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_credentials<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, Option<Credentials>> {
+        in_tx!(self, |tx| async move {
+            let row = tx
+                .query_opt(
+                    "SELECT credentials FROM accounts WHERE account_id = $1",
+                    &[&account.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            row.map(|r| {
+                serde_json::from_str(&r.get::<_, String>(0))
+                    .map_err(|e| corrupt(format!("the credentials of {account}"), e))
+            })
+            .transpose()
+        })
+    }
+
+    fn accounts(&self) -> StoreFuture<'_, Vec<Credentials>> {
+        in_tx!(self, |tx| async move {
+            let rows = tx
+                .query(
+                    "SELECT account_id, credentials FROM accounts ORDER BY saved_seq DESC",
+                    &[],
+                )
+                .await
+                .map_err(db_error)?;
+            let mut all = Vec::new();
+            for row in rows {
+                let id = String::from_utf8_lossy(&row.get::<_, Vec<u8>>(0)).into_owned();
+                match serde_json::from_str::<Credentials>(&row.get::<_, String>(1)) {
+                    Ok(c) if c.account_id == id.as_str() => all.push(c),
+                    Ok(_) => {
+                        tracing::warn!(account = %id, "stored credentials name another account; left out")
+                    }
+                    Err(error) => {
+                        tracing::warn!(account = %id, %error, "stored credentials cannot be read; left out")
+                    }
+                }
+            }
+            Ok(all)
+        })
+    }
+
+    fn remove_account<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            let id = account.as_str().as_bytes();
+            let live = tx
+                .query_opt(
+                    &format!(
+                        "SELECT holder FROM leases WHERE account_id = $1
+                             AND holder <> ''::bytea AND expires_at_ms > {NOW_MS} FOR UPDATE"
+                    ),
+                    &[&id],
+                )
+                .await
+                .map_err(db_error)?;
+            if let Some(row) = live {
+                return Err(StoreError::Leased {
+                    account: account.clone(),
+                    holder: String::from_utf8_lossy(&row.get::<_, Vec<u8>>(0)).into_owned(),
+                });
+            }
+            for table in [
+                "accounts",
+                "cursors",
+                "inbox",
+                "acked",
+                "context_tokens",
+                "typing_tickets",
+            ] {
+                tx.execute(
+                    &format!("DELETE FROM {table} WHERE account_id = $1"),
+                    &[&id],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn acquire<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+    ) -> StoreFuture<'a, Lease> {
+        self.take_over(account, holder, ttl, "")
+    }
+
+    fn take_over<'a>(
+        &'a self,
+        account: &'a AccountId,
+        holder: &'a str,
+        ttl: Duration,
+        from: &'a str,
+    ) -> StoreFuture<'a, Lease> {
+        in_tx!(self, |tx| async move {
+            check_account(account)?;
+            let id = account.as_str().as_bytes();
+            // The row exists (epoch 0) before it is locked, so that two
+            // first takers serialize on it.
+            tx.execute(
+                "INSERT INTO leases (account_id, holder, epoch, expires_at_ms)
+                     VALUES ($1, ''::bytea, 0, 0) ON CONFLICT (account_id) DO NOTHING",
+                &[&id],
+            )
+            .await
+            .map_err(db_error)?;
+            let row = tx
+                .query_one(
+                    &format!(
+                        "SELECT holder, epoch, expires_at_ms, {NOW_MS} FROM leases
+                             WHERE account_id = $1 FOR UPDATE"
+                    ),
+                    &[&id],
+                )
+                .await
+                .map_err(db_error)?;
+            let current: Vec<u8> = row.get(0);
+            let epoch: i64 = row.get(1);
+            let expires: i64 = row.get(2);
+            let now: i64 = row.get(3);
+            if !current.is_empty()
+                && current != holder.as_bytes()
+                && current != from.as_bytes()
+                && expires > now
+            {
+                return Err(StoreError::Leased {
+                    account: account.clone(),
+                    holder: String::from_utf8_lossy(&current).into_owned(),
+                });
+            }
+            let epoch = unsigned(epoch) + 1;
+            let ttl_ms = ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let expires_at_ms = now.saturating_add(ttl_ms);
+            tx.execute(
+                "UPDATE leases SET holder = $2, epoch = $3, expires_at_ms = $4
+                     WHERE account_id = $1",
+                &[&id, &holder.as_bytes(), &ms(epoch), &expires_at_ms],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(Lease {
+                account: account.clone(),
+                holder: holder.to_owned(),
+                epoch,
+                expires_at_ms: unsigned(expires_at_ms),
+            })
+        })
+    }
+
+    fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> StoreFuture<'a, Lease> {
+        in_tx!(self, |tx| async move {
+            fence(tx, lease).await?;
+            let ttl_ms = ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let row = tx
+                .query_one(
+                    &format!(
+                        "UPDATE leases SET expires_at_ms = {NOW_MS} + $2
+                             WHERE account_id = $1 RETURNING expires_at_ms"
+                    ),
+                    &[&lease.account.as_str().as_bytes(), &ttl_ms],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(Lease {
+                expires_at_ms: unsigned(row.get(0)),
+                ..lease.clone()
+            })
+        })
+    }
+
+    fn release<'a>(&'a self, lease: &'a Lease) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            tx.execute(
+                "UPDATE leases SET holder = ''::bytea, expires_at_ms = 0
+                     WHERE account_id = $1 AND holder = $2 AND epoch = $3",
+                &[
+                    &lease.account.as_str().as_bytes(),
+                    &lease.holder.as_bytes(),
+                    &ms(lease.epoch),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
+        in_tx!(self, |tx| async move {
+            let row = tx
+                .query_opt(
+                    "SELECT cursor FROM cursors WHERE account_id = $1",
+                    &[&account.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            row.map(|r| text(r.get(0), "a cursor").map(Cursor::new))
+                .transpose()
+        })
+    }
+
+    fn commit_batch<'a>(
+        &'a self,
+        lease: &'a Lease,
+        batch: ReceivedBatch,
+    ) -> StoreFuture<'a, Vec<InboxEntry>> {
+        in_tx!(self, |tx| async move {
+            fence(tx, lease).await?;
+            let id = lease.account.as_str().as_bytes();
+            let insert = tx
+                .prepare(
+                    "INSERT INTO inbox (account_id, key, message, received_at_ms)
+                         SELECT $1, $2, $3, $4
+                         WHERE NOT EXISTS (SELECT 1 FROM acked WHERE account_id = $1 AND key = $2)
+                         ON CONFLICT (account_id, key) DO NOTHING",
+                )
+                .await
+                .map_err(db_error)?;
+            let mut fresh = Vec::new();
+            for entry in batch.entries {
+                let json = serde_json::to_string(&entry.message)
+                    .map_err(|e| corrupt("a received message", e))?;
+                let added = tx
+                    .execute(
+                        &insert,
+                        &[&id, &entry.key.as_bytes(), &json, &ms(entry.received_at_ms)],
+                    )
+                    .await
+                    .map_err(db_error)?;
+                if added == 1 {
+                    fresh.push(entry);
+                }
+            }
+            for (user, token) in &batch.context_tokens {
+                tx.execute(
+                    "INSERT INTO context_tokens (account_id, user_id, token) VALUES ($1, $2, $3)
+                         ON CONFLICT (account_id, user_id) DO UPDATE SET token = excluded.token",
+                    &[&id, &user.as_str().as_bytes(), &token.expose().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            tx.execute(
+                "INSERT INTO cursors (account_id, cursor) VALUES ($1, $2)
+                     ON CONFLICT (account_id) DO UPDATE SET cursor = excluded.cursor",
+                &[&id, &batch.cursor.as_str().as_bytes()],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(fresh)
+        })
+    }
+
+    fn pending<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<InboxEntry>> {
+        in_tx!(self, |tx| async move {
+            let rows = tx
+                .query(
+                    "SELECT key, message, received_at_ms FROM inbox
+                         WHERE account_id = $1 ORDER BY id",
+                    &[&account.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let key = text(row.get(0), "an inbox key")?;
+                let message = serde_json::from_str(&row.get::<_, String>(1))
+                    .map_err(|e| corrupt(format!("an inbox entry of {account}"), e))?;
+                out.push(InboxEntry::new(key, message, unsigned(row.get(2))));
+            }
+            Ok(out)
+        })
+    }
+
+    fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            fence(tx, lease).await?;
+            let id = lease.account.as_str().as_bytes();
+            tx.execute(
+                "DELETE FROM inbox WHERE account_id = $1 AND key = $2",
+                &[&id, &key.as_bytes()],
+            )
+            .await
+            .map_err(db_error)?;
+            let added = tx
+                .execute(
+                    "INSERT INTO acked (account_id, key) VALUES ($1, $2)
+                         ON CONFLICT (account_id, key) DO NOTHING",
+                    &[&id, &key.as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            if added == 1 {
+                tx.execute(
+                    "DELETE FROM acked WHERE account_id = $1 AND id <= (
+                           SELECT id FROM acked WHERE account_id = $1
+                           ORDER BY id DESC OFFSET $2 LIMIT 1)",
+                    &[&id, &(DEDUP_WINDOW as i64)],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
+    fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
+        in_tx!(self, |tx| async move {
+            let id = account.as_str().as_bytes();
+            let row = tx
+                .query_one(
+                    "SELECT EXISTS (SELECT 1 FROM inbox WHERE account_id = $1 AND key = $2)
+                             OR EXISTS (SELECT 1 FROM acked WHERE account_id = $1 AND key = $2)",
+                    &[&id, &key.as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn save_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        token: &'a ContextToken,
+    ) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            check_account(account)?;
+            tx.execute(
+                "INSERT INTO context_tokens (account_id, user_id, token) VALUES ($1, $2, $3)
+                     ON CONFLICT (account_id, user_id) DO UPDATE SET token = excluded.token",
+                &[
+                    &account.as_str().as_bytes(),
+                    &user.as_str().as_bytes(),
+                    &token.expose().as_bytes(),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<ContextToken>> {
+        in_tx!(self, |tx| async move {
+            let row = tx
+                .query_opt(
+                    "SELECT token FROM context_tokens WHERE account_id = $1 AND user_id = $2",
+                    &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            row.map(|r| text(r.get(0), "a context token").map(ContextToken::new))
+                .transpose()
+        })
+    }
+
+    fn context_tokens<'a>(
+        &'a self,
+        account: &'a AccountId,
+    ) -> StoreFuture<'a, BTreeMap<UserId, ContextToken>> {
+        in_tx!(self, |tx| async move {
+            let rows = tx
+                .query(
+                    "SELECT user_id, token FROM context_tokens WHERE account_id = $1",
+                    &[&account.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            let mut out = BTreeMap::new();
+            for row in rows {
+                out.insert(
+                    UserId::new(text(row.get(0), "a user id")?),
+                    ContextToken::new(text(row.get(1), "a context token")?),
+                );
+            }
+            Ok(out)
+        })
+    }
+
+    fn clear_context_tokens<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            tx.execute(
+                "DELETE FROM context_tokens WHERE account_id = $1",
+                &[&account.as_str().as_bytes()],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn save_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        ticket: &'a TypingTicket,
+    ) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            check_account(account)?;
+            tx.execute(
+                "INSERT INTO typing_tickets
+                       (account_id, user_id, ticket, refresh_at_ms, backoff_ms)
+                     VALUES ($1, $2, $3, $4, $5)
+                     ON CONFLICT (account_id, user_id) DO UPDATE SET ticket = excluded.ticket,
+                       refresh_at_ms = excluded.refresh_at_ms, backoff_ms = excluded.backoff_ms",
+                &[
+                    &account.as_str().as_bytes(),
+                    &user.as_str().as_bytes(),
+                    &ticket.ticket.as_bytes(),
+                    &ms(ticket.refresh_at_ms),
+                    &ms(ticket.backoff_ms),
+                ],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn load_typing_ticket<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<TypingTicket>> {
+        in_tx!(self, |tx| async move {
+            let row = tx
+                .query_opt(
+                    "SELECT ticket, refresh_at_ms, backoff_ms FROM typing_tickets
+                         WHERE account_id = $1 AND user_id = $2",
+                    &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            row.map(|r| {
+                Ok(TypingTicket::new(
+                    text(r.get(0), "a typing ticket")?,
+                    unsigned(r.get(1)),
+                    unsigned(r.get(2)),
+                ))
+            })
+            .transpose()
+        })
+    }
+}
