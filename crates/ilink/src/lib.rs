@@ -44,6 +44,7 @@ pub use ilink_proto as proto;
 pub mod backoff;
 pub mod chunk;
 mod client;
+mod cluster;
 mod error;
 mod health;
 mod login;
@@ -59,6 +60,7 @@ mod tool_call;
 mod typing;
 
 pub use client::{Bot, Client, ClientBuilder};
+pub use cluster::{Cluster, ClusterEvent};
 pub use error::{BoxError, Error, LoginFailure, Report};
 pub use health::{Health, SessionState};
 pub use ilink_proto::{AccountId, Cursor, UserId};

@@ -17,6 +17,7 @@ use crate::Error;
 use crate::client::Bot;
 use crate::error::BoxError;
 use crate::message::Message;
+use crate::poller::Poller;
 use crate::send::SendText;
 
 /// Handles inbound messages.
@@ -32,6 +33,18 @@ pub trait Handler: Send + Sync + 'static {
         ctx: Context,
         msg: Message,
     ) -> impl Future<Output = Result<(), BoxError>> + Send;
+}
+
+/// One handler shared by several runs (a [`Cluster`](crate::Cluster) runs
+/// one per account).
+impl<H: Handler> Handler for Arc<H> {
+    fn handle(
+        &self,
+        ctx: Context,
+        msg: Message,
+    ) -> impl Future<Output = Result<(), BoxError>> + Send {
+        H::handle(self, ctx, msg)
+    }
 }
 
 /// A [`Handler`] from a closure; see [`handler_fn`].
@@ -337,9 +350,28 @@ impl Runner {
         H: Handler,
         S: Future + Send,
     {
+        self.run_from(None, handler, shutdown).await
+    }
+
+    /// [`run_until`](Self::run_until) on a poller already made (its lease
+    /// taken), else on a new one.
+    pub(crate) async fn run_from<H, S>(
+        self,
+        poller: Option<Box<Poller>>,
+        handler: H,
+        shutdown: S,
+    ) -> Result<Cursor, Error>
+    where
+        H: Handler,
+        S: Future + Send,
+    {
         let mut bot = self.bot.clone();
         let account_id = bot.id().clone();
-        let mut poller = Box::pin(bot.poller()).await?;
+        // Boxed: the run's state stays small while its poll is held.
+        let mut poller = match poller {
+            Some(p) => p,
+            None => Box::new(Box::pin(bot.poller()).await?),
+        };
         let mut dispatcher = Dispatcher::new(
             Arc::new(handler),
             self.concurrency,
@@ -455,7 +487,7 @@ impl Runner {
                         }
                         Some(Ok(fresh)) => {
                             bot = fresh;
-                            poller = Box::pin(bot.poller()).await?;
+                            poller = Box::new(Box::pin(bot.poller()).await?);
                             self.emit(RunEvent::SessionRestored {
                                 account_id: account_id.clone(),
                             });

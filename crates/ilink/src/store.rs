@@ -384,6 +384,12 @@ pub trait Store: Send + Sync + 'static {
     /// lease already taken over is left alone.
     fn release<'a>(&'a self, lease: &'a Lease) -> StoreFuture<'a, ()>;
 
+    /// Announces `member` of a cluster as alive for `ttl` and counts the
+    /// members alive now, itself included (see [`Cluster`](crate::Cluster)).
+    fn heartbeat<'a>(&'a self, member: &'a str, ttl: Duration) -> StoreFuture<'a, usize>;
+    /// Removes `member` from the cluster (a graceful shutdown).
+    fn leave<'a>(&'a self, member: &'a str) -> StoreFuture<'a, ()>;
+
     /// The cursor to poll from (`None`: start from `""`).
     fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>>;
     /// Stores a received batch: its new entries in the inbox, its context

@@ -67,6 +67,12 @@ impl Store for MemoryStore {
     fn release<'a>(&'a self, lease: &'a Lease) -> StoreFuture<'a, ()> {
         self.0.release(lease)
     }
+    fn heartbeat<'a>(&'a self, member: &'a str, ttl: Duration) -> StoreFuture<'a, usize> {
+        self.0.heartbeat(member, ttl)
+    }
+    fn leave<'a>(&'a self, member: &'a str) -> StoreFuture<'a, ()> {
+        self.0.leave(member)
+    }
     fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
         self.0.load_cursor(account)
     }

@@ -402,6 +402,41 @@ impl Store for PgStore {
         })
     }
 
+    fn heartbeat<'a>(&'a self, member: &'a str, ttl: Duration) -> StoreFuture<'a, usize> {
+        in_tx!(self, |tx| async move {
+            let ttl_ms = ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            tx.execute(
+                &format!(
+                    "INSERT INTO members (name, expires_at_ms) VALUES ($1, {NOW_MS} + $2)
+                     ON CONFLICT (name) DO UPDATE SET expires_at_ms = excluded.expires_at_ms"
+                ),
+                &[&member.as_bytes(), &ttl_ms],
+            )
+            .await
+            .map_err(db_error)?;
+            tx.execute(
+                &format!("DELETE FROM members WHERE expires_at_ms <= {NOW_MS}"),
+                &[],
+            )
+            .await
+            .map_err(db_error)?;
+            let row = tx
+                .query_one("SELECT COUNT(*) FROM members", &[])
+                .await
+                .map_err(db_error)?;
+            Ok(usize::try_from(row.get::<_, i64>(0)).unwrap_or(1).max(1))
+        })
+    }
+
+    fn leave<'a>(&'a self, member: &'a str) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            tx.execute("DELETE FROM members WHERE name = $1", &[&member.as_bytes()])
+                .await
+                .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
     fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
         in_tx!(self, |tx| async move {
             let row = tx

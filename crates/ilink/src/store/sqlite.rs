@@ -394,6 +394,39 @@ impl Store for SqliteStore {
         })
     }
 
+    fn heartbeat<'a>(&'a self, member: &'a str, ttl: Duration) -> StoreFuture<'a, usize> {
+        let member = member.to_owned();
+        self.write(move |tx| {
+            let now = now_ms();
+            let expires = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            tx.execute(
+                "INSERT INTO members (name, expires_at_ms) VALUES (?1, ?2)
+                 ON CONFLICT (name) DO UPDATE SET expires_at_ms = excluded.expires_at_ms",
+                params![member, ms(expires)],
+            )
+            .map_err(db_error)?;
+            // The dead are forgotten, so the table stays the live members.
+            tx.execute(
+                "DELETE FROM members WHERE expires_at_ms <= ?1",
+                params![ms(now)],
+            )
+            .map_err(db_error)?;
+            let alive: i64 = tx
+                .query_row("SELECT COUNT(*) FROM members", [], |r| r.get(0))
+                .map_err(db_error)?;
+            Ok(usize::try_from(alive).unwrap_or(1).max(1))
+        })
+    }
+
+    fn leave<'a>(&'a self, member: &'a str) -> StoreFuture<'a, ()> {
+        let member = member.to_owned();
+        self.write(move |tx| {
+            tx.execute("DELETE FROM members WHERE name = ?1", params![member])
+                .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
     fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
         let account = account.clone();
         self.run(move |conn| {

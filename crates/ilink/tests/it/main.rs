@@ -1,5 +1,6 @@
 //! The client driven over real HTTP against the simulator (ilink-testkit).
 
+mod cluster;
 mod common;
 mod login;
 mod media;

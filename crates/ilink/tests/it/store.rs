@@ -762,6 +762,22 @@ fn no_key_is_both_pending_and_acknowledged(f: Fixture) {
     ));
 }
 
+fn membership_counts_the_live(f: Fixture) {
+    let s = &f.store;
+    let store = &s.store;
+    let long = Duration::from_secs(600);
+    assert_eq!(s.on(store.heartbeat("m1", long)).unwrap(), 1);
+    assert_eq!(s.on(store.heartbeat("m2", long)).unwrap(), 2);
+    // A heartbeat again is the same member.
+    assert_eq!(s.on(store.heartbeat("m1", long)).unwrap(), 2);
+    // A member whose heartbeat lapsed is not counted.
+    assert_eq!(s.on(store.heartbeat("m3", Duration::ZERO)).unwrap(), 2);
+    assert_eq!(s.on(store.heartbeat("m1", long)).unwrap(), 2);
+    // One that left is not either.
+    s.on(store.leave("m2")).unwrap();
+    assert_eq!(s.on(store.heartbeat("m1", long)).unwrap(), 1);
+}
+
 /// Runs each check against each store, as `memory::<check>`,
 /// `sqlite::<check>` and `postgres::<check>`.
 macro_rules! conformance {
@@ -795,6 +811,7 @@ conformance!(
     typing_tickets_per_user,
     leases_are_exclusive_and_fence_every_write,
     no_key_is_both_pending_and_acknowledged,
+    membership_counts_the_live,
     hostile_account_ids_stay_apart,
 );
 
@@ -984,7 +1001,7 @@ mod sqlite_file {
             .unwrap()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 2);
+        assert_eq!(version, 3);
     }
 
     #[test]

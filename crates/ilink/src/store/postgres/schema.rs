@@ -56,6 +56,10 @@ const MIGRATIONS: &[&str] = &[
          epoch bigint NOT NULL,
          expires_at_ms bigint NOT NULL
      );",
+    "CREATE TABLE members (
+         name bytea PRIMARY KEY,
+         expires_at_ms bigint NOT NULL
+     );",
 ];
 
 fn current() -> i64 {

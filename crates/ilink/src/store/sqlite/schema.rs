@@ -58,6 +58,11 @@ pub(super) const MIGRATIONS: &[&str] = &[
          epoch INTEGER NOT NULL,
          expires_at_ms INTEGER NOT NULL
      );",
+    // 3: the live members of a cluster.
+    "CREATE TABLE members (
+         name TEXT PRIMARY KEY,
+         expires_at_ms INTEGER NOT NULL
+     );",
 ];
 
 /// The version this build writes.
