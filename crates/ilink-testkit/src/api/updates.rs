@@ -6,6 +6,7 @@ use ilink_crypto::MediaKey;
 use ilink_proto::MessageId;
 use serde_json::{Value, json};
 
+use crate::fault::Route;
 use crate::inbound::{Inbound, InboundContent, KeyForm, Pushed};
 use crate::random::random_hex;
 use crate::server::{ApiCall, Body, json_response, session_expired};
@@ -60,8 +61,17 @@ pub(super) async fn get_updates(shared: &Shared, call: &ApiCall) -> Response<Bod
     let hold_ms = u64::try_from(hold.as_millis()).unwrap_or(u64::MAX);
     let deadline = tokio::time::Instant::now() + hold;
     shared.with_state(|s| {
-        if let Some(a) = s.accounts.get_mut(&bot_id) {
-            a.polls_in_flight += 1;
+        let Some(a) = s.accounts.get_mut(&bot_id) else {
+            return;
+        };
+        a.polls_in_flight += 1;
+        if a.polls_in_flight > 1 {
+            // Two clients polling one bot: the server hands each batch to
+            // one of them, and the real one answers the other with -14.
+            s.violation(
+                Route::GetUpdates,
+                format!("a second long-poll of {bot_id} while one is held"),
+            );
         }
     });
     let _held = HeldPoll {
