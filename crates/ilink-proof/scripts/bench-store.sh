@@ -7,9 +7,12 @@
 #
 #   crates/ilink-proof/scripts/bench-store.sh [FILE_REV]
 #
+# PostgreSQL is measured too when ILINK_STORE_PG_URL names a server (for
+# example one from pg-test-server.sh start, on this disk).
+#
 # Environment: ILINK_STORE_RUNS (3), ILINK_STORE_BATCHES (2000),
 # ILINK_STORE_BATCH (4 messages per batch), ILINK_STORE_DIR (where the
-# stores write; default under target/, i.e. this disk).
+# stores write; default under target/, i.e. this disk), ILINK_STORE_PG_URL.
 set -euo pipefail
 cd "$(dirname "$0")/../../.."
 ROOT=$PWD
@@ -39,12 +42,17 @@ cp "$WORK/target-old/release/bench_store" "$WORK/bench_store-old"
 field() { sed -n "s/.* $2=\([^ ]*\).*/\1/p" <<<" $1"; }
 median() { printf '%s\n' "$@" | sort -g | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
+STORES="file sqlite memory"
+PG_URL=${ILINK_STORE_PG_URL:-}
+[[ -n $PG_URL ]] && STORES="$STORES postgres"
 declare -A BPS APS CUS AUS
 for r in $(seq 1 "$RUNS"); do
-	for store in file sqlite memory; do
+	for store in $STORES; do
 		bin=$WORK/bench_store-new
 		[[ $store == file ]] && bin=$WORK/bench_store-old
-		line=$("$bin" --store "$store" --dir "$DIR/$store" --batches "$BATCHES" --batch "$BATCH" | grep '^RESULT ')
+		extra=()
+		[[ $store == postgres ]] && extra=(--url "$PG_URL")
+		line=$("$bin" --store "$store" --dir "$DIR/$store" --batches "$BATCHES" --batch "$BATCH" "${extra[@]}" | grep '^RESULT ')
 		BPS[$store]+=" $(field "$line" batches_per_s)"
 		APS[$store]+=" $(field "$line" acks_per_s)"
 		CUS[$store]+=" $(field "$line" commit_us)"
@@ -54,7 +62,7 @@ done
 
 echo "| store | batches/s | acks/s | µs per batch commit | µs per ack |"
 echo "|---|---:|---:|---:|---:|"
-for store in file sqlite memory; do
+for store in $STORES; do
 	# shellcheck disable=SC2086
 	printf '| %s | %.0f | %.0f | %.0f | %.0f |\n' "$store" \
 		"$(median ${BPS[$store]})" "$(median ${APS[$store]})" \

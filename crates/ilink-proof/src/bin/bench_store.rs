@@ -3,7 +3,7 @@
 //! the cursor), then one `ack` per message once its handler finished.
 //!
 //! ```text
-//! bench_store --store memory|sqlite [--dir DIR] [--batches 2000] [--batch 4]
+//! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4]
 //! ```
 //!
 //! Every message is a realistic received text message (about 600 bytes of
@@ -56,7 +56,7 @@ fn number(name: &str, default: usize) -> Result<usize, String> {
 }
 
 async fn run() -> Result<(), String> {
-    let kind = arg("--store").ok_or("--store memory|sqlite")?;
+    let kind = arg("--store").ok_or("--store memory|sqlite|postgres")?;
     let batches = number("--batches", 2000)?;
     let batch = number("--batch", 4)?.max(1);
     let dir = match arg("--dir") {
@@ -64,7 +64,7 @@ async fn run() -> Result<(), String> {
         None => std::env::temp_dir().join(format!("ilink-bench-store-{}", std::process::id())),
     };
     let _ = std::fs::remove_dir_all(&dir);
-    let store = open(&kind, &dir)?;
+    let store = open(&kind, &dir).await?;
     let message = message_json();
     let account = AccountId::from(ACCOUNT);
     let lease = store
@@ -127,8 +127,16 @@ async fn run() -> Result<(), String> {
     Ok(())
 }
 
-fn open(kind: &str, dir: &std::path::Path) -> Result<Box<dyn Store>, String> {
+async fn open(kind: &str, dir: &std::path::Path) -> Result<Box<dyn Store>, String> {
     match kind {
+        "postgres" => {
+            let url = arg("--url").ok_or("--store postgres needs --url")?;
+            let schema = format!("bench_{}", std::process::id());
+            ilink::store::PgStore::connect_in_schema(&url, &schema)
+                .await
+                .map(|s| Box::new(s) as Box<dyn Store>)
+                .map_err(|e| e.to_string())
+        }
         "memory" => Ok(Box::new(ilink::MemoryStore::new())),
         "sqlite" => ilink::SqliteStore::open(dir)
             .map(|s| Box::new(s) as Box<dyn Store>)
