@@ -1,6 +1,7 @@
 //! Smoke runs of the reliability campaigns for CI: the crash campaign with
-//! small numbers (both server modes) and the fault campaign's `--quick`
-//! subset, each through the built binaries. The full runs are
+//! small numbers (both server modes), the fault campaign's `--quick`
+//! subset and a small failover campaign (on the PostgreSQL server CI
+//! starts), each through the built binaries. The full runs are
 //! `crates/ilink-proof/scripts/crash-campaign.sh` and
 //! `crates/ilink-proof/scripts/fault-campaign.sh`.
 
@@ -49,4 +50,44 @@ fn fault_campaign_quick() {
     // Every quick case printed a row, and the throttling scenarios ran.
     assert!(stdout.matches("| ok |").count() >= 13, "{stdout}");
     assert!(stdout.contains("sendmessage requests during the cooldown: 0"));
+}
+
+#[test]
+fn failover_campaign_small() {
+    // Needs a PostgreSQL server (CI starts one); SKIP without, unless
+    // required.
+    let Some(url) = std::env::var("ILINK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("ILINK_TEST_PG_REQUIRED").is_none(),
+            "ILINK_TEST_PG_REQUIRED is set but ILINK_TEST_PG_URL is not"
+        );
+        eprintln!("SKIP failover_campaign_small: ILINK_TEST_PG_URL is not set");
+        return;
+    };
+    let exe = env!("CARGO_BIN_EXE_failover_campaign");
+    let small = [
+        "--url",
+        url.as_str(),
+        "--accounts",
+        "12",
+        "--members",
+        "3",
+        "--seconds",
+        "12",
+        "--kill-every-s",
+        "4",
+        "--lease-ttl-ms",
+        "4000",
+    ];
+    let (out, stdout) = run(exe, &small);
+    assert_pass("failover campaign", &out, &stdout);
+    assert!(
+        stdout.contains("| messages never handled | 0 |"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("| moments with two held polls of one account | 0 |"));
+    assert!(!stdout.contains("| members killed (SIGKILL) and replaced | 0 |"));
 }

@@ -156,9 +156,7 @@ impl Cluster {
             }
         }
         let ids: Vec<AccountId> = running.keys().cloned().collect();
-        for id in ids {
-            self.give_up(&mut running, &id).await;
-        }
+        self.give_up(&mut running, &ids).await;
         if let Err(e) = store.leave(&member).await {
             tracing::warn!(error = %crate::Report::new(&e), "cluster: could not leave");
         }
@@ -208,9 +206,7 @@ impl Cluster {
                 .take(running.len() - share)
                 .cloned()
                 .collect();
-            for id in extra {
-                self.give_up(running, &id).await;
-            }
+            self.give_up(running, &extra).await;
             return Ok(());
         }
         // Start at a place of this member's own, so that members starting
@@ -259,20 +255,25 @@ impl Cluster {
         });
     }
 
-    async fn give_up(&self, running: &mut HashMap<AccountId, Running>, id: &AccountId) {
-        let Some(r) = running.remove(id) else {
-            return;
-        };
-        let _ = r.stop.send(true);
-        match r.task.await {
-            Ok(Ok(_)) => {}
-            Ok(Err(e)) => {
-                tracing::warn!(account = %id, error = %e.report(), "cluster: a run ended with an error")
-            }
-            Err(e) => tracing::warn!(account = %id, error = %e, "cluster: a run failed"),
+    /// Stops these runs, all at once (each waits for its poll in flight),
+    /// and waits until every one released its lease.
+    async fn give_up(&self, running: &mut HashMap<AccountId, Running>, ids: &[AccountId]) {
+        let stopping: Vec<(AccountId, Running)> = ids
+            .iter()
+            .filter_map(|id| running.remove(id).map(|r| (id.clone(), r)))
+            .collect();
+        for (_, r) in &stopping {
+            let _ = r.stop.send(true);
         }
-        self.emit(ClusterEvent::Gave {
-            account_id: id.clone(),
-        });
+        for (id, r) in stopping {
+            match r.task.await {
+                Ok(Ok(_)) => {}
+                Ok(Err(e)) => {
+                    tracing::warn!(account = %id, error = %e.report(), "cluster: a run ended with an error")
+                }
+                Err(e) => tracing::warn!(account = %id, error = %e, "cluster: a run failed"),
+            }
+            self.emit(ClusterEvent::Gave { account_id: id });
+        }
     }
 }
