@@ -138,6 +138,21 @@ impl Account {
         self.get_updates_until(cursor, timeout_hint, None).await
     }
 
+    /// How long a long-poll may take with this hint (the server's, or the
+    /// configured default when none), the margin included.
+    pub fn long_poll_timeout(&self, timeout_hint: Option<Duration>) -> Duration {
+        let config = &self.transport.shared.config;
+        match timeout_hint {
+            Some(hint) if !hint.is_zero() => hint
+                .saturating_add(config.long_poll_margin)
+                .min(MAX_LONG_POLL),
+            _ => config
+                .timeouts
+                .long_poll
+                .saturating_add(config.long_poll_margin),
+        }
+    }
+
     /// [`get_updates`](Self::get_updates) that also ends, as an empty
     /// batch, by `deadline` (a poller whose lease on the account ends then
     /// must not have a poll in flight after it).
@@ -147,16 +162,7 @@ impl Account {
         timeout_hint: Option<Duration>,
         deadline: Option<tokio::time::Instant>,
     ) -> Result<GetUpdatesResponse, Error> {
-        let config = &self.transport.shared.config;
-        let mut timeout = match timeout_hint {
-            Some(hint) if !hint.is_zero() => hint
-                .saturating_add(config.long_poll_margin)
-                .min(MAX_LONG_POLL),
-            _ => config
-                .timeouts
-                .long_poll
-                .saturating_add(config.long_poll_margin),
-        };
+        let mut timeout = self.long_poll_timeout(timeout_hint);
         if let Some(deadline) = deadline {
             timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
         }

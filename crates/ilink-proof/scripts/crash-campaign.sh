@@ -10,6 +10,7 @@
 # allowed only in the receive window, attributed per kill).
 #
 # Usage: crates/ilink-proof/scripts/crash-campaign.sh [extra crash_campaign flags]
+#        (--pg-url URL keeps the bot's state in PostgreSQL instead of SQLite)
 # Environment: ILINK_CRASH_MESSAGES (default 10000), ILINK_CRASH_KILLS
 #              (default 100), ILINK_CRASH_SEED (default: from the clock,
 #              printed), ILINK_CRASH_MODES ("replay no-replay" by default).

@@ -240,7 +240,12 @@ impl Cluster {
         poller: crate::Poller,
     ) {
         let (stop, mut stopped) = watch::channel(false);
-        let mut runner = bot.runner();
+        // Giving an account up waits for its poll to end, so that its lease
+        // is released (and taken by another member) only once the server
+        // holds no poll of it: a cut poll would leave the lease to run out.
+        let mut runner = bot
+            .runner()
+            .shutdown_grace(self.client.shared.config.lease_ttl / 2);
         if let Some(configure) = &self.configure {
             runner = configure(runner);
         }

@@ -363,11 +363,23 @@ impl Poller {
         Ok(self.bot.store().release(&self.lease).await?)
     }
 
-    /// Renews the lease when half of it is left. A lease another holder
-    /// took is [`StoreError::LeaseLost`]; this poller polls no more.
+    /// Drops the poller without releasing its lease: it runs out by itself.
+    /// For a poller whose last poll was cut short (the server may still
+    /// hold it): releasing would let another poller start beside it.
+    pub(crate) fn abandon(mut self) {
+        self.released = true;
+    }
+
+    /// Renews the lease when half of it is left, or less than a poll needs.
+    /// A lease another holder took is [`StoreError::LeaseLost`]; this poller
+    /// polls no more.
     async fn keep_lease(&mut self) -> Result<(), Error> {
         let left = self.lease_until.saturating_duration_since(Instant::now());
-        if left > self.ttl / 2 {
+        // Renewed when half is left, and always before a poll that would not
+        // fit in what is left: a poll the lease cuts short may still be held
+        // at the server when the next one starts, and its answer is lost.
+        let poll = self.bot.account.http.long_poll_timeout(self.hint) + LEASE_MARGIN;
+        if left > (self.ttl / 2).max(poll) {
             return Ok(());
         }
         let asked = Instant::now();

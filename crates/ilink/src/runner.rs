@@ -316,7 +316,10 @@ impl Runner {
     /// How long a graceful stop waits for a poll already in flight (default
     /// 1 s). The server counts a batch as delivered once it answered, so an
     /// answer on its way when the stop comes is received, stored and handled
-    /// rather than dropped with the connection.
+    /// rather than dropped with the connection. A poll still held after the
+    /// grace is cut, and then the account's lease is not released but left
+    /// to run out: the server may hold the cut poll a while, and another
+    /// poller must not start beside it.
     pub fn shutdown_grace(mut self, grace: Duration) -> Self {
         self.shutdown_grace = grace;
         self
@@ -387,6 +390,7 @@ impl Runner {
         let mut failures = 0u32;
         let mut stopping = false;
         let mut quick_empties = 0u32;
+        let mut cut_poll = false;
         let result = loop {
             if stopping {
                 break Ok(());
@@ -402,7 +406,13 @@ impl Runner {
                         // Let an answer already on its way arrive.
                         match tokio::time::timeout(self.shutdown_grace, &mut poll).await {
                             Ok(r) => r,
-                            Err(_) => break Ok(()),
+                            Err(_) => {
+                                // The server may still hold the poll we cut:
+                                // another poller must not start before it
+                                // ended, so the lease is left to run out.
+                                cut_poll = true;
+                                break Ok(());
+                            }
                         }
                     }
                     r = &mut poll => r,
@@ -524,7 +534,9 @@ impl Runner {
                     tracing::warn!(error = %crate::Report::new(&e), "notifystop failed");
                 }
                 let cursor = poller.cursor().clone();
-                if let Err(e) = Box::pin(poller.release()).await {
+                if cut_poll {
+                    poller.abandon();
+                } else if let Err(e) = Box::pin(poller.release()).await {
                     tracing::warn!(error = %e.report(), "could not release the lease; it runs out by itself");
                 }
                 self.emit(RunEvent::Stopped { account_id });

@@ -1,11 +1,11 @@
 //! The member the failover campaign runs and kills: a
-//! [`Cluster`](ilink::Cluster) member on a PostgreSQL store whose handler
+//! [`Cluster`](ilink::Cluster) member on a PostgreSQL (or SQLite) store whose handler
 //! journals every message it handled, and whose events journal every
 //! account it took or gave up.
 //!
 //! ```text
-//! cluster_bot --url PG --schema S --api URL --cdn URL --journal FILE --member NAME
-//!             [--lease-ttl-ms 6000] [--tick-ms 250]
+//! cluster_bot (--url PG --schema S | --sqlite DIR) --api URL --cdn URL
+//!             --journal FILE --member NAME [--lease-ttl-ms 6000] [--tick-ms 250]
 //! ```
 //!
 //! Journal lines (appended, one `write` each): `H <key>` handled,
@@ -63,8 +63,6 @@ async fn main() -> ExitCode {
 
 async fn run() -> Result<(), String> {
     let need = |n: &str| arg(n).ok_or_else(|| format!("{n} is required"));
-    let url = need("--url")?;
-    let schema = need("--schema")?;
     let member = need("--member")?;
     let ttl = Duration::from_millis(
         arg("--lease-ttl-ms")
@@ -78,11 +76,18 @@ async fn run() -> Result<(), String> {
         .open(need("--journal")?)
         .map_err(|e| e.to_string())?;
     let journal = Journal(Arc::new(Mutex::new(file)));
-    let store = ilink::store::PgStore::connect_in_schema(&url, &schema)
-        .await
-        .map_err(|e| ilink::Report::new(&e).to_string())?;
+    let store: std::sync::Arc<dyn ilink::Store> = match arg("--sqlite") {
+        Some(dir) => std::sync::Arc::new(
+            ilink::SqliteStore::open(dir).map_err(|e| ilink::Report::new(&e).to_string())?,
+        ),
+        None => std::sync::Arc::new(
+            ilink::store::PgStore::connect_in_schema(&need("--url")?, &need("--schema")?)
+                .await
+                .map_err(|e| ilink::Report::new(&e).to_string())?,
+        ),
+    };
     let client = Client::builder()
-        .store(store)
+        .shared_store(store)
         .transport(
             Transport::builder()
                 .api_base_url(need("--api")?)

@@ -39,6 +39,8 @@ const EXIT_EXPIRED: u8 = 5;
 
 struct Args {
     state: PathBuf,
+    /// PostgreSQL instead of the state directory: a URL and a schema.
+    pg: Option<(String, String)>,
     journal: PathBuf,
     api: String,
     cdn: String,
@@ -50,6 +52,8 @@ struct Args {
 
 fn parse_args() -> Result<Args, String> {
     let mut state = None;
+    let mut pg_url = None;
+    let mut schema = None;
     let mut journal = None;
     let mut api = None;
     let mut cdn = None;
@@ -62,6 +66,8 @@ fn parse_args() -> Result<Args, String> {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
         match flag.as_str() {
             "--state" => state = Some(PathBuf::from(value()?)),
+            "--pg-url" => pg_url = Some(value()?),
+            "--schema" => schema = Some(value()?),
             "--journal" => journal = Some(PathBuf::from(value()?)),
             "--api" => api = Some(value()?),
             "--cdn" => cdn = Some(value()?),
@@ -76,7 +82,12 @@ fn parse_args() -> Result<Args, String> {
         }
     }
     Ok(Args {
-        state: state.ok_or("--state is required")?,
+        pg: pg_url.zip(schema.clone()),
+        state: match (&state, &schema) {
+            (Some(s), _) => s.clone(),
+            (None, Some(_)) => PathBuf::new(),
+            (None, None) => return Err("--state (or --pg-url and --schema) is required".to_owned()),
+        },
         journal: journal.ok_or("--journal is required")?,
         api: api.ok_or("--api is required")?,
         cdn: cdn.ok_or("--cdn is required")?,
@@ -204,7 +215,16 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         .map_err(|e| client_err("writing the journal", &e))?;
 
     // Every state file is read (and the credentials rewritten) on each start.
-    let store = SqliteStore::open(&args.state).map_err(|e| store_err("opening the store", &e))?;
+    let store: std::sync::Arc<dyn Store> = match &args.pg {
+        Some((url, schema)) => std::sync::Arc::new(
+            ilink::store::PgStore::connect_in_schema(url, schema)
+                .await
+                .map_err(|e| store_err("opening the store", &e))?,
+        ),
+        None => std::sync::Arc::new(
+            SqliteStore::open(&args.state).map_err(|e| store_err("opening the store", &e))?,
+        ),
+    };
     let mut credentials = Credentials::new(args.account.clone(), BotToken::new(args.token));
     credentials.base_url = Some(args.api.clone());
     store
@@ -212,7 +232,7 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         .await
         .map_err(|e| store_err("saving credentials", &e))?;
     let client = Client::builder()
-        .store(store)
+        .shared_store(store.clone())
         .transport(
             Transport::builder()
                 .api_base_url(args.api)

@@ -6,6 +6,13 @@
 //! ```text
 //! crash_campaign [--messages 10000] [--kills 100] [--seed N] [--no-replay]
 //!                [--min-delay-ms 20] [--max-delay-ms 400] [--dir DIR] [--keep]
+//!                [--pg-url URL]
+//! ```
+//!
+//! With `--pg-url` the bot keeps its state in PostgreSQL (a fresh schema)
+//! instead of a SQLite state directory.
+//!
+//! ```text
 //! ```
 //!
 //! Checks, each a violation that fails the run:
@@ -58,6 +65,9 @@ struct Args {
     senders: usize,
     final_timeout: Duration,
     verbose: bool,
+    /// A PostgreSQL server to keep the bot's state in (a fresh schema)
+    /// instead of a SQLite state directory.
+    pg_url: Option<String>,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -75,6 +85,7 @@ fn parse_args() -> Result<Args, String> {
         senders: 8,
         final_timeout: Duration::from_secs(300),
         verbose: false,
+        pg_url: None,
     };
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
@@ -85,6 +96,7 @@ fn parse_args() -> Result<Args, String> {
             "--kills" => a.kills = usize::try_from(num(value()?)?).unwrap_or(usize::MAX),
             "--seed" => a.seed = Some(num(value()?)?),
             "--no-replay" => a.replay = false,
+            "--pg-url" => a.pg_url = Some(value()?),
             "--replay" => a.replay = true,
             "--min-delay-ms" => a.min_delay = num(value()?)?,
             "--max-delay-ms" => a.max_delay = num(value()?)?,
@@ -335,13 +347,29 @@ fn orphans(dir: &Path) -> usize {
     n
 }
 
+/// Where the bot's state is: a state directory (or a copy of it), or a
+/// PostgreSQL schema.
+enum Target {
+    Dir(PathBuf),
+    Pg(String, String),
+}
+
 /// Opens the store (on a copy, when checking between runs) and reads
 /// everything the bot's account has; the keys pending in the inbox.
 async fn read_state(
-    dir: &Path,
+    target: &Target,
     account: &str,
 ) -> Result<(HashSet<String>, Option<String>), String> {
-    let store = SqliteStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?;
+    let store: Box<dyn Store> = match target {
+        Target::Dir(dir) => {
+            Box::new(SqliteStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?)
+        }
+        Target::Pg(url, schema) => Box::new(
+            ilink::store::PgStore::connect_in_schema(url, schema)
+                .await
+                .map_err(|e| format!("open: {}", describe(&e)))?,
+        ),
+    };
     let id = ilink::AccountId::from(account);
     let accounts = store
         .accounts()
@@ -378,9 +406,16 @@ async fn read_state(
 /// Senders of the probe's batch, as in the campaign's waves.
 const PROBE_SENDERS: usize = 8;
 
-async fn probe_commit(dir: &Path) -> Result<Duration, String> {
+async fn probe_commit(dir: &Path, pg_url: Option<&str>) -> Result<Duration, String> {
     let err = |e: ilink::StoreError| describe(&e);
-    let store = SqliteStore::open(dir).map_err(err)?;
+    let store: Box<dyn Store> = match pg_url {
+        Some(url) => Box::new(
+            ilink::store::PgStore::connect_in_schema(url, &format!("probe_{}", std::process::id()))
+                .await
+                .map_err(err)?,
+        ),
+        None => Box::new(SqliteStore::open(dir).map_err(err)?),
+    };
     let account = ilink::AccountId::from("probe@im.bot");
     let lease = store
         .acquire(&account, "probe", Duration::from_secs(60))
@@ -431,6 +466,8 @@ struct Campaign {
     token: String,
     exe: PathBuf,
     state: PathBuf,
+    /// The PostgreSQL schema, with `--pg-url`.
+    schema: String,
     journal: PathBuf,
     snapshot: PathBuf,
     /// Keys in queue order, duplicate deliveries included.
@@ -466,9 +503,12 @@ impl Campaign {
     }
 
     fn spawn(&self, instance: u64) -> std::io::Result<tokio::process::Child> {
-        tokio::process::Command::new(&self.exe)
-            .arg("--state")
-            .arg(&self.state)
+        let mut command = tokio::process::Command::new(&self.exe);
+        match &self.args.pg_url {
+            Some(url) => command.args(["--pg-url", url, "--schema", &self.schema]),
+            None => command.arg("--state").arg(&self.state),
+        };
+        command
             .arg("--journal")
             .arg(&self.journal)
             .args(["--api", self.sim.api_url(), "--cdn", self.sim.cdn_url()])
@@ -571,6 +611,7 @@ async fn run(args: Args) -> Result<bool, String> {
         .map_err(|e| format!("starting the simulator: {e}"))?;
     let account = sim.create_account();
     let mut c = Campaign {
+        schema: format!("crash_{}", std::process::id()),
         sim,
         bot_id: account.bot_id.clone(),
         token: account.token.clone(),
@@ -584,7 +625,7 @@ async fn run(args: Args) -> Result<bool, String> {
         tally: Tally::default(),
         args,
     };
-    let probe = probe_commit(&dir.join("probe")).await;
+    let probe = probe_commit(&dir.join("probe"), c.args.pg_url.as_deref()).await;
     let started = Instant::now();
 
     // ---- the kills ---------------------------------------------------------
@@ -636,10 +677,16 @@ async fn run(args: Args) -> Result<bool, String> {
 
         // The state as a restart will find it, read from a copy.
         let journal = Journal::read(&c.journal);
-        let _ = std::fs::remove_dir_all(&c.snapshot);
-        copy_dir(&c.state, &c.snapshot).map_err(|e| format!("copying the state: {e}"))?;
+        let target = match &c.args.pg_url {
+            Some(url) => Target::Pg(url.clone(), c.schema.clone()),
+            None => {
+                let _ = std::fs::remove_dir_all(&c.snapshot);
+                copy_dir(&c.state, &c.snapshot).map_err(|e| format!("copying the state: {e}"))?;
+                Target::Dir(c.snapshot.clone())
+            }
+        };
         c.tally.state_checks += 1;
-        let pending = match read_state(&c.snapshot, &c.bot_id).await {
+        let pending = match read_state(&target, &c.bot_id).await {
             Ok((p, _)) => p,
             Err(e) => {
                 c.tally.unreadable.push(format!("after kill {k}: {e}"));
@@ -841,7 +888,11 @@ async fn run(args: Args) -> Result<bool, String> {
         }
     }
     let final_state = if completed {
-        match read_state(&c.state, &c.bot_id).await {
+        let target = match &c.args.pg_url {
+            Some(url) => Target::Pg(url.clone(), c.schema.clone()),
+            None => Target::Dir(c.state.clone()),
+        };
+        match read_state(&target, &c.bot_id).await {
             Ok((pending, cursor)) => {
                 if !pending.is_empty() {
                     c.tally.violation(format!(

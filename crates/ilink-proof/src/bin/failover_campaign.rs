@@ -4,8 +4,14 @@
 //! machine that died and a new one that joined.
 //!
 //! ```text
-//! failover_campaign --url PG [--accounts 300] [--members 3] [--seconds 300]
-//!                   [--kill-every-s 20] [--lease-ttl-ms 6000] [--rate 20]
+//! failover_campaign (--url PG | --sqlite) [--accounts 300] [--members 3]
+//!                   [--seconds 300] [--kill-every-s 20] [--lease-ttl-ms 6000] [--rate 20]
+//! ```
+//!
+//! With `--sqlite` the members share one SQLite database in a temporary
+//! directory instead: processes of one machine on one state directory.
+//!
+//! ```text
 //! ```
 //!
 //! The simulator replays the batches after an older cursor (a server that
@@ -63,7 +69,12 @@ async fn main() -> ExitCode {
 }
 
 async fn run() -> Result<bool, String> {
-    let url = arg("--url").ok_or("--url PG is required")?;
+    let sqlite = std::env::args().any(|a| a == "--sqlite");
+    let url = match arg("--url") {
+        Some(u) => u,
+        None if sqlite => String::new(),
+        None => return Err("--url PG or --sqlite is required".to_owned()),
+    };
     let accounts = number("--accounts", 300) as usize;
     let members = number("--members", 3) as usize;
     let seconds = number("--seconds", 300);
@@ -85,9 +96,18 @@ async fn run() -> Result<bool, String> {
         .await
         .map_err(|e| e.to_string())?;
     let schema = format!("failover_{}", std::process::id());
-    let store = ilink::store::PgStore::connect_in_schema(&url, &schema)
-        .await
-        .map_err(|e| ilink::Report::new(&e).to_string())?;
+    let dir = std::env::temp_dir().join(format!("ilink-failover-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
+    let state = dir.join("state");
+    let store: Box<dyn Store> = if sqlite {
+        Box::new(ilink::SqliteStore::open(&state).map_err(|e| ilink::Report::new(&e).to_string())?)
+    } else {
+        Box::new(
+            ilink::store::PgStore::connect_in_schema(&url, &schema)
+                .await
+                .map_err(|e| ilink::Report::new(&e).to_string())?,
+        )
+    };
     let mut ids = Vec::with_capacity(accounts);
     for _ in 0..accounts {
         let bot = sim.create_account();
@@ -100,15 +120,19 @@ async fn run() -> Result<bool, String> {
             .map_err(|e| e.to_string())?;
         ids.push(bot.bot_id);
     }
-    let dir = std::env::temp_dir().join(format!("ilink-failover-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).map_err(|e| e.to_string())?;
     let exe = std::env::current_exe()
         .map_err(|e| e.to_string())?
         .with_file_name("cluster_bot");
     let spawn = |name: String| -> Result<Member, String> {
         let journal = dir.join(format!("{name}.journal"));
-        let child = tokio::process::Command::new(&exe)
-            .args(["--url", &url, "--schema", &schema, "--api", sim.api_url()])
+        let mut command = tokio::process::Command::new(&exe);
+        if sqlite {
+            command.arg("--sqlite").arg(&state);
+        } else {
+            command.args(["--url", &url, "--schema", &schema]);
+        }
+        let child = command
+            .args(["--api", sim.api_url()])
             .args(["--cdn", sim.cdn_url(), "--member", &name])
             .args(["--lease-ttl-ms", &ttl_ms.to_string()])
             .arg("--journal")
@@ -262,6 +286,14 @@ async fn run() -> Result<bool, String> {
     println!();
     println!("| figure | value |");
     println!("|---|---:|");
+    println!(
+        "| store | {} |",
+        if sqlite {
+            "one SQLite file"
+        } else {
+            "PostgreSQL"
+        }
+    );
     println!("| accounts, members | {accounts}, {members} |");
     println!("| messages pushed | {} |", pushed.len());
     println!(

@@ -459,27 +459,41 @@ impl Store for PgStore {
         in_tx!(self, |tx| async move {
             fence(tx, lease).await?;
             let id = lease.account.as_str().as_bytes();
-            let insert = tx
-                .prepare(
+            // One statement for the whole batch (one round trip): the
+            // entries in order, those already pending or acknowledged, and
+            // later copies within the batch, skipped.
+            let mut keys: Vec<Vec<u8>> = Vec::with_capacity(batch.entries.len());
+            let mut messages: Vec<String> = Vec::with_capacity(batch.entries.len());
+            let mut times: Vec<i64> = Vec::with_capacity(batch.entries.len());
+            for entry in &batch.entries {
+                keys.push(entry.key.as_bytes().to_vec());
+                messages.push(
+                    serde_json::to_string(&entry.message)
+                        .map_err(|e| corrupt("a received message", e))?,
+                );
+                times.push(ms(entry.received_at_ms));
+            }
+            let inserted = tx
+                .query(
                     "INSERT INTO inbox (account_id, key, message, received_at_ms)
-                         SELECT $1, $2, $3, $4
-                         WHERE NOT EXISTS (SELECT 1 FROM acked WHERE account_id = $1 AND key = $2)
-                         ON CONFLICT (account_id, key) DO NOTHING",
+                     SELECT $1, b.key, b.message, b.at
+                     FROM unnest($2::bytea[], $3::text[], $4::bigint[])
+                          WITH ORDINALITY AS b(key, message, at, n)
+                     WHERE NOT EXISTS (SELECT 1 FROM acked a
+                                       WHERE a.account_id = $1 AND a.key = b.key)
+                     ORDER BY b.n
+                     ON CONFLICT (account_id, key) DO NOTHING
+                     RETURNING key",
+                    &[&id, &keys, &messages, &times],
                 )
                 .await
                 .map_err(db_error)?;
+            let mut new_keys: std::collections::HashSet<Vec<u8>> =
+                inserted.iter().map(|r| r.get::<_, Vec<u8>>(0)).collect();
             let mut fresh = Vec::new();
             for entry in batch.entries {
-                let json = serde_json::to_string(&entry.message)
-                    .map_err(|e| corrupt("a received message", e))?;
-                let added = tx
-                    .execute(
-                        &insert,
-                        &[&id, &entry.key.as_bytes(), &json, &ms(entry.received_at_ms)],
-                    )
-                    .await
-                    .map_err(db_error)?;
-                if added == 1 {
+                // The first copy of each inserted key is the one stored.
+                if new_keys.remove(entry.key.as_bytes()) {
                     fresh.push(entry);
                 }
             }
