@@ -446,5 +446,86 @@ pub trait Store: Send + Sync + 'static {
     ) -> StoreFuture<'a, Option<TypingTicket>>;
 }
 
+/// What the database stores keep in common: the row conventions and the
+/// lease rule, so that SQLite and PostgreSQL cannot drift apart.
+pub(crate) mod rows {
+    use std::time::Duration;
+
+    use ilink_proto::AccountId;
+
+    use super::{Credentials, StoreError};
+
+    pub(crate) fn corrupt(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
+        StoreError::Corrupt {
+            what: what.into(),
+            reason: reason.to_string(),
+        }
+    }
+
+    /// A `u64` as a database integer (saturating).
+    pub(crate) fn ms(value: u64) -> i64 {
+        i64::try_from(value).unwrap_or(i64::MAX)
+    }
+
+    /// A database integer as a `u64` (negative reads as 0).
+    pub(crate) fn unsigned(value: i64) -> u64 {
+        u64::try_from(value).unwrap_or_default()
+    }
+
+    /// A time to live in milliseconds (saturating).
+    pub(crate) fn ttl_ms(ttl: Duration) -> u64 {
+        u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX)
+    }
+
+    pub(crate) fn check_account(account: &AccountId) -> Result<(), StoreError> {
+        if account.is_empty() {
+            return Err(StoreError::InvalidAccount);
+        }
+        Ok(())
+    }
+
+    /// The epoch a new holder gets, from the account's lease row (`holder`,
+    /// `epoch`, `expires_at_ms`): the lease is free, expired, already
+    /// `holder`'s or held by `from` (a holder known to be gone); otherwise
+    /// [`StoreError::Leased`].
+    pub(crate) fn next_epoch(
+        account: &AccountId,
+        current: Option<(&str, u64, u64)>,
+        holder: &str,
+        from: &str,
+        now_ms: u64,
+    ) -> Result<u64, StoreError> {
+        match current {
+            Some((other, _, expires))
+                if !other.is_empty() && other != holder && other != from && expires > now_ms =>
+            {
+                Err(StoreError::Leased {
+                    account: account.clone(),
+                    holder: other.to_owned(),
+                })
+            }
+            Some((_, epoch, _)) => Ok(epoch + 1),
+            None => Ok(1),
+        }
+    }
+
+    /// A row of `accounts` for a listing: `None` (with a warning naming the
+    /// account) when it cannot be read or names another account, so one
+    /// bad row does not hide the others.
+    pub(crate) fn listed(id: &str, json: &str) -> Option<Credentials> {
+        match serde_json::from_str::<Credentials>(json) {
+            Ok(c) if c.account_id == id => Some(c),
+            Ok(_) => {
+                tracing::warn!(account = %id, "stored credentials name another account; left out");
+                None
+            }
+            Err(error) => {
+                tracing::warn!(account = %id, %error, "stored credentials cannot be read; left out");
+                None
+            }
+        }
+    }
+}
+
 /// How many acknowledged keys the deduplication window keeps per account.
 pub const DEDUP_WINDOW: usize = 10_000;

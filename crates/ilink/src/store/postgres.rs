@@ -9,6 +9,7 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use tokio_postgres::{NoTls, Transaction};
 
+use super::rows::{check_account, corrupt, listed, ms, next_epoch, ttl_ms, unsigned};
 use super::{
     Credentials, DEDUP_WINDOW, InboxEntry, Lease, ReceivedBatch, Store, StoreError, StoreFuture,
     TypingTicket,
@@ -50,21 +51,6 @@ impl std::fmt::Debug for PgStore {
 
 fn db_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Database(Box::new(e))
-}
-
-fn corrupt(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        what: what.into(),
-        reason: reason.to_string(),
-    }
-}
-
-fn ms(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn unsigned(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
 }
 
 fn text(bytes: Vec<u8>, what: &str) -> Result<String, StoreError> {
@@ -161,13 +147,6 @@ macro_rules! in_tx {
     };
 }
 
-fn check_account(account: &AccountId) -> Result<(), StoreError> {
-    if account.is_empty() {
-        return Err(StoreError::InvalidAccount);
-    }
-    Ok(())
-}
-
 /// Locks the account's lease row and fails with [`StoreError::LeaseLost`]
 /// unless `lease` is the current one.
 async fn fence(tx: &Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
@@ -241,15 +220,7 @@ impl Store for PgStore {
             let mut all = Vec::new();
             for row in rows {
                 let id = String::from_utf8_lossy(&row.get::<_, Vec<u8>>(0)).into_owned();
-                match serde_json::from_str::<Credentials>(&row.get::<_, String>(1)) {
-                    Ok(c) if c.account_id == id.as_str() => all.push(c),
-                    Ok(_) => {
-                        tracing::warn!(account = %id, "stored credentials name another account; left out")
-                    }
-                    Err(error) => {
-                        tracing::warn!(account = %id, %error, "stored credentials cannot be read; left out")
-                    }
-                }
+                all.extend(listed(&id, &row.get::<_, String>(1)));
             }
             Ok(all)
         })
@@ -331,23 +302,19 @@ impl Store for PgStore {
                 )
                 .await
                 .map_err(db_error)?;
-            let current: Vec<u8> = row.get(0);
+            let current = String::from_utf8_lossy(&row.get::<_, Vec<u8>>(0)).into_owned();
             let epoch: i64 = row.get(1);
             let expires: i64 = row.get(2);
             let now: i64 = row.get(3);
-            if !current.is_empty()
-                && current != holder.as_bytes()
-                && current != from.as_bytes()
-                && expires > now
-            {
-                return Err(StoreError::Leased {
-                    account: account.clone(),
-                    holder: String::from_utf8_lossy(&current).into_owned(),
-                });
-            }
-            let epoch = unsigned(epoch) + 1;
-            let ttl_ms = ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
-            let expires_at_ms = now.saturating_add(ttl_ms);
+            let epoch = next_epoch(
+                account,
+                Some((&current, unsigned(epoch), unsigned(expires))),
+                holder,
+                from,
+                unsigned(now),
+            )?;
+            let ttl_db = ms(ttl_ms(ttl));
+            let expires_at_ms = now.saturating_add(ttl_db);
             tx.execute(
                 "UPDATE leases SET holder = $2, epoch = $3, expires_at_ms = $4
                      WHERE account_id = $1",
@@ -367,14 +334,14 @@ impl Store for PgStore {
     fn renew<'a>(&'a self, lease: &'a Lease, ttl: Duration) -> StoreFuture<'a, Lease> {
         in_tx!(self, |tx| async move {
             fence(tx, lease).await?;
-            let ttl_ms = ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let ttl_db = ms(ttl_ms(ttl));
             let row = tx
                 .query_one(
                     &format!(
                         "UPDATE leases SET expires_at_ms = {NOW_MS} + $2
                              WHERE account_id = $1 RETURNING expires_at_ms"
                     ),
-                    &[&lease.account.as_str().as_bytes(), &ttl_ms],
+                    &[&lease.account.as_str().as_bytes(), &ttl_db],
                 )
                 .await
                 .map_err(db_error)?;
@@ -404,13 +371,13 @@ impl Store for PgStore {
 
     fn heartbeat<'a>(&'a self, member: &'a str, ttl: Duration) -> StoreFuture<'a, usize> {
         in_tx!(self, |tx| async move {
-            let ttl_ms = ms(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let ttl_db = ms(ttl_ms(ttl));
             tx.execute(
                 &format!(
                     "INSERT INTO members (name, expires_at_ms) VALUES ($1, {NOW_MS} + $2)
                      ON CONFLICT (name) DO UPDATE SET expires_at_ms = excluded.expires_at_ms"
                 ),
-                &[&member.as_bytes(), &ttl_ms],
+                &[&member.as_bytes(), &ttl_db],
             )
             .await
             .map_err(db_error)?;

@@ -10,6 +10,7 @@ use std::time::Duration;
 use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
+use super::rows::{check_account, corrupt, listed, ms, next_epoch, ttl_ms, unsigned};
 use super::{
     Credentials, DEDUP_WINDOW, InboxEntry, Lease, ReceivedBatch, Store, StoreError, StoreFuture,
     TypingTicket, dir, now_ms,
@@ -52,21 +53,6 @@ impl std::fmt::Debug for SqliteStore {
 
 fn db_error(e: rusqlite::Error) -> StoreError {
     StoreError::Database(Box::new(e))
-}
-
-fn corrupt(what: impl Into<String>, reason: impl std::fmt::Display) -> StoreError {
-    StoreError::Corrupt {
-        what: what.into(),
-        reason: reason.to_string(),
-    }
-}
-
-fn ms(value: u64) -> i64 {
-    i64::try_from(value).unwrap_or(i64::MAX)
-}
-
-fn unsigned(value: i64) -> u64 {
-    u64::try_from(value).unwrap_or_default()
 }
 
 impl SqliteStore {
@@ -166,13 +152,6 @@ fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-fn check_account(account: &AccountId) -> Result<(), StoreError> {
-    if account.is_empty() {
-        return Err(StoreError::InvalidAccount);
-    }
-    Ok(())
-}
-
 /// Fails with [`StoreError::LeaseLost`] unless `lease` is the account's
 /// current one.
 fn fence(tx: &rusqlite::Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
@@ -255,11 +234,7 @@ impl Store for SqliteStore {
             let mut all = Vec::new();
             for row in rows {
                 let (id, json) = row.map_err(db_error)?;
-                match serde_json::from_str::<Credentials>(&json) {
-                    Ok(c) if c.account_id == id.as_str() => all.push(c),
-                    Ok(_) => tracing::warn!(account = %id, "stored credentials name another account; left out"),
-                    Err(error) => tracing::warn!(account = %id, %error, "stored credentials cannot be read; left out"),
-                }
+                all.extend(listed(&id, &json));
             }
             Ok(all)
         })
@@ -330,22 +305,16 @@ impl Store for SqliteStore {
                 )
                 .optional()
                 .map_err(db_error)?;
-            let epoch = match current {
-                Some((other, _, expires))
-                    if !other.is_empty()
-                        && other != holder
-                        && other != from
-                        && unsigned(expires) > now =>
-                {
-                    return Err(StoreError::Leased {
-                        account,
-                        holder: other,
-                    });
-                }
-                Some((_, epoch, _)) => unsigned(epoch) + 1,
-                None => 1,
-            };
-            let expires_at_ms = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let epoch = next_epoch(
+                &account,
+                current
+                    .as_ref()
+                    .map(|(h, e, x)| (h.as_str(), unsigned(*e), unsigned(*x))),
+                &holder,
+                &from,
+                now,
+            )?;
+            let expires_at_ms = now.saturating_add(ttl_ms(ttl));
             tx.execute(
                 "INSERT INTO leases (account_id, holder, epoch, expires_at_ms) VALUES (?1, ?2, ?3, ?4)
                  ON CONFLICT (account_id) DO UPDATE SET
@@ -367,8 +336,7 @@ impl Store for SqliteStore {
         let lease = lease.clone();
         self.write(move |tx| {
             fence(tx, &lease)?;
-            let expires_at_ms =
-                now_ms().saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let expires_at_ms = now_ms().saturating_add(ttl_ms(ttl));
             tx.execute(
                 "UPDATE leases SET expires_at_ms = ?2 WHERE account_id = ?1",
                 params![lease.account.as_str(), ms(expires_at_ms)],
@@ -398,7 +366,7 @@ impl Store for SqliteStore {
         let member = member.to_owned();
         self.write(move |tx| {
             let now = now_ms();
-            let expires = now.saturating_add(u64::try_from(ttl.as_millis()).unwrap_or(u64::MAX));
+            let expires = now.saturating_add(ttl_ms(ttl));
             tx.execute(
                 "INSERT INTO members (name, expires_at_ms) VALUES (?1, ?2)
                  ON CONFLICT (name) DO UPDATE SET expires_at_ms = excluded.expires_at_ms",
