@@ -222,6 +222,10 @@ pub struct Inbound {
     /// Deliver the message twice, as the real server sometimes does.
     #[serde(default)]
     pub duplicate: bool,
+    /// How long ago the user wrote it, milliseconds (its `create_time_ms`,
+    /// and the start of the user's reply window, lie that far back).
+    #[serde(default)]
+    pub age_ms: u64,
 }
 
 impl Inbound {
@@ -232,6 +236,7 @@ impl Inbound {
             quote: None,
             full_url: false,
             duplicate: false,
+            age_ms: 0,
         }
     }
 
@@ -340,6 +345,14 @@ impl Inbound {
     #[must_use]
     pub fn quote(mut self, quote: Quote) -> Self {
         self.quote = Some(quote);
+        self
+    }
+
+    /// Dates the message `age` back: the user wrote it then, and the
+    /// reply window after it started then.
+    #[must_use]
+    pub fn written_ago(mut self, age: std::time::Duration) -> Self {
+        self.age_ms = u64::try_from(age.as_millis()).unwrap_or(u64::MAX);
         self
     }
 

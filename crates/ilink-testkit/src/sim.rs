@@ -95,9 +95,19 @@ impl SimulatorBuilder {
         self
     }
 
-    /// How many sends one context token allows (`ret -2` after that).
+    /// How many bot messages a user's message allows (a bare `ret -2`
+    /// after that, until the user writes again; the real server allows 10).
     pub fn reply_quota(mut self, quota: u32) -> Self {
         self.config.reply_quota = Some(quota);
+        self
+    }
+
+    /// How long after a user's last message the bot may write (a bare
+    /// `ret -2` after that, until the user writes again; the real server
+    /// allows 24 hours). Date messages back with
+    /// [`Inbound::written_ago`](crate::Inbound::written_ago).
+    pub fn reply_window(mut self, window: Duration) -> Self {
+        self.config.reply_window = Some(window);
         self
     }
 
@@ -354,6 +364,16 @@ impl Simulator {
         self.shared
             .push(bot_id, inbound)
             .unwrap_or_else(|| panic!("no account {bot_id} in the simulator"))
+    }
+
+    /// Sends refused for the reply window and for the reply budget, in
+    /// that order (0 for an unknown bot).
+    pub fn conversation_refusals(&self, bot_id: &str) -> (u32, u32) {
+        self.shared.with_state(|s| {
+            s.accounts
+                .get(bot_id)
+                .map_or((0, 0), |a| (a.window_refusals, a.quota_refusals))
+        })
     }
 
     /// Expires a bot's session: every call with its token answers `-14`

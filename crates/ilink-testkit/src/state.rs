@@ -54,17 +54,47 @@ pub(crate) struct Account {
     pub(crate) wake: Arc<Notify>,
     /// context token → conversation it was issued for
     pub(crate) contexts: HashMap<String, ContextEntry>,
+    /// user → their conversation: when they last wrote, replies since
+    pub(crate) conversations: HashMap<String, Conversation>,
     pub(crate) typing_tickets: HashMap<String, String>,
     pub(crate) client_ids: HashMap<String, ilink_proto::MessageId>,
     pub(crate) send_times: VecDeque<Instant>,
     pub(crate) penalty_until: Option<Instant>,
     pub(crate) sends_during_penalty: u32,
+    /// Sends refused for the reply window, and for the reply budget.
+    pub(crate) window_refusals: u32,
+    pub(crate) quota_refusals: u32,
     pub(crate) polls_in_flight: u32,
 }
 
 pub(crate) struct ContextEntry {
     pub(crate) user_id: String,
+}
+
+/// One user's conversation with a bot, as the server limits it: the bot may
+/// answer within a window after the user's last message, so many times.
+pub(crate) struct Conversation {
+    pub(crate) last_inbound: Instant,
     pub(crate) replies: u32,
+}
+
+impl Account {
+    /// The user wrote (`age` ago): the conversation opens again.
+    pub(crate) fn user_wrote(&mut self, user: &str, age: std::time::Duration) {
+        let now = Instant::now();
+        let at = now.checked_sub(age).unwrap_or(now);
+        let conv = self
+            .conversations
+            .entry(user.to_owned())
+            .or_insert(Conversation {
+                last_inbound: at,
+                replies: 0,
+            });
+        if at >= conv.last_inbound {
+            conv.last_inbound = at;
+            conv.replies = 0;
+        }
+    }
 }
 
 pub(crate) struct QrSession {
@@ -118,11 +148,14 @@ impl Account {
             cursor_seq: 0,
             wake: Arc::new(Notify::new()),
             contexts: HashMap::new(),
+            conversations: HashMap::new(),
             typing_tickets: HashMap::new(),
             client_ids: HashMap::new(),
             send_times: VecDeque::new(),
             penalty_until: None,
             sends_during_penalty: 0,
+            window_refusals: 0,
+            quota_refusals: 0,
             polls_in_flight: 0,
         }
     }
@@ -257,6 +290,9 @@ pub struct RateLimit {
     pub penalty: Duration,
     /// How much each send attempted during the penalty extends it.
     pub extend_per_attempt: Duration,
+    /// Answer a bare `{"ret":-2}` (as the real server mostly does) instead
+    /// of `errmsg: "rate limited"`.
+    pub bare: bool,
 }
 
 impl RateLimit {
@@ -268,6 +304,15 @@ impl RateLimit {
             window: Duration::from_secs(1),
             penalty,
             extend_per_attempt: penalty / 2,
+            bare: false,
         }
+    }
+
+    /// Refusals as a bare `{"ret":-2}`, with nothing saying that the limit
+    /// is the account's.
+    #[must_use]
+    pub fn bare(mut self) -> Self {
+        self.bare = true;
+        self
     }
 }

@@ -47,6 +47,7 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
         return invalid(shared, route, "item_list is empty");
     }
     let quota = shared.config.reply_quota;
+    let window = shared.config.reply_window;
     let limit = shared.config.rate_limit;
     let result = shared.with_state(|s| {
         if msg.item_list.len() > 1 {
@@ -65,12 +66,13 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
         }
         let now = Instant::now();
         if let Some(limit) = limit {
+            let why = if limit.bare { "" } else { "rate limited" };
             if let Some(until) = acct.penalty_until
                 && now < until
             {
                 acct.sends_during_penalty += 1;
                 acct.penalty_until = Some(until + limit.extend_per_attempt);
-                return Some(Err((-2, "rate limited".to_owned())));
+                return Some(Err((-2, why.to_owned())));
             }
             while acct
                 .send_times
@@ -83,26 +85,35 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
             if acct.send_times.len() > limit.burst as usize {
                 acct.penalty_until = Some(now + limit.penalty);
                 acct.send_times.clear();
-                return Some(Err((-2, "rate limited".to_owned())));
+                return Some(Err((-2, why.to_owned())));
             }
         }
         let mut in_conversation = false;
         if let Some(ctx) = &msg.context_token {
-            match acct.contexts.get_mut(ctx.expose()) {
-                Some(entry) if entry.user_id == to => {
-                    if quota.is_some_and(|q| entry.replies >= q) {
-                        return Some(Err((-2, "reply quota exceeded".to_owned())));
-                    }
-                    entry.replies += 1;
-                    in_conversation = true;
-                }
-                _ => {
-                    return Some(Err((
-                        -1,
-                        "context_token was not issued for this user".to_owned(),
-                    )));
-                }
+            // A token issued to another user, or never issued: the real
+            // server answers a bare -2 (and a client should never send one).
+            if acct
+                .contexts
+                .get(ctx.expose())
+                .is_none_or(|entry| entry.user_id != to)
+            {
+                s.violation(route, "context_token was not issued for this user");
+                return Some(Err((-2, String::new())));
             }
+            in_conversation = true;
+        }
+        if let Some(conv) = acct.conversations.get_mut(&to) {
+            // The window after the user's last message, then the budget:
+            // both answered with a bare -2, as the real server does.
+            if window.is_some_and(|w| now.duration_since(conv.last_inbound) > w) {
+                acct.window_refusals += 1;
+                return Some(Err((-2, String::new())));
+            }
+            if quota.is_some_and(|q| conv.replies >= q) {
+                acct.quota_refusals += 1;
+                return Some(Err((-2, String::new())));
+            }
+            conv.replies += 1;
         }
         let mut media = Vec::new();
         let mut problems = Vec::new();
@@ -132,7 +143,11 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
             if ret == -1 {
                 shared.with_state(|s| s.violation(route, why.clone()));
             }
-            refused(ret, &why)
+            if why.is_empty() {
+                bare_refusal(ret)
+            } else {
+                refused(ret, &why)
+            }
         }
     }
 }
@@ -236,4 +251,9 @@ fn verify_media(
         bytes: obj.plaintext.clone(),
         file_name: None,
     })
+}
+
+/// `{"ret": N}` and nothing else, as the real server refuses most sends.
+fn bare_refusal(ret: i64) -> Response<Body> {
+    crate::server::json_response(&json!({ "ret": ret }))
 }

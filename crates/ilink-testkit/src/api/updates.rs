@@ -165,7 +165,7 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
         }
         let message_id = s.next_message_id();
         let context_token = format!("AARz{}", random_hex::<12>());
-        let now = now_ms();
+        let now = now_ms().saturating_sub(i64::try_from(inbound.age_ms).unwrap_or(i64::MAX));
         let mut media_md5 = None;
         let mut media_size = None;
         let mut item = match inbound.content {
@@ -184,10 +184,13 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
                         ctx.clone(),
                         ContextEntry {
                             user_id: inbound.from.clone(),
-                            replies: 0,
                         },
                     );
                 }
+                acct.user_wrote(
+                    &inbound.from,
+                    std::time::Duration::from_millis(inbound.age_ms),
+                );
                 if inbound.duplicate {
                     acct.queue.push_back(message.clone());
                 }
@@ -345,8 +348,11 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
             context_token.clone(),
             ContextEntry {
                 user_id: inbound.from.clone(),
-                replies: 0,
             },
+        );
+        acct.user_wrote(
+            &inbound.from,
+            std::time::Duration::from_millis(inbound.age_ms),
         );
         if inbound.duplicate {
             acct.queue.push_back(msg.clone());

@@ -64,7 +64,9 @@ async fn validation_refuses_what_the_server_refuses() {
         Some(&pushed.context_token),
         text_item("x"),
     );
-    assert_eq!(send(other).await.json()["ret"], -1);
+    // The real server answers a bare -2; the simulator records the misuse.
+    let refused = send(other).await.json();
+    assert_eq!(refused, serde_json::json!({"ret": -2}));
     assert_eq!(sim.violations().len(), 4);
     assert!(sim.sent().is_empty());
 
