@@ -26,6 +26,27 @@ impl CliError {
     }
 }
 
+/// A one-shot send as the command reports it: a message left waiting in
+/// the outbox (the network, the account's cooldown) is taken back out and
+/// reported as not sent, with why; a later `listen` would otherwise send it
+/// unasked.
+pub(crate) async fn delivered(
+    bot: &ilink::Bot,
+    sent: Vec<ilink::Sent>,
+) -> Result<Vec<ilink::Sent>, CliError> {
+    let mut why = None;
+    for s in &sent {
+        if let Some(w) = &s.waiting {
+            bot.client().store().dequeue(bot.id(), &s.client_id).await?;
+            why.get_or_insert_with(|| w.clone());
+        }
+    }
+    match why {
+        None => Ok(sent),
+        Some(w) => Err(CliError::Other(format!("not sent: {}", w.report()))),
+    }
+}
+
 impl From<ilink::Error> for CliError {
     fn from(e: ilink::Error) -> Self {
         CliError::Sdk(e)

@@ -64,6 +64,7 @@ pub(crate) struct Config {
     pub(crate) throttle_cooldown: Duration,
     pub(crate) pacing: crate::pacing::Pacing,
     pub(crate) lease_ttl: Duration,
+    pub(crate) reply_limits: crate::store::ReplyLimits,
 }
 
 impl Default for Config {
@@ -78,6 +79,7 @@ impl Default for Config {
             throttle_cooldown: Duration::from_secs(10 * 60),
             pacing: crate::pacing::Pacing::default(),
             lease_ttl: LEASE_TTL,
+            reply_limits: crate::outbox::default_limits(),
         }
     }
 }
@@ -134,11 +136,28 @@ impl ClientBuilder {
         self
     }
 
-    /// How long sends are held after the server throttled one (`ret -2`;
-    /// default 10 minutes; the real penalty lasts up to an hour and every
-    /// attempt during it prolongs it).
+    /// The longest account-wide send cooldown (default 10 minutes). A
+    /// cooldown starts only on evidence that the server limits the account
+    /// rather than one conversation (see [`crate::outbox`]); the first lasts
+    /// [`FIRST_COOLDOWN`](crate::outbox::FIRST_COOLDOWN), each further one
+    /// in a row twice the last, up to this. Sends meanwhile wait in the
+    /// outbox: the real penalty lasts up to an hour, and every attempt
+    /// during it prolongs it.
     pub fn throttle_cooldown(mut self, cooldown: Duration) -> Self {
         self.config.throttle_cooldown = cooldown;
+        self
+    }
+
+    /// The reply limits of every conversation (default: 10 messages per
+    /// user message, within 24 hours of it, as the server applies them). A
+    /// send beyond them fails at once with
+    /// [`Error::ConversationClosed`](crate::Error::ConversationClosed),
+    /// without reaching the server. [`ReplyLimits::none`] turns them off
+    /// (the server still applies its own).
+    ///
+    /// [`ReplyLimits::none`]: crate::store::ReplyLimits::none
+    pub fn reply_limits(mut self, limits: crate::store::ReplyLimits) -> Self {
+        self.config.reply_limits = limits;
         self
     }
 
@@ -281,6 +300,8 @@ pub(crate) struct AccountHandle {
     pub(crate) pacer: crate::pacing::Pacer,
     /// Recent inbound messages, for resolving quotes by `svr_id`.
     pub(crate) recent: crate::quote::RecentMessages,
+    /// Reply governance: conversation lanes, refusal evidence, cooldowns.
+    pub(crate) governor: crate::outbox::Governor,
 }
 
 /// What bot accounts share: the connection pool, the store, QR login and
@@ -437,6 +458,7 @@ impl Client {
             typing: crate::typing::TypingCache::default(),
             pacer: crate::pacing::Pacer::new(self.shared.config.pacing),
             recent: crate::quote::RecentMessages::default(),
+            governor: crate::outbox::Governor::default(),
         });
         registry.retain(|_, w| w.strong_count() > 0);
         registry.insert(credentials.account_id.clone(), Arc::downgrade(&handle));

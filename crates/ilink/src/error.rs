@@ -85,6 +85,18 @@ pub enum Error {
     /// A send named no recipient.
     #[error("no recipient: the user id is empty")]
     NoRecipient,
+    /// The conversation cannot take this send now: the reply budget since
+    /// the user's last message is used up, the window after it passed, or
+    /// the server refused a message in it. It opens again when the user
+    /// writes; nothing of this send was queued, except what the server
+    /// accepted before a refusal ([`Error::Partial`] then says how much).
+    #[error("no message to {user} now: {refusal}")]
+    ConversationClosed {
+        /// The user.
+        user: UserId,
+        /// Why.
+        refusal: crate::store::Refusal,
+    },
     /// No typing ticket could be had for this user (getconfig gave none).
     #[error("no typing ticket could be had for user {user}")]
     NoTypingTicket {
@@ -154,6 +166,11 @@ impl fmt::Debug for Error {
                 .finish(),
             Self::EmptyText => f.write_str("EmptyText"),
             Self::NoRecipient => f.write_str("NoRecipient"),
+            Self::ConversationClosed { user, refusal } => f
+                .debug_struct("ConversationClosed")
+                .field("user", user)
+                .field("refusal", refusal)
+                .finish(),
             Self::NoTypingTicket { user } => f
                 .debug_struct("NoTypingTicket")
                 .field("user", user)
@@ -226,6 +243,16 @@ impl Error {
         match self {
             Error::Throttled { .. } => true,
             Error::Partial { source, .. } => source.is_throttled(),
+            _ => false,
+        }
+    }
+
+    /// Whether the conversation cannot take a send until the user writes
+    /// again ([`Error::ConversationClosed`]).
+    pub fn is_conversation_closed(&self) -> bool {
+        match self {
+            Error::ConversationClosed { .. } => true,
+            Error::Partial { source, .. } => source.is_conversation_closed(),
             _ => false,
         }
     }

@@ -34,6 +34,14 @@
 //! are deduplicated by `message_id` (else `client_id`) over a persisted
 //! window, so the server's occasional double delivery reaches a handler once.
 //!
+//! Replies go the other way through the store's outbox ([`outbox`]): written
+//! with their `client_id` before they are sent, kept until the server
+//! accepted them, sent again after a crash with the same ids (a handler's
+//! replies get ids derived from the message it answers, so a handler run
+//! again sends the same ones). Each conversation's reply budget and window
+//! are applied before the server sees a send, and a refusal in one
+//! conversation never holds up another.
+//!
 //! The lower layers are re-exported: [`proto`] (wire types), [`crypto`]
 //! (media crypto), [`http`] (the transport).
 
@@ -50,6 +58,7 @@ mod health;
 mod login;
 pub mod media;
 mod message;
+pub mod outbox;
 pub mod pacing;
 mod poller;
 mod quote;
@@ -67,6 +76,7 @@ pub use ilink_proto::{AccountId, Cursor, UserId};
 pub use login::{Login, LoginEvent, LoginOutcome};
 pub use media::{Download, MediaError, MediaKind, MediaSource, SendMedia};
 pub use message::Message;
+pub use outbox::{FlushReport, ReplyBudget, Undeliverable};
 pub use poller::{Batch, Poller};
 pub use quote::{QuoteSource, Quoted, QuotedPart};
 pub use runner::{

@@ -90,7 +90,8 @@ impl Context {
     /// Sends media to the sender of the message, carrying its context token;
     /// the kind follows the file name (see [`Bot::send_media`](crate::Bot::send_media)).
     pub fn send_media(&self, source: impl Into<MediaSource>) -> SendMedia {
-        let send = self.bot().send_media(self.user_id(), source);
+        let mut send = self.bot().send_media(self.user_id(), source);
+        send.ids = self.reply_ids();
         match self.context_token() {
             Some(t) => send.context_token(t.clone()),
             None => send,

@@ -76,6 +76,8 @@ pub struct Poller {
 struct Unstored {
     entries: Vec<InboxEntry>,
     tokens: Vec<(UserId, ContextToken)>,
+    /// Who wrote, and when.
+    inbound: Vec<(UserId, u64)>,
     next: Cursor,
     malformed: Vec<MalformedUpdate>,
 }
@@ -237,6 +239,7 @@ impl Poller {
         // Every sender's context tokens in arrival order: the store keeps the
         // latest of each, in one write.
         let mut tokens: Vec<(UserId, ContextToken)> = Vec::new();
+        let mut inbound: Vec<(UserId, u64)> = Vec::new();
         for msg in resp.messages() {
             let key = Message::key_of(msg);
             match serde_json::to_value(msg) {
@@ -248,6 +251,19 @@ impl Poller {
             {
                 tokens.push((UserId::new(from), t.clone()));
             }
+            if let Some(from) = msg.from_user_id.as_deref().filter(|f| !f.is_empty())
+                && msg.message_type != Some(ilink_proto::MessageType::BOT)
+            {
+                // The server's time of the message opens the reply window;
+                // a time in the future (a skewed or hostile clock) counts as
+                // now.
+                let at = msg
+                    .create_time_ms
+                    .and_then(|t| u64::try_from(t).ok())
+                    .filter(|t| *t > 0)
+                    .map_or(now, |t| t.min(now));
+                inbound.push((UserId::new(from), at));
+            }
         }
         let malformed: Vec<MalformedUpdate> = resp.malformed().cloned().collect();
         for m in &malformed {
@@ -256,6 +272,7 @@ impl Poller {
         self.unstored = Some(Unstored {
             entries,
             tokens,
+            inbound,
             next,
             malformed,
         });
@@ -272,7 +289,8 @@ impl Poller {
         };
         let received = unstored.entries.len();
         let batch = ReceivedBatch::new(unstored.entries.clone(), unstored.next.clone())
-            .with_context_tokens(unstored.tokens.clone());
+            .with_context_tokens(unstored.tokens.clone())
+            .with_inbound(unstored.inbound.clone());
         let fresh = self
             .bot
             .store()

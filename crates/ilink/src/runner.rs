@@ -96,17 +96,51 @@ pub struct Context {
     bot: Bot,
     user_id: UserId,
     context_token: Option<ContextToken>,
+    ids: crate::outbox::Ids,
 }
 
 impl Context {
     /// The context of a message (for the pull API: the runner makes one per
     /// message).
+    ///
+    /// Its replies get `client_id`s derived from the account, the message's
+    /// key and their order among the replies of this context (and its
+    /// clones): a handler run again on the same message (after a crash,
+    /// before the message was acknowledged) sends the same ids, and the
+    /// server drops the copies it already has. The limits: the first run's
+    /// messages win (a second run's different text under an id already
+    /// delivered is dropped), and a handler that replies in a different
+    /// order or number on its second run gets ids that do not line up.
     pub fn new(bot: Bot, msg: &Message) -> Self {
         Self {
             bot,
             user_id: msg.sender().clone(),
             context_token: msg.context_token().cloned(),
+            ids: crate::outbox::Ids::reply(msg.key()),
         }
+    }
+
+    pub(crate) fn reply_ids(&self) -> crate::outbox::Ids {
+        self.ids.clone()
+    }
+
+    /// How many more messages the sender's conversation can take now, and
+    /// until when (see [`Bot::reply_budget`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(ctx: ilink::Context) -> Result<(), ilink::Error> {
+    /// let budget = ctx.reply_budget().await?;
+    /// if budget.left == Some(1) {
+    ///     ctx.reply("That is all I can say until you write again.").await?;
+    /// }
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn reply_budget(&self) -> Result<crate::ReplyBudget, Error> {
+        self.bot.reply_budget(&self.user_id).await
     }
 
     /// The bot of the account that received the message.
@@ -126,7 +160,10 @@ impl Context {
 
     /// Replies with text (chunked when long); see [`Bot::send_text`].
     pub fn reply(&self, text: impl Into<String>) -> SendText {
-        let send = self.bot.send_text(&self.user_id, text);
+        let send = self
+            .bot
+            .send_text(&self.user_id, text)
+            .ids(self.ids.clone());
         match &self.context_token {
             Some(t) => send.context_token(t.clone()),
             None => send,
@@ -194,6 +231,9 @@ pub enum RunEvent {
         /// What happened.
         failure: HandlerFailure,
     },
+    /// A queued reply can never go (its conversation closed, the server
+    /// refused it); it left the outbox.
+    Undeliverable(crate::Undeliverable),
     /// Polling stopped (after `notifystop`).
     Stopped {
         /// The account.
@@ -385,6 +425,10 @@ impl Runner {
         // its largest await's, and each account's task holds it while its
         // poll is held.
         Box::pin(self.start(&bot)).await;
+        let mut outbox = Some(crate::outbox::keep_sending(
+            bot.clone(),
+            self.outbox_listener(),
+        ));
         tokio::pin!(shutdown);
         let backoff = bot.shared().config.poll_backoff;
         let mut failures = 0u32;
@@ -480,6 +524,8 @@ impl Runner {
                     };
                     let old = bot.raw().token().clone();
                     drop(poller);
+                    // Nothing can go until a new login; what waits, waits.
+                    drop(outbox.take());
                     let waited = tokio::select! {
                         biased;
                         _ = &mut shutdown => None,
@@ -502,6 +548,10 @@ impl Runner {
                                 account_id: account_id.clone(),
                             });
                             Box::pin(self.start(&bot)).await;
+                            outbox = Some(crate::outbox::keep_sending(
+                                bot.clone(),
+                                self.outbox_listener(),
+                            ));
                         }
                     }
                 }
@@ -527,6 +577,7 @@ impl Runner {
             }
         };
         Box::pin(dispatcher.drain()).await;
+        drop(outbox);
         bot.account.health.update(|h| h.polling = false);
         match result {
             Ok(()) => {
@@ -544,6 +595,17 @@ impl Runner {
             }
             Err(e) => Err(e),
         }
+    }
+
+    /// Where the outbox task reports undeliverable messages: the log, and
+    /// [`RunEvent::Undeliverable`].
+    fn outbox_listener(&self) -> Arc<dyn Fn(&crate::Undeliverable) + Send + Sync> {
+        let listener = self.listener.clone();
+        Arc::new(move |lost: &crate::Undeliverable| {
+            if let Some(l) = &listener {
+                l(&RunEvent::Undeliverable(lost.clone()));
+            }
+        })
     }
 
     async fn start(&self, bot: &Bot) {

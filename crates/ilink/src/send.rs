@@ -1,25 +1,37 @@
-//! Sending: text (chunked), with client ids kept across retries, pacing, and
-//! throttling that never retries into the server's penalty.
+//! Sending text (chunked). Every send goes through the outbox
+//! ([`crate::outbox`]).
 
 use std::future::{Future, IntoFuture};
 use std::pin::Pin;
-use std::time::Duration;
+use std::sync::Arc;
 
-use ilink_proto::{
-    ContextToken, MessageId, MessageItem, SendMessageRequest, UserId, WeixinMessage,
-};
+use ilink_proto::{ContextToken, MessageId, MessageItem, UserId};
 
 use crate::Error;
 use crate::client::Bot;
+use crate::outbox::Ids;
 
-/// One message that went out.
-#[derive(Clone, Debug, PartialEq, Eq)]
+/// One message of a send: delivered, or waiting in the outbox.
+#[derive(Clone, Debug)]
 #[non_exhaustive]
 pub struct Sent {
-    /// The `client_id` it carried (the same across its retries).
+    /// The `client_id` it carries (the same on every attempt).
     pub client_id: String,
-    /// The server's id for it.
+    /// The server's id for it, once delivered (when the server gave one).
     pub message_id: Option<MessageId>,
+    /// Why it waits, when it could not go yet for a passing reason (the
+    /// network, a 5xx, the account's send cooldown): it stays in the
+    /// outbox and goes out later with the same `client_id`, in order after
+    /// the conversation's earlier messages (the runner sends it, or
+    /// [`Bot::flush_outbox`]).
+    pub waiting: Option<Arc<Error>>,
+}
+
+impl Sent {
+    /// Whether the server accepted it.
+    pub fn is_delivered(&self) -> bool {
+        self.waiting.is_none()
+    }
 }
 
 /// A text send, built by [`Bot::send_text`] or
@@ -27,8 +39,12 @@ pub struct Sent {
 ///
 /// Long text is split into several messages (at line and sentence breaks,
 /// 2000 characters by default), sent in order, each with its own `client_id`.
-/// The first failure stops the rest: [`Error::Partial`] says how many went
-/// out.
+/// All of them count against the conversation's reply budget, checked up
+/// front: when it cannot hold them all, nothing is sent
+/// ([`Error::ConversationClosed`] with
+/// [`Refusal::BudgetExhausted`](crate::store::Refusal::BudgetExhausted)
+/// saying how many are left). A failure that cannot pass stops the rest:
+/// [`Error::Partial`] says how many went out.
 #[must_use = "a send does nothing until awaited"]
 pub struct SendText {
     bot: Bot,
@@ -36,6 +52,7 @@ pub struct SendText {
     text: String,
     context_token: Option<ContextToken>,
     chunk_chars: usize,
+    ids: Ids,
 }
 
 impl std::fmt::Debug for SendText {
@@ -60,6 +77,11 @@ impl SendText {
         self.chunk_chars = limit.max(1);
         self
     }
+
+    pub(crate) fn ids(mut self, ids: Ids) -> Self {
+        self.ids = ids;
+        self
+    }
 }
 
 impl IntoFuture for SendText {
@@ -77,7 +99,7 @@ impl IntoFuture for SendText {
             };
             let chunks = crate::chunk::chunk_text(&self.text, self.chunk_chars);
             let items: Vec<MessageItem> = chunks.into_iter().map(MessageItem::text).collect();
-            self.bot.send_items(&self.to, token, items).await
+            self.bot.send_items(&self.to, token, items, &self.ids).await
         })
     }
 }
@@ -99,110 +121,8 @@ impl Bot {
             text: text.into(),
             context_token: None,
             chunk_chars: crate::chunk::DEFAULT_CHUNK_CHARS,
+            ids: Ids::Fresh,
         }
-    }
-
-    /// Sends items in order, one per message; stops at the first failure.
-    pub(crate) async fn send_items(
-        &self,
-        to: &UserId,
-        token: Option<ContextToken>,
-        items: Vec<MessageItem>,
-    ) -> Result<Vec<Sent>, Error> {
-        if to.is_empty() {
-            return Err(Error::NoRecipient);
-        }
-        if token.is_none() {
-            tracing::warn!("sending without a context token: the message may not reach the chat");
-        }
-        let total = items.len();
-        let mut sent = Vec::with_capacity(total);
-        for item in items {
-            let client_id = client_id(&self.shared().config.client_id_prefix);
-            let msg = WeixinMessage::outbound(to.as_str(), client_id.clone(), item)
-                .with_context_token(token.clone());
-            match self.send_message(msg).await {
-                Ok(message_id) => sent.push(Sent {
-                    client_id,
-                    message_id,
-                }),
-                Err(e) if sent.is_empty() => return Err(e),
-                Err(e) => {
-                    return Err(Error::Partial {
-                        sent: sent.len(),
-                        total,
-                        source: Box::new(e),
-                    });
-                }
-            }
-        }
-        Ok(sent)
-    }
-
-    /// Sends one prepared message: paced, retried with the same `client_id`
-    /// on retryable failures, never while a throttling penalty runs.
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Throttled`] (the penalty is remembered: later sends fail at
-    /// once until it ends), [`Error::SessionExpired`], or the last failure.
-    pub async fn send_message(&self, msg: WeixinMessage) -> Result<Option<MessageId>, Error> {
-        let handle = &self.account;
-        let attempts = self.shared().config.send_attempts;
-        let mut attempt = 1;
-        loop {
-            if handle.pacer.penalty_until().is_some() {
-                return Err(Error::Throttled {
-                    errmsg: Some("waiting out the server's send penalty".to_owned()),
-                });
-            }
-            handle.pacer.acquire().await;
-            let err = match handle
-                .http
-                .send_message(SendMessageRequest::new(msg.clone()))
-                .await
-            {
-                Ok(resp) => {
-                    handle.health.update(|h| h.messages_sent += 1);
-                    return Ok(resp.message_id);
-                }
-                Err(e) => self.map_err(e),
-            };
-            if err.is_throttled() {
-                self.note_throttled();
-                return Err(err);
-            }
-            if !err.is_retryable() || attempt >= attempts {
-                return Err(err);
-            }
-            let delay = self.shared().config.send_backoff.delay(attempt);
-            tracing::warn!(
-                attempt,
-                ?delay,
-                "send failed; retrying with the same client_id"
-            );
-            tokio::time::sleep(delay).await;
-            attempt += 1;
-        }
-    }
-
-    fn note_throttled(&self) {
-        let cooldown = self.shared().config.throttle_cooldown;
-        tracing::warn!(
-            ?cooldown,
-            "sends throttled (ret -2); holding sends for the cooldown"
-        );
-        self.account
-            .pacer
-            .penalise(tokio::time::Instant::now() + cooldown);
-    }
-
-    /// How long the current throttling cooldown of the account lasts, if one
-    /// runs: until then every send fails at once with [`Error::Throttled`]
-    /// instead of prolonging the server's penalty.
-    pub fn throttled_for(&self) -> Option<Duration> {
-        let until = self.account.pacer.penalty_until()?;
-        Some(until.saturating_duration_since(tokio::time::Instant::now()))
     }
 }
 

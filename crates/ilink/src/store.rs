@@ -200,6 +200,10 @@ pub struct ReceivedBatch {
     pub context_tokens: Vec<(UserId, ContextToken)>,
     /// The cursor to poll from next.
     pub cursor: Cursor,
+    /// Every user who wrote in the batch, with when they wrote
+    /// (milliseconds since the Unix epoch): each opens that user's
+    /// conversation again (see [`Conversation`]).
+    pub inbound: Vec<(UserId, u64)>,
 }
 
 impl ReceivedBatch {
@@ -209,7 +213,15 @@ impl ReceivedBatch {
             entries,
             context_tokens: Vec::new(),
             cursor,
+            inbound: Vec::new(),
         }
+    }
+
+    /// With the users who wrote and when (see [`ReceivedBatch::inbound`]).
+    #[must_use]
+    pub fn with_inbound(mut self, inbound: Vec<(UserId, u64)>) -> Self {
+        self.inbound = inbound;
+        self
     }
 
     /// With the context tokens the batch brought.
@@ -218,6 +230,155 @@ impl ReceivedBatch {
         self.context_tokens = tokens;
         self
     }
+}
+
+/// One conversation's reply state: when the user last wrote, how many bot
+/// messages went to them since, and whether the server refused one since.
+///
+/// The server lets a bot answer a user only within a window after the
+/// user's last message (24 hours) and only so many times (10) before the
+/// user writes again; a refused send closes the conversation until then.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Conversation {
+    /// The user.
+    pub user: UserId,
+    /// When the user last wrote, milliseconds since the Unix epoch.
+    pub last_inbound_ms: u64,
+    /// Bot messages queued to the user since (sent or waiting).
+    pub replies: u32,
+    /// The server refused a message to the user since they last wrote.
+    pub closed: bool,
+}
+
+/// The limits a store applies when a message is queued
+/// ([`Store::enqueue`]). `None` turns a limit off.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReplyLimits {
+    /// Bot messages per user message.
+    pub budget: Option<u32>,
+    /// How long after the user's last message the bot may write,
+    /// milliseconds.
+    pub window_ms: Option<u64>,
+}
+
+impl ReplyLimits {
+    /// These limits.
+    pub fn new(budget: Option<u32>, window: Option<Duration>) -> Self {
+        Self {
+            budget,
+            window_ms: window.map(rows::ttl_ms),
+        }
+    }
+
+    /// No limits.
+    pub fn none() -> Self {
+        Self {
+            budget: None,
+            window_ms: None,
+        }
+    }
+}
+
+/// Why a message was not queued: the conversation cannot take it now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Refusal {
+    /// The reply budget since the user's last message is used up (or would
+    /// be by this send): it opens again when the user writes.
+    BudgetExhausted {
+        /// Messages the budget still allows.
+        left: u32,
+        /// Messages this send needs.
+        needed: u32,
+    },
+    /// The window after the user's last message has passed: it opens again
+    /// when the user writes.
+    WindowPassed {
+        /// When the user last wrote, milliseconds since the Unix epoch.
+        last_inbound_ms: u64,
+    },
+    /// The server refused a message to this user since they last wrote: it
+    /// opens again when the user writes.
+    Closed,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::BudgetExhausted { left, needed } => write!(
+                f,
+                "the reply budget is used up ({left} left, {needed} needed) until the user writes again"
+            ),
+            Refusal::WindowPassed { .. } => f.write_str(
+                "the user last wrote too long ago; the conversation opens when they write again",
+            ),
+            Refusal::Closed => f.write_str(
+                "the server refused a message in this conversation; it opens when the user writes again",
+            ),
+        }
+    }
+}
+
+/// A message in the outbox: written before it is sent, removed once the
+/// server accepted it (or it can never go).
+///
+/// `Debug` leaves out the message (it holds the context token and text).
+#[derive(Clone, PartialEq, Serialize, Deserialize)]
+#[non_exhaustive]
+pub struct OutboxEntry {
+    /// The `client_id` it carries on every attempt (the server drops a
+    /// repeat).
+    pub client_id: String,
+    /// The recipient.
+    pub user: UserId,
+    /// The `WeixinMessage` as it will be sent.
+    pub message: Value,
+    /// When it was queued, milliseconds since the Unix epoch.
+    pub queued_at_ms: u64,
+}
+
+impl fmt::Debug for OutboxEntry {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("OutboxEntry")
+            .field("client_id", &self.client_id)
+            .field("user", &self.user)
+            .field("message", &ilink_http::REDACTED)
+            .field("queued_at_ms", &self.queued_at_ms)
+            .finish()
+    }
+}
+
+impl OutboxEntry {
+    /// An outbox entry.
+    pub fn new(
+        client_id: impl Into<String>,
+        user: impl Into<UserId>,
+        message: Value,
+        queued_at_ms: u64,
+    ) -> Self {
+        Self {
+            client_id: client_id.into(),
+            user: user.into(),
+            message,
+            queued_at_ms,
+        }
+    }
+}
+
+/// What [`Store::enqueue`] did.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Admission {
+    /// Queued; `new` of the entries were not in the outbox already (a
+    /// repeated `client_id` is kept once and not counted again).
+    Queued {
+        /// How many entries were new.
+        new: usize,
+    },
+    /// Nothing was queued.
+    Refused(Refusal),
 }
 
 /// The right to poll one account, held by one holder until it expires or is
@@ -410,6 +571,41 @@ pub trait Store: Send + Sync + 'static {
     /// Whether a key is in the inbox or the deduplication window.
     fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool>;
 
+    /// Queues outbound messages to `user`, in order, after the ones already
+    /// queued, if the user's conversation can take them under `limits`
+    /// (all of them or none: [`Admission::Refused`]); counts the new ones
+    /// against the budget in the same transaction. A conversation the store
+    /// has never seen (the user never wrote) is not limited. An entry whose
+    /// `client_id` is already queued is kept once.
+    fn enqueue<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        entries: Vec<OutboxEntry>,
+        limits: ReplyLimits,
+    ) -> StoreFuture<'a, Admission>;
+    /// The queued messages of an account, oldest first.
+    fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>>;
+    /// Removes a queued message (the server accepted it, or it can never
+    /// go).
+    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()>;
+    /// A user's conversation (`None`: the user never wrote).
+    fn conversation<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<Conversation>>;
+    /// Closes (or opens again) a user's conversation, unless the user wrote
+    /// after `as_of_inbound_ms` (their new message opened it). Returns
+    /// whether it changed.
+    fn set_closed<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        closed: bool,
+        as_of_inbound_ms: u64,
+    ) -> StoreFuture<'a, bool>;
+
     /// Remembers the latest context token of a user.
     fn save_context_token<'a>(
         &'a self,
@@ -507,6 +703,49 @@ pub(crate) mod rows {
             Some((_, epoch, _)) => Ok(epoch + 1),
             None => Ok(1),
         }
+    }
+
+    /// Whether a conversation (`last_inbound_ms`, `replies`, `closed`) can
+    /// take `needed` more messages now under `limits` (the rule every store
+    /// applies in [`Store::enqueue`](super::Store::enqueue)).
+    pub(crate) fn admit(
+        conversation: Option<(u64, u32, bool)>,
+        needed: u32,
+        limits: super::ReplyLimits,
+        now_ms: u64,
+    ) -> Result<(), super::Refusal> {
+        let Some((last_inbound_ms, replies, closed)) = conversation else {
+            return Ok(());
+        };
+        if needed == 0 {
+            return Ok(());
+        }
+        if closed {
+            return Err(super::Refusal::Closed);
+        }
+        if let Some(window) = limits.window_ms
+            && now_ms > last_inbound_ms.saturating_add(window)
+        {
+            return Err(super::Refusal::WindowPassed { last_inbound_ms });
+        }
+        if let Some(budget) = limits.budget {
+            let left = budget.saturating_sub(replies);
+            if needed > left {
+                return Err(super::Refusal::BudgetExhausted { left, needed });
+            }
+        }
+        Ok(())
+    }
+
+    /// The newest time each user wrote in a batch (a user listed twice
+    /// keeps the later time).
+    pub(crate) fn latest_inbound(inbound: &[(ilink_proto::UserId, u64)]) -> Vec<(&str, u64)> {
+        let mut latest: std::collections::BTreeMap<&str, u64> = std::collections::BTreeMap::new();
+        for (user, at) in inbound {
+            let slot = latest.entry(user.as_str()).or_default();
+            *slot = (*slot).max(*at);
+        }
+        latest.into_iter().collect()
     }
 
     /// A row of `accounts` for a listing: `None` (with a warning naming the

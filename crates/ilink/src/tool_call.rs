@@ -12,8 +12,9 @@ use crate::{Error, Sent};
 /// A tool-call progress send, built by [`Bot::tool_call_start`],
 /// [`Bot::tool_call_result`] or the same methods of [`Context`]; `.await` it.
 ///
-/// The item goes out as its own message through the same paced, retried
-/// path as text, with the user's cached context token unless one is given.
+/// The item goes out as its own message through the same outbox, paced and
+/// retried, as text, with the user's cached context token unless one is
+/// given; it counts against the conversation's reply budget.
 #[must_use = "a send does nothing until awaited"]
 #[derive(Debug)]
 pub struct SendToolCall {
@@ -21,6 +22,7 @@ pub struct SendToolCall {
     to: UserId,
     item: MessageItem,
     context_token: Option<ContextToken>,
+    ids: crate::outbox::Ids,
 }
 
 impl SendToolCall {
@@ -33,6 +35,7 @@ impl SendToolCall {
             to,
             item,
             context_token: None,
+            ids: crate::outbox::Ids::Fresh,
         }
     }
 
@@ -58,7 +61,7 @@ impl IntoFuture for SendToolCall {
             };
             let mut sent = self
                 .bot
-                .send_items(&self.to, token, vec![self.item])
+                .send_items(&self.to, token, vec![self.item], &self.ids)
                 .await?;
             // One item in, one message out (send_items fails otherwise).
             Ok(sent.remove(0))
@@ -130,7 +133,8 @@ impl Context {
         )
     }
 
-    fn with_token(&self, send: SendToolCall) -> SendToolCall {
+    fn with_token(&self, mut send: SendToolCall) -> SendToolCall {
+        send.ids = self.reply_ids();
         match self.context_token() {
             Some(t) => send.context_token(t.clone()),
             None => send,

@@ -147,7 +147,7 @@ pub(crate) async fn download(
 pub(crate) async fn send(g: &Global, out: Out, args: SendArgs) -> Result<()> {
     let bot = app::bot(g).await?;
     if let Some(text) = args.text {
-        let sent = bot.send_text(args.to.as_str(), text).await?;
+        let sent = app::delivered(&bot, bot.send_text(args.to.as_str(), text).await?).await?;
         let ids: Vec<Option<String>> = sent
             .iter()
             .map(|s| s.message_id.map(|m| m.to_string()))
@@ -182,7 +182,7 @@ async fn send_file(
         let bar = ProgressBar::default();
         send = send.on_progress(move |sent, total| bar.draw(sent, total));
     }
-    let sent = send.await?;
+    let sent = app::delivered(bot, send.await?).await?;
     if !out.json && size > 4 * 1024 * 1024 {
         eprintln!();
     }

@@ -58,6 +58,7 @@ pub struct SendMedia {
     thumbnail: Option<Thumbnail>,
     context_token: Option<ContextToken>,
     progress: Option<Progress>,
+    pub(crate) ids: crate::outbox::Ids,
 }
 
 struct Thumbnail {
@@ -91,6 +92,7 @@ impl SendMedia {
             thumbnail: None,
             context_token: None,
             progress: None,
+            ids: crate::outbox::Ids::Fresh,
         }
     }
 
@@ -152,12 +154,16 @@ impl SendMedia {
         }
         let bot = self.bot;
         let handle = bot.account.clone();
-        if handle.pacer.penalty_until().is_some() {
-            // The message could not go out; do not upload for nothing.
-            return Err(Error::Throttled {
-                errmsg: Some("waiting out the server's send penalty".to_owned()),
-            });
-        }
+        // The conversation must take the caption's messages and the media's
+        // before anything is uploaded for nothing.
+        let captions = match self.caption.as_deref() {
+            Some(c) if !c.is_empty() => {
+                crate::chunk::chunk_text(c, crate::chunk::DEFAULT_CHUNK_CHARS).len()
+            }
+            _ => 0,
+        };
+        bot.check_budget(&self.to, u32::try_from(captions + 1).unwrap_or(u32::MAX))
+            .await?;
         let file_name = self
             .file_name
             .clone()
@@ -242,7 +248,7 @@ impl SendMedia {
             _ => Vec::new(),
         };
         items.push(item);
-        bot.send_items(&self.to, token, items).await
+        bot.send_items(&self.to, token, items, &self.ids).await
     }
 }
 

@@ -6,7 +6,8 @@ use std::time::Duration;
 use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 
 use super::{
-    Credentials, InboxEntry, Lease, ReceivedBatch, SqliteStore, Store, StoreFuture, TypingTicket,
+    Admission, Conversation, Credentials, InboxEntry, Lease, OutboxEntry, ReceivedBatch,
+    ReplyLimits, SqliteStore, Store, StoreFuture, TypingTicket,
 };
 
 /// A [`Store`] in memory, for tests and bots that need nothing to survive a
@@ -130,5 +131,36 @@ impl Store for MemoryStore {
         user: &'a UserId,
     ) -> StoreFuture<'a, Option<TypingTicket>> {
         self.0.load_typing_ticket(account, user)
+    }
+    fn enqueue<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        entries: Vec<OutboxEntry>,
+        limits: ReplyLimits,
+    ) -> StoreFuture<'a, Admission> {
+        self.0.enqueue(account, user, entries, limits)
+    }
+    fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>> {
+        self.0.outbox(account)
+    }
+    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()> {
+        self.0.dequeue(account, client_id)
+    }
+    fn conversation<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<Conversation>> {
+        self.0.conversation(account, user)
+    }
+    fn set_closed<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        closed: bool,
+        as_of_inbound_ms: u64,
+    ) -> StoreFuture<'a, bool> {
+        self.0.set_closed(account, user, closed, as_of_inbound_ms)
     }
 }

@@ -9,10 +9,12 @@ use deadpool_postgres::{Manager, ManagerConfig, Pool, RecyclingMethod};
 use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use tokio_postgres::{NoTls, Transaction};
 
-use super::rows::{check_account, corrupt, listed, ms, next_epoch, ttl_ms, unsigned};
+use super::rows::{
+    admit, check_account, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms, unsigned,
+};
 use super::{
-    Credentials, DEDUP_WINDOW, InboxEntry, Lease, ReceivedBatch, Store, StoreError, StoreFuture,
-    TypingTicket,
+    Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
+    ReceivedBatch, ReplyLimits, Store, StoreError, StoreFuture, TypingTicket, now_ms,
 };
 
 mod schema;
@@ -252,6 +254,8 @@ impl Store for PgStore {
                 "acked",
                 "context_tokens",
                 "typing_tickets",
+                "conversations",
+                "outbox",
             ] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account_id = $1"),
@@ -473,6 +477,20 @@ impl Store for PgStore {
                 .await
                 .map_err(db_error)?;
             }
+            for (user, at) in latest_inbound(&batch.inbound) {
+                // A newer message opens the conversation again; a replayed
+                // older one changes nothing.
+                tx.execute(
+                    "INSERT INTO conversations (account_id, user_id, last_inbound_ms, replies, closed)
+                         VALUES ($1, $2, $3, 0, false)
+                         ON CONFLICT (account_id, user_id) DO UPDATE SET
+                           last_inbound_ms = excluded.last_inbound_ms, replies = 0, closed = false
+                         WHERE excluded.last_inbound_ms > conversations.last_inbound_ms",
+                    &[&id, &user.as_bytes(), &ms(at)],
+                )
+                .await
+                .map_err(db_error)?;
+            }
             tx.execute(
                 "INSERT INTO cursors (account_id, cursor) VALUES ($1, $2)
                      ON CONFLICT (account_id) DO UPDATE SET cursor = excluded.cursor",
@@ -549,6 +567,177 @@ impl Store for PgStore {
                 .await
                 .map_err(db_error)?;
             Ok(row.get(0))
+        })
+    }
+
+    fn enqueue<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        entries: Vec<OutboxEntry>,
+        limits: ReplyLimits,
+    ) -> StoreFuture<'a, Admission> {
+        in_tx!(self, |tx| async move {
+            check_account(account)?;
+            let (a, u) = (account.as_str().as_bytes(), user.as_str().as_bytes());
+            // The conversation row is locked first: two processes queueing
+            // to one user count against one budget.
+            let conversation = tx
+                .query_opt(
+                    "SELECT last_inbound_ms, replies, closed FROM conversations
+                         WHERE account_id = $1 AND user_id = $2 FOR UPDATE",
+                    &[&a, &u],
+                )
+                .await
+                .map_err(db_error)?
+                .map(|r| {
+                    (
+                        unsigned(r.get::<_, i64>(0)),
+                        u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX),
+                        r.get::<_, bool>(2),
+                    )
+                });
+            let ids: Vec<Vec<u8>> = entries
+                .iter()
+                .map(|e| e.client_id.as_bytes().to_vec())
+                .collect();
+            let queued: std::collections::HashSet<Vec<u8>> = tx
+                .query(
+                    "SELECT client_id FROM outbox WHERE account_id = $1 AND client_id = ANY($2)",
+                    &[&a, &ids],
+                )
+                .await
+                .map_err(db_error)?
+                .iter()
+                .map(|r| r.get::<_, Vec<u8>>(0))
+                .collect();
+            let mut new: Vec<OutboxEntry> = Vec::with_capacity(entries.len());
+            for entry in entries {
+                if !queued.contains(entry.client_id.as_bytes())
+                    && !new.iter().any(|e| e.client_id == entry.client_id)
+                {
+                    new.push(entry);
+                }
+            }
+            let needed = u32::try_from(new.len()).unwrap_or(u32::MAX);
+            if let Err(refusal) = admit(conversation, needed, limits, now_ms()) {
+                return Ok(Admission::Refused(refusal));
+            }
+            if conversation.is_some() && needed > 0 {
+                tx.execute(
+                    "UPDATE conversations SET replies = replies + $3
+                         WHERE account_id = $1 AND user_id = $2",
+                    &[&a, &u, &i64::from(needed)],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            for entry in &new {
+                let json = serde_json::to_string(&entry.message)
+                    .map_err(|e| corrupt("an outbound message", e))?;
+                tx.execute(
+                    "INSERT INTO outbox (account_id, client_id, user_id, message, queued_at_ms)
+                         VALUES ($1, $2, $3, $4, $5)",
+                    &[
+                        &a,
+                        &entry.client_id.as_bytes(),
+                        &u,
+                        &json,
+                        &ms(entry.queued_at_ms),
+                    ],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(Admission::Queued { new: new.len() })
+        })
+    }
+
+    fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>> {
+        in_tx!(self, |tx| async move {
+            let rows = tx
+                .query(
+                    "SELECT client_id, user_id, message, queued_at_ms FROM outbox
+                         WHERE account_id = $1 ORDER BY seq",
+                    &[&account.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            let mut out = Vec::with_capacity(rows.len());
+            for row in rows {
+                let client_id = text(row.get(0), "an outbox client_id")?;
+                let user = text(row.get(1), "an outbox recipient")?;
+                let message = serde_json::from_str(&row.get::<_, String>(2))
+                    .map_err(|e| corrupt(format!("an outbox entry of {account}"), e))?;
+                out.push(OutboxEntry::new(
+                    client_id,
+                    user,
+                    message,
+                    unsigned(row.get(3)),
+                ));
+            }
+            Ok(out)
+        })
+    }
+
+    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            tx.execute(
+                "DELETE FROM outbox WHERE account_id = $1 AND client_id = $2",
+                &[&account.as_str().as_bytes(), &client_id.as_bytes()],
+            )
+            .await
+            .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn conversation<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<Conversation>> {
+        in_tx!(self, |tx| async move {
+            let row = tx
+                .query_opt(
+                    "SELECT last_inbound_ms, replies, closed FROM conversations
+                         WHERE account_id = $1 AND user_id = $2",
+                    &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(row.map(|r| Conversation {
+                user: user.clone(),
+                last_inbound_ms: unsigned(r.get(0)),
+                replies: u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX),
+                closed: r.get(2),
+            }))
+        })
+    }
+
+    fn set_closed<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        closed: bool,
+        as_of_inbound_ms: u64,
+    ) -> StoreFuture<'a, bool> {
+        in_tx!(self, |tx| async move {
+            let changed = tx
+                .execute(
+                    "UPDATE conversations SET closed = $3
+                         WHERE account_id = $1 AND user_id = $2 AND closed <> $3
+                           AND last_inbound_ms <= $4",
+                    &[
+                        &account.as_str().as_bytes(),
+                        &user.as_str().as_bytes(),
+                        &closed,
+                        &ms(as_of_inbound_ms),
+                    ],
+                )
+                .await
+                .map_err(db_error)?;
+            Ok(changed == 1)
         })
     }
 

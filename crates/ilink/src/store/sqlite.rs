@@ -10,10 +10,12 @@ use std::time::Duration;
 use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
-use super::rows::{check_account, corrupt, listed, ms, next_epoch, ttl_ms, unsigned};
+use super::rows::{
+    admit, check_account, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms, unsigned,
+};
 use super::{
-    Credentials, DEDUP_WINDOW, InboxEntry, Lease, ReceivedBatch, Store, StoreError, StoreFuture,
-    TypingTicket, dir, now_ms,
+    Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
+    ReceivedBatch, ReplyLimits, Store, StoreError, StoreFuture, TypingTicket, dir, now_ms,
 };
 
 mod schema;
@@ -262,6 +264,8 @@ impl Store for SqliteStore {
                 "acked",
                 "context_tokens",
                 "typing_tickets",
+                "conversations",
+                "outbox",
             ] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account_id = ?1"),
@@ -449,6 +453,22 @@ impl Store for SqliteStore {
                         .execute(params![account, user.as_str(), t.expose()])
                         .map_err(db_error)?;
                 }
+                // A newer message opens the conversation again; a replayed
+                // older one changes nothing.
+                let mut opened = tx
+                    .prepare_cached(
+                        "INSERT INTO conversations (account_id, user_id, last_inbound_ms, replies, closed)
+                         VALUES (?1, ?2, ?3, 0, 0)
+                         ON CONFLICT (account_id, user_id) DO UPDATE SET
+                           last_inbound_ms = excluded.last_inbound_ms, replies = 0, closed = 0
+                         WHERE excluded.last_inbound_ms > conversations.last_inbound_ms",
+                    )
+                    .map_err(db_error)?;
+                for (user, at) in latest_inbound(&batch.inbound) {
+                    opened
+                        .execute(params![account, user, ms(at)])
+                        .map_err(db_error)?;
+                }
             }
             tx.execute(
                 "INSERT INTO cursors (account_id, cursor) VALUES (?1, ?2)
@@ -528,6 +548,171 @@ impl Store for SqliteStore {
                 |r| r.get(0),
             )
             .map_err(db_error)
+        })
+    }
+
+    fn enqueue<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        entries: Vec<OutboxEntry>,
+        limits: ReplyLimits,
+    ) -> StoreFuture<'a, Admission> {
+        let (account, user) = (account.clone(), user.clone());
+        self.write(move |tx| {
+            check_account(&account)?;
+            let (a, u) = (account.as_str(), user.as_str());
+            let mut new = Vec::with_capacity(entries.len());
+            {
+                let mut queued = tx
+                    .prepare_cached("SELECT 1 FROM outbox WHERE account_id = ?1 AND client_id = ?2")
+                    .map_err(db_error)?;
+                for entry in entries {
+                    let there = queued
+                        .exists(params![a, entry.client_id])
+                        .map_err(db_error)?;
+                    if !there
+                        && !new
+                            .iter()
+                            .any(|e: &OutboxEntry| e.client_id == entry.client_id)
+                    {
+                        new.push(entry);
+                    }
+                }
+            }
+            let conversation: Option<(i64, i64, bool)> = tx
+                .prepare_cached(
+                    "SELECT last_inbound_ms, replies, closed FROM conversations
+                     WHERE account_id = ?1 AND user_id = ?2",
+                )
+                .and_then(|mut s| {
+                    s.query_row(params![a, u], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
+                        .optional()
+                })
+                .map_err(db_error)?;
+            let needed = u32::try_from(new.len()).unwrap_or(u32::MAX);
+            let state = conversation.map(|(at, n, closed)| {
+                (unsigned(at), u32::try_from(n).unwrap_or(u32::MAX), closed)
+            });
+            if let Err(refusal) = admit(state, needed, limits, now_ms()) {
+                return Ok(Admission::Refused(refusal));
+            }
+            if state.is_some() && needed > 0 {
+                tx.prepare_cached(
+                    "UPDATE conversations SET replies = replies + ?3
+                     WHERE account_id = ?1 AND user_id = ?2",
+                )
+                .and_then(|mut s| s.execute(params![a, u, i64::from(needed)]))
+                .map_err(db_error)?;
+            }
+            let mut insert = tx
+                .prepare_cached(
+                    "INSERT INTO outbox (account_id, client_id, user_id, message, queued_at_ms)
+                     VALUES (?1, ?2, ?3, ?4, ?5)",
+                )
+                .map_err(db_error)?;
+            for entry in &new {
+                let json = serde_json::to_string(&entry.message)
+                    .map_err(|e| corrupt("an outbound message", e))?;
+                insert
+                    .execute(params![a, entry.client_id, u, json, ms(entry.queued_at_ms)])
+                    .map_err(db_error)?;
+            }
+            Ok(Admission::Queued { new: new.len() })
+        })
+    }
+
+    fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>> {
+        let account = account.clone();
+        self.run(move |conn| {
+            let mut stmt = conn
+                .prepare_cached(
+                    "SELECT client_id, user_id, message, queued_at_ms FROM outbox
+                     WHERE account_id = ?1 ORDER BY seq",
+                )
+                .map_err(db_error)?;
+            let rows = stmt
+                .query_map(params![account.as_str()], |r| {
+                    Ok((
+                        r.get::<_, String>(0)?,
+                        r.get::<_, String>(1)?,
+                        r.get::<_, String>(2)?,
+                        r.get::<_, i64>(3)?,
+                    ))
+                })
+                .map_err(db_error)?;
+            let mut out = Vec::new();
+            for row in rows {
+                let (client_id, user, message, at) = row.map_err(db_error)?;
+                let message = serde_json::from_str(&message)
+                    .map_err(|e| corrupt(format!("an outbox entry of {account}"), e))?;
+                out.push(OutboxEntry::new(client_id, user, message, unsigned(at)));
+            }
+            Ok(out)
+        })
+    }
+
+    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()> {
+        let (account, client_id) = (account.clone(), client_id.to_owned());
+        self.write(move |tx| {
+            tx.prepare_cached("DELETE FROM outbox WHERE account_id = ?1 AND client_id = ?2")
+                .and_then(|mut s| s.execute(params![account.as_str(), client_id]))
+                .map_err(db_error)?;
+            Ok(())
+        })
+    }
+
+    fn conversation<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<Conversation>> {
+        let (account, user) = (account.clone(), user.clone());
+        self.run(move |conn| {
+            conn.prepare_cached(
+                "SELECT last_inbound_ms, replies, closed FROM conversations
+                 WHERE account_id = ?1 AND user_id = ?2",
+            )
+            .and_then(|mut s| {
+                s.query_row(params![account.as_str(), user.as_str()], |r| {
+                    Ok(Conversation {
+                        user: user.clone(),
+                        last_inbound_ms: unsigned(r.get(0)?),
+                        replies: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
+                        closed: r.get(2)?,
+                    })
+                })
+                .optional()
+            })
+            .map_err(db_error)
+        })
+    }
+
+    fn set_closed<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+        closed: bool,
+        as_of_inbound_ms: u64,
+    ) -> StoreFuture<'a, bool> {
+        let (account, user) = (account.clone(), user.clone());
+        self.write(move |tx| {
+            let changed = tx
+                .prepare_cached(
+                    "UPDATE conversations SET closed = ?3
+                     WHERE account_id = ?1 AND user_id = ?2 AND closed <> ?3
+                       AND last_inbound_ms <= ?4",
+                )
+                .and_then(|mut s| {
+                    s.execute(params![
+                        account.as_str(),
+                        user.as_str(),
+                        closed,
+                        ms(as_of_inbound_ms)
+                    ])
+                })
+                .map_err(db_error)?;
+            Ok(changed == 1)
         })
     }
 

@@ -6,5 +6,6 @@ mod login;
 mod media;
 mod polling;
 mod quotes;
+mod replies;
 mod sending;
 mod store;

@@ -260,20 +260,30 @@ async fn the_caption_goes_first_as_its_own_message() {
 }
 
 #[tokio::test]
-async fn a_failed_caption_stops_the_media() {
+async fn a_throttled_caption_holds_the_media_behind_it() {
     let (sim, _bot, client, _) = conversation(sim().await).await;
     sim.inject(Fault::new(Route::SendMessage, FaultKind::Throttled, 1));
-    let err = client
+    let sent = client
         .send_image(ALICE, data(100, 9))
         .caption("first")
         .await
-        .unwrap_err();
-    assert!(err.is_throttled(), "{err:?}");
+        .unwrap();
+    // The account cools down: the caption and then the image wait in the
+    // outbox, in order.
+    assert_eq!(sent.len(), 2);
+    assert!(sent.iter().all(|s| !s.is_delivered()));
+    assert!(sent[0].waiting.as_ref().unwrap().is_throttled());
     assert!(sim.sent().is_empty());
     assert_eq!(
         sim.count(Route::SendMessage),
         1,
         "the media was not attempted"
+    );
+    let queued = client.client().store().outbox(client.id()).await.unwrap();
+    let ids: Vec<&str> = queued.iter().map(|e| e.client_id.as_str()).collect();
+    assert_eq!(
+        ids,
+        [sent[0].client_id.as_str(), sent[1].client_id.as_str()]
     );
     assert_clean(&sim);
 }

@@ -1,6 +1,5 @@
 use std::time::Duration;
 
-use ilink::Error;
 use ilink::backoff::Backoff;
 use ilink_testkit::{Fault, FaultKind, Inbound, RateLimit, Route, Simulator};
 
@@ -80,7 +79,7 @@ async fn a_timeout_after_the_server_stored_the_message_is_retried_once_safely() 
 }
 
 #[tokio::test]
-async fn throttling_is_typed_and_no_send_goes_out_during_the_penalty() {
+async fn an_account_rate_limit_holds_sends_in_the_outbox_and_none_goes_out_during_it() {
     let sim = Simulator::builder()
         .rate_limit(RateLimit::reported(Duration::from_secs(30)))
         .start()
@@ -96,16 +95,22 @@ async fn throttling_is_typed_and_no_send_goes_out_during_the_penalty() {
         .build()
         .unwrap()
         .bot_with(&credentials(&bot));
-    // A burst of 4 without pacing trips the simulated limit on the 4th.
+    // A burst of 4 without pacing trips the simulated limit on the 4th; its
+    // errmsg says the limit is the account's.
     let mut results = Vec::new();
     for i in 0..8 {
-        results.push(client.send_text("alice@im.wechat", format!("m{i}")).await);
+        results.push(
+            client
+                .send_text("alice@im.wechat", format!("m{i}"))
+                .await
+                .unwrap(),
+        );
     }
-    let ok = results.iter().filter(|r| r.is_ok()).count();
-    assert_eq!(ok, 3);
-    assert!(results[3].as_ref().unwrap_err().is_throttled());
-    for r in &results[4..] {
-        assert!(matches!(r, Err(Error::Throttled { .. })));
+    let delivered = results.iter().filter(|r| r[0].is_delivered()).count();
+    assert_eq!(delivered, 3);
+    for r in &results[3..] {
+        let why = r[0].waiting.as_ref().expect("waits in the outbox");
+        assert!(why.is_throttled(), "{}", why.report());
     }
     assert_eq!(
         sim.count(Route::SendMessage),
@@ -114,6 +119,14 @@ async fn throttling_is_typed_and_no_send_goes_out_during_the_penalty() {
     );
     assert_eq!(sim.sends_during_penalty(&bot.bot_id), 0);
     assert!(client.throttled_for().unwrap() > Duration::from_secs(20));
+    // Five wait, in order, for the cooldown.
+    let queued = client.client().store().outbox(client.id()).await.unwrap();
+    let ids: Vec<&str> = queued.iter().map(|e| e.client_id.as_str()).collect();
+    let expected: Vec<&str> = results[3..]
+        .iter()
+        .map(|r| r[0].client_id.as_str())
+        .collect();
+    assert_eq!(ids, expected);
 }
 
 #[tokio::test]
@@ -140,6 +153,16 @@ async fn retryable_send_failures_are_retried_with_the_same_client_id() {
     let err = client.send_text("alice@im.wechat", "y").await.unwrap_err();
     assert!(err.is_session_expired());
     assert_eq!(sim.count(Route::SendMessage), 4);
+    assert!(
+        client
+            .client()
+            .store()
+            .outbox(client.id())
+            .await
+            .unwrap()
+            .is_empty(),
+        "a message that failed left the outbox"
+    );
 }
 
 #[tokio::test]

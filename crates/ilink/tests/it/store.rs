@@ -15,8 +15,8 @@ use std::time::Duration;
 
 use ilink::proto::{AccountId, BotToken, ContextToken, Cursor, UserId};
 use ilink::store::{
-    Credentials, DEDUP_WINDOW, InboxEntry, Lease, MemoryStore, ReceivedBatch, SqliteStore, Store,
-    StoreError, TypingTicket,
+    Admission, Credentials, DEDUP_WINDOW, InboxEntry, Lease, MemoryStore, OutboxEntry,
+    ReceivedBatch, Refusal, ReplyLimits, SqliteStore, Store, StoreError, TypingTicket,
 };
 use serde_json::json;
 use tempfile::TempDir;
@@ -778,6 +778,154 @@ fn membership_counts_the_live(f: Fixture) {
     assert_eq!(s.on(store.heartbeat("m1", long)).unwrap(), 1);
 }
 
+fn outbox(ids: &[&str], user: &str) -> Vec<OutboxEntry> {
+    ids.iter()
+        .map(|id| OutboxEntry::new(*id, user, json!({"client_id": id, "secret": "ctx"}), 7))
+        .collect()
+}
+
+fn client_ids(entries: &[OutboxEntry]) -> Vec<&str> {
+    entries.iter().map(|e| e.client_id.as_str()).collect()
+}
+
+fn outbox_keeps_order_and_each_id_once(f: Fixture) {
+    let s = &f.store;
+    let store = &s.store;
+    let a = AccountId::from(ACCOUNT);
+    let (alice, bob) = (UserId::from("alice"), UserId::from("bob"));
+    let none = ReplyLimits::none();
+    let queued = s
+        .on(store.enqueue(&a, &alice, outbox(&["a1", "a2"], "alice"), none))
+        .unwrap();
+    assert_eq!(queued, Admission::Queued { new: 2 });
+    s.on(store.enqueue(&a, &bob, outbox(&["b1"], "bob"), none))
+        .unwrap();
+    // A repeated id (a handler run again) is kept once, in its first place.
+    let again = s
+        .on(store.enqueue(&a, &alice, outbox(&["a2", "a3", "a3"], "alice"), none))
+        .unwrap();
+    assert_eq!(again, Admission::Queued { new: 1 });
+    let all = s.on(store.outbox(&a)).unwrap();
+    assert_eq!(client_ids(&all), ["a1", "a2", "b1", "a3"]);
+    assert_eq!(all[2].user, bob);
+    assert_eq!(all[0].message["secret"], "ctx");
+    assert!(
+        !format!("{:?}", all[0]).contains("ctx"),
+        "Debug hides the message"
+    );
+    s.on(store.dequeue(&a, "a1")).unwrap();
+    s.on(store.dequeue(&a, "a1")).unwrap();
+    assert_eq!(
+        client_ids(&s.on(store.outbox(&a)).unwrap()),
+        ["a2", "b1", "a3"]
+    );
+    // Accounts stay apart, and forgetting one forgets its outbox.
+    assert!(
+        s.on(store.outbox(&AccountId::from("other")))
+            .unwrap()
+            .is_empty()
+    );
+    s.remove_account(ACCOUNT).unwrap();
+    assert!(s.on(store.outbox(&a)).unwrap().is_empty());
+}
+
+fn conversations_open_count_and_close(f: Fixture) {
+    let s = &f.store;
+    let store = &s.store;
+    let a = AccountId::from(ACCOUNT);
+    let alice = UserId::from("alice");
+    let limits = ReplyLimits::new(Some(3), Some(Duration::from_secs(3600)));
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    // A user who never wrote is not limited, and not counted.
+    assert!(s.on(store.conversation(&a, &alice)).unwrap().is_none());
+    let free = s
+        .on(store.enqueue(
+            &a,
+            &alice,
+            outbox(&["p1", "p2", "p3", "p4"], "alice"),
+            limits,
+        ))
+        .unwrap();
+    assert_eq!(free, Admission::Queued { new: 4 });
+    for id in ["p1", "p2", "p3", "p4"] {
+        s.on(store.dequeue(&a, id)).unwrap();
+    }
+    // She writes: the conversation opens, in the batch's transaction.
+    let write = |at: u64| {
+        let lease = s.lease(ACCOUNT).unwrap();
+        let batch = ReceivedBatch::new(Vec::new(), Cursor::from("c"))
+            .with_inbound(vec![(alice.clone(), at)]);
+        s.on(store.commit_batch(&lease, batch)).unwrap();
+    };
+    write(now);
+    let c = s.on(store.conversation(&a, &alice)).unwrap().unwrap();
+    assert_eq!((c.last_inbound_ms, c.replies, c.closed), (now, 0, false));
+    // Two fit, then two more do not (all or nothing), then one does.
+    let two = s
+        .on(store.enqueue(&a, &alice, outbox(&["r1", "r2"], "alice"), limits))
+        .unwrap();
+    assert_eq!(two, Admission::Queued { new: 2 });
+    // A repeated id does not count again.
+    s.on(store.enqueue(&a, &alice, outbox(&["r2"], "alice"), limits))
+        .unwrap();
+    let refused = s
+        .on(store.enqueue(&a, &alice, outbox(&["r3", "r4"], "alice"), limits))
+        .unwrap();
+    assert_eq!(
+        refused,
+        Admission::Refused(Refusal::BudgetExhausted { left: 1, needed: 2 })
+    );
+    assert_eq!(client_ids(&s.on(store.outbox(&a)).unwrap()), ["r1", "r2"]);
+    s.on(store.enqueue(&a, &alice, outbox(&["r3"], "alice"), limits))
+        .unwrap();
+    assert_eq!(
+        s.on(store.conversation(&a, &alice))
+            .unwrap()
+            .unwrap()
+            .replies,
+        3
+    );
+    // Closing: not when she wrote after what the closer saw.
+    assert!(!s.on(store.set_closed(&a, &alice, true, now - 1)).unwrap());
+    assert!(s.on(store.set_closed(&a, &alice, true, now)).unwrap());
+    let closed = s
+        .on(store.enqueue(&a, &alice, outbox(&["r9"], "alice"), ReplyLimits::none()))
+        .unwrap();
+    assert_eq!(closed, Admission::Refused(Refusal::Closed));
+    // A replayed older message changes nothing; a newer one opens it.
+    write(now - 10);
+    assert!(
+        s.on(store.conversation(&a, &alice))
+            .unwrap()
+            .unwrap()
+            .closed
+    );
+    write(now + 1);
+    let c = s.on(store.conversation(&a, &alice)).unwrap().unwrap();
+    assert_eq!(
+        (c.last_inbound_ms, c.replies, c.closed),
+        (now + 1, 0, false)
+    );
+    // The window: a message from two hours ago leaves it shut.
+    let bob = UserId::from("bob");
+    let lease = s.lease(ACCOUNT).unwrap();
+    let batch = ReceivedBatch::new(Vec::new(), Cursor::from("c"))
+        .with_inbound(vec![(bob.clone(), now - 7_200_000)]);
+    s.on(store.commit_batch(&lease, batch)).unwrap();
+    let late = s
+        .on(store.enqueue(&a, &bob, outbox(&["late"], "bob"), limits))
+        .unwrap();
+    assert_eq!(
+        late,
+        Admission::Refused(Refusal::WindowPassed {
+            last_inbound_ms: now - 7_200_000
+        })
+    );
+}
+
 /// Runs each check against each store, as `memory::<check>`,
 /// `sqlite::<check>` and `postgres::<check>`.
 macro_rules! conformance {
@@ -813,6 +961,8 @@ conformance!(
     no_key_is_both_pending_and_acknowledged,
     membership_counts_the_live,
     hostile_account_ids_stay_apart,
+    outbox_keeps_order_and_each_id_once,
+    conversations_open_count_and_close,
 );
 
 // ---------------------------------------------------------------------------
@@ -1001,7 +1151,18 @@ mod sqlite_file {
             .unwrap()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 3);
+        assert_eq!(version, 4);
+        // And the outbox of schema 4 is there.
+        let a = AccountId::from(ACCOUNT);
+        let queued = s
+            .on(s.store.enqueue(
+                &a,
+                &UserId::from("u"),
+                outbox(&["o1"], "u"),
+                ReplyLimits::none(),
+            ))
+            .unwrap();
+        assert_eq!(queued, Admission::Queued { new: 1 });
     }
 
     #[test]

@@ -60,6 +60,24 @@ const MIGRATIONS: &[&str] = &[
          name bytea PRIMARY KEY,
          expires_at_ms bigint NOT NULL
      );",
+    "CREATE TABLE conversations (
+         account_id bytea NOT NULL,
+         user_id bytea NOT NULL,
+         last_inbound_ms bigint NOT NULL,
+         replies bigint NOT NULL,
+         closed boolean NOT NULL,
+         PRIMARY KEY (account_id, user_id)
+     );
+     CREATE TABLE outbox (
+         seq bigserial PRIMARY KEY,
+         account_id bytea NOT NULL,
+         client_id bytea NOT NULL,
+         user_id bytea NOT NULL,
+         message text NOT NULL,
+         queued_at_ms bigint NOT NULL,
+         UNIQUE (account_id, client_id)
+     );
+     CREATE INDEX outbox_by_account ON outbox (account_id, seq);",
 ];
 
 fn current() -> i64 {

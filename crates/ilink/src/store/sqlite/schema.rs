@@ -63,6 +63,26 @@ pub(super) const MIGRATIONS: &[&str] = &[
          name TEXT PRIMARY KEY,
          expires_at_ms INTEGER NOT NULL
      );",
+    // 4: conversations (when each user last wrote, the bot messages since,
+    //    whether the server refused one) and the outbox.
+    "CREATE TABLE conversations (
+         account_id TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         last_inbound_ms INTEGER NOT NULL,
+         replies INTEGER NOT NULL,
+         closed INTEGER NOT NULL,
+         PRIMARY KEY (account_id, user_id)
+     );
+     CREATE TABLE outbox (
+         seq INTEGER PRIMARY KEY,
+         account_id TEXT NOT NULL,
+         client_id TEXT NOT NULL,
+         user_id TEXT NOT NULL,
+         message TEXT NOT NULL,
+         queued_at_ms INTEGER NOT NULL,
+         UNIQUE (account_id, client_id)
+     );
+     CREATE INDEX outbox_by_account ON outbox (account_id, seq);",
 ];
 
 /// The version this build writes.

@@ -1,0 +1,749 @@
+//! Replies that are never lost, never doubled, and never held up by another
+//! user's conversation.
+//!
+//! Every outbound message is written to the store's outbox, with its
+//! `client_id`, before it is sent, and leaves it once the server accepted it
+//! (or it can never go). The store queues a message only if its
+//! conversation can take it ([`ReplyLimits`]): the reply budget since the
+//! user's last message, and the window after it. A send that cannot go
+//! fails here, before the server, with [`Error::ConversationClosed`].
+//!
+//! The server answers several refusals with the same bare `ret -2`. One
+//! about a conversation (a stale context token, the budget, the window)
+//! closes that conversation until the user writes again and delays no one
+//! else. Only evidence that the limit is the account's (an `errmsg` that
+//! says so, or bare refusals from [`ACCOUNT_EVIDENCE`] conversations within
+//! [`EVIDENCE_WINDOW`]) holds the account's sends, for a cooldown that
+//! doubles from [`FIRST_COOLDOWN`] while refusals go on and resets after a
+//! send goes through.
+//!
+//! Sends that fail for a passing reason (the network, a 5xx, the account's
+//! cooldown) stay queued and
+//! go out later in order per conversation, with the same `client_id`s: the
+//! runner retries them, and [`Bot::flush_outbox`] does on demand. The rule
+//! for a caller: a message still in the outbox comes back as a [`Sent`]
+//! with [`waiting`](Sent::waiting) set (do not send it again: it will go);
+//! a message that left it without being delivered comes back as an error.
+
+use std::collections::{HashMap, HashSet, VecDeque};
+use std::sync::atomic::{AtomicU32, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use ilink_proto::{
+    ContextToken, MessageId, MessageItem, SendMessageRequest, UserId, WeixinMessage,
+};
+use tokio::time::Instant;
+
+use crate::Error;
+use crate::client::{Bot, lock};
+use crate::send::Sent;
+use crate::store::{Admission, OutboxEntry, Refusal, ReplyLimits, now_ms, rows};
+
+/// The first account-wide cooldown; each further one in a row doubles, up
+/// to [`ClientBuilder::throttle_cooldown`](crate::ClientBuilder::throttle_cooldown).
+pub const FIRST_COOLDOWN: Duration = Duration::from_secs(30);
+
+/// Bare `ret -2` refusals from this many conversations (that had budget
+/// left) within [`EVIDENCE_WINDOW`] mean the limit is the account's.
+pub const ACCOUNT_EVIDENCE: usize = 3;
+
+/// See [`ACCOUNT_EVIDENCE`].
+pub const EVIDENCE_WINDOW: Duration = Duration::from_secs(60);
+
+/// The default reply budget: bot messages per user message (an official
+/// WeChat notice: after 10 bot messages the user must write again).
+pub const DEFAULT_REPLY_BUDGET: u32 = 10;
+
+/// The default reply window: a user must have written within 24 hours.
+pub const DEFAULT_REPLY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+
+/// Words in an `errmsg` that say a refusal is about the account's rate, not
+/// one conversation.
+const ACCOUNT_WORDS: &[&str] = &["rate", "limit", "frequen", "too many", "频繁", "限制"];
+
+/// How a send names its messages.
+#[derive(Clone, Debug, Default)]
+pub(crate) enum Ids {
+    /// Fresh random ids (a send of its own).
+    #[default]
+    Fresh,
+    /// Ids derived from the account, the inbound message's key and the
+    /// reply's ordinal within its handler: a handler run again after a
+    /// crash sends the same ids, and the server drops what it already has.
+    Reply(Arc<ReplyIds>),
+}
+
+#[derive(Debug)]
+pub(crate) struct ReplyIds {
+    key: String,
+    next: AtomicU32,
+}
+
+impl Ids {
+    pub(crate) fn reply(key: &str) -> Self {
+        Ids::Reply(Arc::new(ReplyIds {
+            key: key.to_owned(),
+            next: AtomicU32::new(0),
+        }))
+    }
+
+    fn next(&self, bot: &Bot) -> String {
+        let prefix = &bot.shared().config.client_id_prefix;
+        match self {
+            Ids::Fresh => crate::send::client_id(prefix),
+            Ids::Reply(r) => {
+                let ordinal = r.next.fetch_add(1, Ordering::Relaxed);
+                reply_client_id(prefix, bot.id().as_str(), &r.key, ordinal)
+            }
+        }
+    }
+}
+
+/// `<prefix>:r<32 hex>`: the MD5 of the account, the inbound key and the
+/// ordinal (NUL-separated; neither id holds a NUL that matters here, and the
+/// ordinal is fixed-width).
+pub(crate) fn reply_client_id(prefix: &str, account: &str, key: &str, ordinal: u32) -> String {
+    let mut input = Vec::with_capacity(account.len() + key.len() + 6);
+    input.extend_from_slice(account.as_bytes());
+    input.push(0);
+    input.extend_from_slice(key.as_bytes());
+    input.push(0);
+    input.extend_from_slice(&ordinal.to_be_bytes());
+    let digest = ilink_crypto::md5(&input);
+    format!("{prefix}:r{}", digest.to_hex())
+}
+
+/// A queued message that can never go: it left the outbox.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Undeliverable {
+    /// The recipient.
+    pub user: UserId,
+    /// Its `client_id`.
+    pub client_id: String,
+    /// Why.
+    pub error: Arc<Error>,
+}
+
+/// What [`Bot::flush_outbox`] did.
+#[derive(Clone, Debug, Default)]
+#[non_exhaustive]
+pub struct FlushReport {
+    /// Messages the server accepted.
+    pub delivered: usize,
+    /// Messages still waiting (a passing failure, or the account's
+    /// cooldown).
+    pub waiting: usize,
+    /// Messages that can never go; they left the outbox.
+    pub undeliverable: Vec<Undeliverable>,
+    /// Why the first waiting message waits, if one does.
+    pub waiting_because: Option<Arc<Error>>,
+}
+
+/// How many more messages a conversation can take now.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ReplyBudget {
+    /// Messages left until the user writes again (`None`: no budget applies,
+    /// or the user never wrote to this store).
+    pub left: Option<u32>,
+    /// When the window after the user's last message closes, milliseconds
+    /// since the Unix epoch (`None`: no window applies, or the user never
+    /// wrote).
+    pub open_until_ms: Option<u64>,
+    /// Why no message can go now, if none can. Every reason ends when the
+    /// user writes again.
+    pub closed: Option<Refusal>,
+}
+
+/// Where undeliverable messages are reported.
+pub(crate) type LostListener = Arc<dyn Fn(&Undeliverable) + Send + Sync>;
+
+/// One account's reply governance: the per-conversation lanes that keep
+/// sends in order, the evidence of account-wide refusals, and the cooldown
+/// level.
+#[derive(Default)]
+pub(crate) struct Governor {
+    /// One lock per conversation with a send in progress.
+    lanes: Mutex<HashMap<UserId, Arc<tokio::sync::Mutex<()>>>>,
+    /// Recent bare refusals: when, and whose conversation.
+    evidence: Mutex<VecDeque<(Instant, UserId)>>,
+    /// Cooldowns in a row.
+    level: AtomicU32,
+    /// Wakes the runner's outbox task when something was left queued.
+    pub(crate) wake: tokio::sync::Notify,
+    /// Where the runner wants undeliverable messages reported.
+    pub(crate) listener: Mutex<Option<LostListener>>,
+}
+
+impl Governor {
+    fn lane(&self, user: &UserId) -> Arc<tokio::sync::Mutex<()>> {
+        let mut lanes = lock(&self.lanes);
+        // Lanes nobody holds are forgotten, so the map stays the
+        // conversations being sent to.
+        if lanes.len() > 64 {
+            lanes.retain(|_, l| Arc::strong_count(l) > 1);
+        }
+        lanes.entry(user.clone()).or_default().clone()
+    }
+
+    /// Records a bare refusal in `user`'s conversation; returns the other
+    /// conversations refused within the window when there is now evidence
+    /// that the limit is the account's.
+    fn refused(&self, user: &UserId) -> Option<Vec<UserId>> {
+        let now = Instant::now();
+        let mut evidence = lock(&self.evidence);
+        while evidence
+            .front()
+            .is_some_and(|(at, _)| now.duration_since(*at) > EVIDENCE_WINDOW)
+        {
+            evidence.pop_front();
+        }
+        evidence.push_back((now, user.clone()));
+        let users: HashSet<&UserId> = evidence.iter().map(|(_, u)| u).collect();
+        if users.len() < ACCOUNT_EVIDENCE {
+            return None;
+        }
+        let others = users.into_iter().filter(|u| *u != user).cloned().collect();
+        evidence.clear();
+        Some(others)
+    }
+
+    fn report(&self, lost: &Undeliverable) {
+        tracing::warn!(
+            user = %lost.user,
+            client_id = %lost.client_id,
+            error = %lost.error.report(),
+            "a queued message can never be delivered; it left the outbox"
+        );
+        let listener = lock(&self.listener).clone();
+        if let Some(l) = listener {
+            l(lost);
+        }
+    }
+}
+
+/// What became of one queued message in a delivery run.
+enum Outcome {
+    Delivered(Option<MessageId>),
+    Waiting(Arc<Error>),
+    Failed(Error),
+}
+
+/// Why a delivery run stopped before the end of a conversation's queue.
+enum Stop {
+    /// A passing failure: the rest wait.
+    Wait(Arc<Error>),
+    /// The conversation closed: the rest can never go.
+    Closed(Refusal),
+}
+
+fn is_account_wide(errmsg: Option<&str>) -> bool {
+    let Some(msg) = errmsg else {
+        return false;
+    };
+    let msg = msg.to_lowercase();
+    ACCOUNT_WORDS.iter().any(|w| msg.contains(w))
+}
+
+impl Bot {
+    /// Queues items to `to`, one message each, then delivers what is queued
+    /// to `to`, in order.
+    pub(crate) async fn send_items(
+        &self,
+        to: &UserId,
+        token: Option<ContextToken>,
+        items: Vec<MessageItem>,
+        ids: &Ids,
+    ) -> Result<Vec<Sent>, Error> {
+        if to.is_empty() {
+            return Err(Error::NoRecipient);
+        }
+        if token.is_none() {
+            tracing::warn!("sending without a context token: the message may not reach the chat");
+        }
+        let now = now_ms();
+        let mut entries = Vec::with_capacity(items.len());
+        for item in items {
+            let client_id = ids.next(self);
+            let msg = WeixinMessage::outbound(to.as_str(), client_id.clone(), item)
+                .with_context_token(token.clone());
+            let value = serde_json::to_value(&msg).map_err(|e| {
+                Error::Io(std::io::Error::other(format!(
+                    "an outbound message did not encode: {e}"
+                )))
+            })?;
+            entries.push(OutboxEntry::new(client_id, to.clone(), value, now));
+        }
+        let ours: Vec<String> = entries.iter().map(|e| e.client_id.clone()).collect();
+        let limits = self.shared().config.reply_limits;
+        match self.store().enqueue(self.id(), to, entries, limits).await? {
+            Admission::Refused(refusal) => {
+                return Err(Error::ConversationClosed {
+                    user: to.clone(),
+                    refusal,
+                });
+            }
+            Admission::Queued { .. } => {}
+        }
+        let mut outcomes = self.deliver(to).await?;
+        let total = ours.len();
+        let mut sent = Vec::with_capacity(total);
+        let mut waiting = false;
+        for client_id in ours {
+            match outcomes.remove(&client_id) {
+                Some(Outcome::Delivered(message_id)) => sent.push(Sent {
+                    client_id,
+                    message_id,
+                    waiting: None,
+                }),
+                Some(Outcome::Waiting(cause)) => {
+                    waiting = true;
+                    sent.push(Sent {
+                        client_id,
+                        message_id: None,
+                        waiting: Some(cause),
+                    });
+                }
+                Some(Outcome::Failed(e)) if sent.is_empty() => return Err(e),
+                Some(Outcome::Failed(e)) => {
+                    return Err(Error::Partial {
+                        sent: sent.len(),
+                        total,
+                        source: Box::new(e),
+                    });
+                }
+                // Another delivery run (the runner's, a concurrent send)
+                // took it and accepted it.
+                None => sent.push(Sent {
+                    client_id,
+                    message_id: None,
+                    waiting: None,
+                }),
+            }
+        }
+        // Earlier messages of the conversation that this run found unable
+        // to go are reported too: never silently.
+        for (client_id, outcome) in outcomes {
+            if let Outcome::Failed(e) = outcome {
+                self.account.governor.report(&Undeliverable {
+                    user: to.clone(),
+                    client_id,
+                    error: Arc::new(e),
+                });
+            }
+        }
+        if waiting {
+            self.account.governor.wake.notify_one();
+        }
+        Ok(sent)
+    }
+
+    /// Delivers the messages queued to `user`, oldest first, until one
+    /// fails for a passing reason (it and the rest wait) or the
+    /// conversation closes (they can never go).
+    async fn deliver(&self, user: &UserId) -> Result<HashMap<String, Outcome>, Error> {
+        let governor = &self.account.governor;
+        let lane = governor.lane(user);
+        let _turn = lane.lock().await;
+        let queued: Vec<OutboxEntry> = self
+            .store()
+            .outbox(self.id())
+            .await?
+            .into_iter()
+            .filter(|e| &e.user == user)
+            .collect();
+        let mut outcomes = HashMap::with_capacity(queued.len());
+        if queued.is_empty() {
+            return Ok(outcomes);
+        }
+        let as_of = self
+            .store()
+            .conversation(self.id(), user)
+            .await?
+            .map_or(0, |c| c.last_inbound_ms);
+        let mut stop: Option<Stop> = None;
+        for entry in queued {
+            let client_id = entry.client_id.clone();
+            match &stop {
+                Some(Stop::Wait(cause)) => {
+                    outcomes.insert(client_id, Outcome::Waiting(cause.clone()));
+                    continue;
+                }
+                Some(Stop::Closed(refusal)) => {
+                    self.store().dequeue(self.id(), &client_id).await?;
+                    outcomes.insert(
+                        client_id,
+                        Outcome::Failed(Error::ConversationClosed {
+                            user: user.clone(),
+                            refusal: *refusal,
+                        }),
+                    );
+                    continue;
+                }
+                None => {}
+            }
+            if self.throttled_for().is_some() {
+                let cause = Arc::new(Error::Throttled {
+                    errmsg: Some("waiting out the account's send cooldown".to_owned()),
+                });
+                stop = Some(Stop::Wait(cause.clone()));
+                outcomes.insert(client_id, Outcome::Waiting(cause));
+                continue;
+            }
+            let msg: WeixinMessage = match serde_json::from_value(entry.message) {
+                Ok(m) => m,
+                Err(e) => {
+                    self.store().dequeue(self.id(), &client_id).await?;
+                    outcomes.insert(
+                        client_id,
+                        Outcome::Failed(Error::Store(rows::corrupt("an outbox entry", e))),
+                    );
+                    continue;
+                }
+            };
+            match self.send_message(msg).await {
+                Ok(message_id) => {
+                    self.store().dequeue(self.id(), &client_id).await?;
+                    governor.level.store(0, Ordering::Relaxed);
+                    outcomes.insert(client_id, Outcome::Delivered(message_id));
+                }
+                Err(e) if e.is_retryable() => {
+                    // Passing: the network, a 5xx.
+                    let cause = Arc::new(e);
+                    stop = Some(Stop::Wait(cause.clone()));
+                    outcomes.insert(client_id, Outcome::Waiting(cause));
+                }
+                Err(e) if e.is_session_expired() => {
+                    // This message fails loudly (its sender must know the
+                    // bot is logged out); the rest wait for a new login.
+                    self.store().dequeue(self.id(), &client_id).await?;
+                    stop = Some(Stop::Wait(Arc::new(Error::SessionExpired {
+                        account: self.id().clone(),
+                    })));
+                    outcomes.insert(client_id, Outcome::Failed(e));
+                }
+                Err(Error::Throttled { errmsg }) => {
+                    let account_wide = is_account_wide(errmsg.as_deref()) || {
+                        match governor.refused(user) {
+                            Some(others) => {
+                                // They were refused for the account's rate,
+                                // not for their conversations.
+                                for other in others {
+                                    self.store()
+                                        .set_closed(self.id(), &other, false, u64::MAX)
+                                        .await?;
+                                }
+                                true
+                            }
+                            None => false,
+                        }
+                    };
+                    if account_wide {
+                        self.start_cooldown();
+                        let cause = Arc::new(Error::Throttled { errmsg });
+                        stop = Some(Stop::Wait(cause.clone()));
+                        outcomes.insert(client_id, Outcome::Waiting(cause));
+                    } else {
+                        tracing::warn!(
+                            %user,
+                            "the server refused a message in this conversation (ret -2); \
+                             closed until the user writes again"
+                        );
+                        self.store()
+                            .set_closed(self.id(), user, true, as_of)
+                            .await?;
+                        self.store().dequeue(self.id(), &client_id).await?;
+                        stop = Some(Stop::Closed(Refusal::Closed));
+                        outcomes.insert(
+                            client_id,
+                            Outcome::Failed(Error::ConversationClosed {
+                                user: user.clone(),
+                                refusal: Refusal::Closed,
+                            }),
+                        );
+                    }
+                }
+                Err(e) => {
+                    // It can never go as it is (a refusal, an answer that
+                    // does not decode).
+                    self.store().dequeue(self.id(), &client_id).await?;
+                    outcomes.insert(client_id, Outcome::Failed(e));
+                }
+            }
+        }
+        Ok(outcomes)
+    }
+
+    /// Holds every send of the account for the next cooldown: each in a row
+    /// twice as long as the last, up to the configured longest.
+    fn start_cooldown(&self) {
+        let level = self.account.governor.level.fetch_add(1, Ordering::Relaxed);
+        let longest = self.shared().config.throttle_cooldown;
+        let cooldown = FIRST_COOLDOWN
+            .checked_mul(1u32 << level.min(16))
+            .unwrap_or(longest)
+            .min(longest);
+        tracing::warn!(
+            ?cooldown,
+            "the account's sends are rate limited (ret -2); holding them for a cooldown"
+        );
+        self.account.pacer.penalise(Instant::now() + cooldown);
+    }
+
+    /// Sends what waits in the account's outbox, in order per conversation
+    /// (the runner does this by itself while it runs).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn flush_outbox(&self) -> Result<FlushReport, Error> {
+        let queued = self.store().outbox(self.id()).await?;
+        let mut users: Vec<UserId> = Vec::new();
+        for entry in &queued {
+            if !users.contains(&entry.user) {
+                users.push(entry.user.clone());
+            }
+        }
+        let mut report = FlushReport::default();
+        for user in users {
+            for (client_id, outcome) in self.deliver(&user).await? {
+                match outcome {
+                    Outcome::Delivered(_) => report.delivered += 1,
+                    Outcome::Waiting(cause) => {
+                        report.waiting += 1;
+                        report.waiting_because.get_or_insert(cause);
+                    }
+                    Outcome::Failed(e) => {
+                        let lost = Undeliverable {
+                            user: user.clone(),
+                            client_id,
+                            error: Arc::new(e),
+                        };
+                        self.account.governor.report(&lost);
+                        report.undeliverable.push(lost);
+                    }
+                }
+            }
+        }
+        Ok(report)
+    }
+
+    /// How many more messages `user`'s conversation can take now.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn reply_budget(&self, user: impl Into<UserId>) -> Result<ReplyBudget, Error> {
+        let user = user.into();
+        let limits = self.shared().config.reply_limits;
+        let conversation = self.store().conversation(self.id(), &user).await?;
+        let Some(c) = conversation else {
+            return Ok(ReplyBudget {
+                left: None,
+                open_until_ms: None,
+                closed: None,
+            });
+        };
+        let state = Some((c.last_inbound_ms, c.replies, c.closed));
+        let closed = rows::admit(state, 1, limits, now_ms()).err();
+        Ok(ReplyBudget {
+            left: limits.budget.map(|b| b.saturating_sub(c.replies)),
+            open_until_ms: limits
+                .window_ms
+                .map(|w| c.last_inbound_ms.saturating_add(w)),
+            closed,
+        })
+    }
+
+    /// Fails with [`Error::ConversationClosed`] when `user`'s conversation
+    /// cannot take `needed` messages now (checked before work that would be
+    /// wasted, an upload; the queueing itself checks again).
+    pub(crate) async fn check_budget(&self, user: &UserId, needed: u32) -> Result<(), Error> {
+        let limits = self.shared().config.reply_limits;
+        let conversation = self.store().conversation(self.id(), user).await?;
+        let state = conversation.map(|c| (c.last_inbound_ms, c.replies, c.closed));
+        rows::admit(state, needed, limits, now_ms()).map_err(|refusal| Error::ConversationClosed {
+            user: user.clone(),
+            refusal,
+        })
+    }
+
+    /// Sends one prepared message: paced, retried with the same `client_id`
+    /// on retryable failures. It does not pass through the outbox; use
+    /// [`send_text`](Self::send_text) and the other sends for that.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Throttled`] on `ret -2`, [`Error::SessionExpired`], or the
+    /// last failure.
+    pub async fn send_message(&self, msg: WeixinMessage) -> Result<Option<MessageId>, Error> {
+        let handle = &self.account;
+        let attempts = self.shared().config.send_attempts;
+        let mut attempt = 1;
+        loop {
+            handle.pacer.acquire().await;
+            let err = match handle
+                .http
+                .send_message(SendMessageRequest::new(msg.clone()))
+                .await
+            {
+                Ok(resp) => {
+                    handle.health.update(|h| h.messages_sent += 1);
+                    return Ok(resp.message_id);
+                }
+                Err(e) => self.map_err(e),
+            };
+            if !err.is_retryable() || attempt >= attempts {
+                return Err(err);
+            }
+            let delay = self.shared().config.send_backoff.delay(attempt);
+            tracing::warn!(
+                attempt,
+                ?delay,
+                "send failed; retrying with the same client_id"
+            );
+            tokio::time::sleep(delay).await;
+            attempt += 1;
+        }
+    }
+
+    /// How long the account's send cooldown lasts, if one runs: until then
+    /// sends wait in the outbox instead of prolonging the server's penalty.
+    pub fn throttled_for(&self) -> Option<Duration> {
+        let until = self.account.pacer.penalty_until()?;
+        let left = until.saturating_duration_since(Instant::now());
+        (!left.is_zero()).then_some(left)
+    }
+}
+
+/// How long the runner's outbox task waits before it tries a waiting
+/// message again: the cooldown's rest, else a backoff on failures in a row.
+fn retry_delay(bot: &Bot, failures: u32) -> Duration {
+    if let Some(left) = bot.throttled_for() {
+        return left + Duration::from_millis(50);
+    }
+    bot.shared().config.send_backoff.delay(failures.max(1))
+}
+
+/// The runner's outbox task: sends what waits (what a crash left, what a
+/// passing failure held back), then sleeps until a send leaves something
+/// waiting or its retry is due. Reports undeliverable messages to
+/// `report`. Ends when the returned guard drops.
+pub(crate) fn keep_sending(bot: Bot, report: LostListener) -> OutboxTask {
+    *lock(&bot.account.governor.listener) = Some(report);
+    let account = bot.account.clone();
+    let task = tokio::spawn(async move {
+        let mut failures = 0u32;
+        loop {
+            let wait = match bot.flush_outbox().await {
+                Ok(r) if r.waiting == 0 => {
+                    failures = 0;
+                    None
+                }
+                Ok(r) => {
+                    failures = failures.saturating_add(1);
+                    if let Some(why) = &r.waiting_because {
+                        tracing::debug!(waiting = r.waiting, error = %why.report(), "outbox messages wait");
+                    }
+                    Some(retry_delay(&bot, failures))
+                }
+                Err(e) => {
+                    failures = failures.saturating_add(1);
+                    tracing::warn!(error = %e.report(), "could not read the outbox; trying again");
+                    Some(retry_delay(&bot, failures))
+                }
+            };
+            let wake = bot.account.governor.wake.notified();
+            match wait {
+                None => wake.await,
+                Some(delay) => {
+                    tokio::select! {
+                        () = wake => {}
+                        () = tokio::time::sleep(delay) => {}
+                    }
+                }
+            }
+        }
+    });
+    OutboxTask { task, account }
+}
+
+/// Stops the runner's outbox task when dropped.
+pub(crate) struct OutboxTask {
+    task: tokio::task::JoinHandle<()>,
+    account: Arc<crate::client::AccountHandle>,
+}
+
+impl Drop for OutboxTask {
+    fn drop(&mut self) {
+        self.task.abort();
+        *lock(&self.account.governor.listener) = None;
+    }
+}
+
+/// The default limits.
+pub(crate) fn default_limits() -> ReplyLimits {
+    ReplyLimits::new(Some(DEFAULT_REPLY_BUDGET), Some(DEFAULT_REPLY_WINDOW))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reply_ids_are_stable_and_distinct() {
+        let a = reply_client_id("ilink", "bot@im.bot", "k1", 0);
+        assert_eq!(a, reply_client_id("ilink", "bot@im.bot", "k1", 0));
+        assert_ne!(a, reply_client_id("ilink", "bot@im.bot", "k1", 1));
+        assert_ne!(a, reply_client_id("ilink", "bot@im.bot", "k2", 0));
+        assert_ne!(a, reply_client_id("ilink", "other@im.bot", "k1", 0));
+        assert!(a.starts_with("ilink:r") && a.len() == "ilink:r".len() + 32);
+    }
+
+    #[test]
+    fn account_words() {
+        assert!(is_account_wide(Some("rate limited")));
+        assert!(is_account_wide(Some("操作过于频繁")));
+        assert!(!is_account_wide(Some("")));
+        assert!(!is_account_wide(None));
+    }
+
+    #[test]
+    fn evidence_needs_several_conversations() {
+        let g = Governor::default();
+        assert!(g.refused(&UserId::from("a")).is_none());
+        assert!(g.refused(&UserId::from("a")).is_none());
+        assert!(g.refused(&UserId::from("b")).is_none());
+        let others = g.refused(&UserId::from("c")).expect("three conversations");
+        let mut others: Vec<String> = others.iter().map(ToString::to_string).collect();
+        others.sort();
+        assert_eq!(others, ["a", "b"]);
+        // The evidence was used up.
+        assert!(g.refused(&UserId::from("d")).is_none());
+    }
+
+    #[test]
+    fn the_budget_rule() {
+        let limits = ReplyLimits::new(Some(10), Some(Duration::from_secs(100)));
+        let now = 1_000_000;
+        assert!(rows::admit(None, 50, limits, now).is_ok());
+        assert!(rows::admit(Some((now, 9, false)), 1, limits, now).is_ok());
+        assert_eq!(
+            rows::admit(Some((now, 9, false)), 2, limits, now),
+            Err(Refusal::BudgetExhausted { left: 1, needed: 2 })
+        );
+        assert_eq!(
+            rows::admit(Some((now, 0, true)), 1, limits, now),
+            Err(Refusal::Closed)
+        );
+        assert_eq!(
+            rows::admit(Some((now - 100_001, 0, false)), 1, limits, now),
+            Err(Refusal::WindowPassed {
+                last_inbound_ms: now - 100_001
+            })
+        );
+        assert!(rows::admit(Some((now, 99, false)), 1, ReplyLimits::none(), now).is_ok());
+    }
+}
