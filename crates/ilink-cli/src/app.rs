@@ -34,14 +34,7 @@ pub(crate) async fn delivered(
     bot: &ilink::Bot,
     sent: Vec<ilink::Sent>,
 ) -> Result<Vec<ilink::Sent>, CliError> {
-    let mut why = None;
-    for s in &sent {
-        if let Some(w) = &s.waiting {
-            bot.client().store().dequeue(bot.id(), &s.client_id).await?;
-            why.get_or_insert_with(|| w.clone());
-        }
-    }
-    match why {
+    match bot.withdraw_waiting(&sent).await? {
         None => Ok(sent),
         Some(w) => Err(CliError::Other(format!("not sent: {}", w.report()))),
     }

@@ -530,6 +530,24 @@ impl Bot {
         Ok(report)
     }
 
+    /// Takes the messages of a send that still wait in the outbox back out
+    /// (a one-shot caller, a command line, gives up on them rather than
+    /// leave them for a later run), and returns why the first one waited.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`].
+    pub async fn withdraw_waiting(&self, sent: &[Sent]) -> Result<Option<Arc<Error>>, Error> {
+        let mut why = None;
+        for s in sent {
+            if let Some(w) = &s.waiting {
+                self.store().dequeue(self.id(), &s.client_id).await?;
+                why.get_or_insert_with(|| w.clone());
+            }
+        }
+        Ok(why)
+    }
+
     /// How many more messages `user`'s conversation can take now.
     ///
     /// # Errors
@@ -546,8 +564,7 @@ impl Bot {
                 closed: None,
             });
         };
-        let state = Some((c.last_inbound_ms, c.replies, c.closed));
-        let closed = rows::admit(state, 1, limits, now_ms()).err();
+        let closed = rows::admit(Some(&c), 1, limits, now_ms()).err();
         Ok(ReplyBudget {
             left: limits.budget.map(|b| b.saturating_sub(c.replies)),
             open_until_ms: limits
@@ -563,10 +580,11 @@ impl Bot {
     pub(crate) async fn check_budget(&self, user: &UserId, needed: u32) -> Result<(), Error> {
         let limits = self.shared().config.reply_limits;
         let conversation = self.store().conversation(self.id(), user).await?;
-        let state = conversation.map(|c| (c.last_inbound_ms, c.replies, c.closed));
-        rows::admit(state, needed, limits, now_ms()).map_err(|refusal| Error::ConversationClosed {
-            user: user.clone(),
-            refusal,
+        rows::admit(conversation.as_ref(), needed, limits, now_ms()).map_err(|refusal| {
+            Error::ConversationClosed {
+                user: user.clone(),
+                refusal,
+            }
         })
     }
 
@@ -726,24 +744,30 @@ mod tests {
 
     #[test]
     fn the_budget_rule() {
+        let c = |at: u64, replies: u32, closed: bool| crate::store::Conversation {
+            user: UserId::from("u"),
+            last_inbound_ms: at,
+            replies,
+            closed,
+        };
         let limits = ReplyLimits::new(Some(10), Some(Duration::from_secs(100)));
         let now = 1_000_000;
         assert!(rows::admit(None, 50, limits, now).is_ok());
-        assert!(rows::admit(Some((now, 9, false)), 1, limits, now).is_ok());
+        assert!(rows::admit(Some(&c(now, 9, false)), 1, limits, now).is_ok());
         assert_eq!(
-            rows::admit(Some((now, 9, false)), 2, limits, now),
+            rows::admit(Some(&c(now, 9, false)), 2, limits, now),
             Err(Refusal::BudgetExhausted { left: 1, needed: 2 })
         );
         assert_eq!(
-            rows::admit(Some((now, 0, true)), 1, limits, now),
+            rows::admit(Some(&c(now, 0, true)), 1, limits, now),
             Err(Refusal::Closed)
         );
         assert_eq!(
-            rows::admit(Some((now - 100_001, 0, false)), 1, limits, now),
+            rows::admit(Some(&c(now - 100_001, 0, false)), 1, limits, now),
             Err(Refusal::WindowPassed {
                 last_inbound_ms: now - 100_001
             })
         );
-        assert!(rows::admit(Some((now, 99, false)), 1, ReplyLimits::none(), now).is_ok());
+        assert!(rows::admit(Some(&c(now, 99, false)), 1, ReplyLimits::none(), now).is_ok());
     }
 }

@@ -705,16 +705,23 @@ pub(crate) mod rows {
         }
     }
 
-    /// Whether a conversation (`last_inbound_ms`, `replies`, `closed`) can
-    /// take `needed` more messages now under `limits` (the rule every store
-    /// applies in [`Store::enqueue`](super::Store::enqueue)).
+    /// Whether a conversation can take `needed` more messages now under
+    /// `limits` (the rule every store applies in
+    /// [`Store::enqueue`](super::Store::enqueue); `None`: the user never
+    /// wrote, and nothing limits it).
     pub(crate) fn admit(
-        conversation: Option<(u64, u32, bool)>,
+        conversation: Option<&super::Conversation>,
         needed: u32,
         limits: super::ReplyLimits,
         now_ms: u64,
     ) -> Result<(), super::Refusal> {
-        let Some((last_inbound_ms, replies, closed)) = conversation else {
+        let Some(&super::Conversation {
+            last_inbound_ms,
+            replies,
+            closed,
+            ..
+        }) = conversation
+        else {
             return Ok(());
         };
         if needed == 0 {
@@ -735,6 +742,22 @@ pub(crate) mod rows {
             }
         }
         Ok(())
+    }
+
+    /// A conversation row (`last_inbound_ms`, `replies`, `closed`) as read
+    /// from a database.
+    pub(crate) fn conversation(
+        user: &ilink_proto::UserId,
+        last_inbound_ms: i64,
+        replies: i64,
+        closed: bool,
+    ) -> super::Conversation {
+        super::Conversation {
+            user: user.clone(),
+            last_inbound_ms: unsigned(last_inbound_ms),
+            replies: u32::try_from(replies).unwrap_or(u32::MAX),
+            closed,
+        }
     }
 
     /// The newest time each user wrote in a batch (a user listed twice

@@ -468,14 +468,11 @@ async fn one_shot(
     sent: Result<Vec<ilink::Sent>, Error>,
 ) -> Result<(), std::sync::Arc<Error>> {
     let sent = sent.map_err(std::sync::Arc::new)?;
-    let mut cause = None;
-    for s in &sent {
-        if let Some(why) = &s.waiting {
-            let _ = bot.client().store().dequeue(bot.id(), &s.client_id).await;
-            cause.get_or_insert_with(|| why.clone());
-        }
+    match bot.withdraw_waiting(&sent).await {
+        Ok(None) => Ok(()),
+        Ok(Some(cause)) => Err(cause),
+        Err(e) => Err(std::sync::Arc::new(e)),
     }
-    cause.map_or(Ok(()), Err)
 }
 
 /// One use of the route, as an application would make it.

@@ -10,7 +10,8 @@ use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use tokio_postgres::{NoTls, Transaction};
 
 use super::rows::{
-    admit, check_account, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms, unsigned,
+    admit, check_account, conversation, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms,
+    unsigned,
 };
 use super::{
     Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
@@ -170,6 +171,26 @@ async fn fence(tx: &Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
             account: lease.account.clone(),
         }),
     }
+}
+
+/// A user's conversation row, locked when `lock` is `FOR UPDATE`.
+async fn read_conversation(
+    tx: &Transaction<'_>,
+    account: &AccountId,
+    user: &UserId,
+    lock: &str,
+) -> Result<Option<Conversation>, StoreError> {
+    let row = tx
+        .query_opt(
+            &format!(
+                "SELECT last_inbound_ms, replies, closed FROM conversations
+                 WHERE account_id = $1 AND user_id = $2 {lock}"
+            ),
+            &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
+        )
+        .await
+        .map_err(db_error)?;
+    Ok(row.map(|r| conversation(user, r.get(0), r.get(1), r.get(2))))
 }
 
 impl Store for PgStore {
@@ -582,21 +603,7 @@ impl Store for PgStore {
             let (a, u) = (account.as_str().as_bytes(), user.as_str().as_bytes());
             // The conversation row is locked first: two processes queueing
             // to one user count against one budget.
-            let conversation = tx
-                .query_opt(
-                    "SELECT last_inbound_ms, replies, closed FROM conversations
-                         WHERE account_id = $1 AND user_id = $2 FOR UPDATE",
-                    &[&a, &u],
-                )
-                .await
-                .map_err(db_error)?
-                .map(|r| {
-                    (
-                        unsigned(r.get::<_, i64>(0)),
-                        u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX),
-                        r.get::<_, bool>(2),
-                    )
-                });
+            let conversation = read_conversation(tx, account, user, "FOR UPDATE").await?;
             let ids: Vec<Vec<u8>> = entries
                 .iter()
                 .map(|e| e.client_id.as_bytes().to_vec())
@@ -620,7 +627,7 @@ impl Store for PgStore {
                 }
             }
             let needed = u32::try_from(new.len()).unwrap_or(u32::MAX);
-            if let Err(refusal) = admit(conversation, needed, limits, now_ms()) {
+            if let Err(refusal) = admit(conversation.as_ref(), needed, limits, now_ms()) {
                 return Ok(Admission::Refused(refusal));
             }
             if conversation.is_some() && needed > 0 {
@@ -698,20 +705,7 @@ impl Store for PgStore {
         user: &'a UserId,
     ) -> StoreFuture<'a, Option<Conversation>> {
         in_tx!(self, |tx| async move {
-            let row = tx
-                .query_opt(
-                    "SELECT last_inbound_ms, replies, closed FROM conversations
-                         WHERE account_id = $1 AND user_id = $2",
-                    &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
-                )
-                .await
-                .map_err(db_error)?;
-            Ok(row.map(|r| Conversation {
-                user: user.clone(),
-                last_inbound_ms: unsigned(r.get(0)),
-                replies: u32::try_from(r.get::<_, i64>(1)).unwrap_or(u32::MAX),
-                closed: r.get(2),
-            }))
+            read_conversation(tx, account, user, "").await
         })
     }
 

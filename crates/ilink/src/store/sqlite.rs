@@ -11,7 +11,8 @@ use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::rows::{
-    admit, check_account, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms, unsigned,
+    admit, check_account, conversation, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms,
+    unsigned,
 };
 use super::{
     Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
@@ -152,6 +153,25 @@ impl SqliteStore {
 fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
     conn.lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// A user's conversation row.
+fn read_conversation(
+    conn: &Connection,
+    account: &AccountId,
+    user: &UserId,
+) -> Result<Option<Conversation>, StoreError> {
+    conn.prepare_cached(
+        "SELECT last_inbound_ms, replies, closed FROM conversations
+         WHERE account_id = ?1 AND user_id = ?2",
+    )
+    .and_then(|mut s| {
+        s.query_row(params![account.as_str(), user.as_str()], |r| {
+            Ok(conversation(user, r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .optional()
+    })
+    .map_err(db_error)
 }
 
 /// Fails with [`StoreError::LeaseLost`] unless `lease` is the account's
@@ -580,24 +600,12 @@ impl Store for SqliteStore {
                     }
                 }
             }
-            let conversation: Option<(i64, i64, bool)> = tx
-                .prepare_cached(
-                    "SELECT last_inbound_ms, replies, closed FROM conversations
-                     WHERE account_id = ?1 AND user_id = ?2",
-                )
-                .and_then(|mut s| {
-                    s.query_row(params![a, u], |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?)))
-                        .optional()
-                })
-                .map_err(db_error)?;
+            let conversation = read_conversation(tx, &account, &user)?;
             let needed = u32::try_from(new.len()).unwrap_or(u32::MAX);
-            let state = conversation.map(|(at, n, closed)| {
-                (unsigned(at), u32::try_from(n).unwrap_or(u32::MAX), closed)
-            });
-            if let Err(refusal) = admit(state, needed, limits, now_ms()) {
+            if let Err(refusal) = admit(conversation.as_ref(), needed, limits, now_ms()) {
                 return Ok(Admission::Refused(refusal));
             }
-            if state.is_some() && needed > 0 {
+            if conversation.is_some() && needed > 0 {
                 tx.prepare_cached(
                     "UPDATE conversations SET replies = replies + ?3
                      WHERE account_id = ?1 AND user_id = ?2",
@@ -668,24 +676,7 @@ impl Store for SqliteStore {
         user: &'a UserId,
     ) -> StoreFuture<'a, Option<Conversation>> {
         let (account, user) = (account.clone(), user.clone());
-        self.run(move |conn| {
-            conn.prepare_cached(
-                "SELECT last_inbound_ms, replies, closed FROM conversations
-                 WHERE account_id = ?1 AND user_id = ?2",
-            )
-            .and_then(|mut s| {
-                s.query_row(params![account.as_str(), user.as_str()], |r| {
-                    Ok(Conversation {
-                        user: user.clone(),
-                        last_inbound_ms: unsigned(r.get(0)?),
-                        replies: u32::try_from(r.get::<_, i64>(1)?).unwrap_or(u32::MAX),
-                        closed: r.get(2)?,
-                    })
-                })
-                .optional()
-            })
-            .map_err(db_error)
-        })
+        self.run(move |conn| read_conversation(conn, &account, &user))
     }
 
     fn set_closed<'a>(
