@@ -25,7 +25,7 @@ pub enum KeyForm {
 }
 
 /// A quote attached to an inbound message.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 #[non_exhaustive]
 pub struct Quote {
     /// The quoted message's server id (written as a bare JSON number).
@@ -36,6 +36,11 @@ pub struct Quote {
     pub title: Option<String>,
     /// The selected part of the quoted text (`partial_text`).
     pub partial: Option<PartialQuote>,
+    /// Quoted media (an image, voice note, file or video), sent as the
+    /// quote's `message_item` with its own CDN reference; it takes the place
+    /// of [`text`](Self::text).
+    #[serde(default)]
+    pub media: Option<Box<InboundContent>>,
 }
 
 /// A quote of part of a text (`ref_msg.partial_text`), in the official
@@ -114,6 +119,24 @@ impl Quote {
     #[must_use]
     pub fn with_text(mut self, text: impl Into<String>) -> Self {
         self.text = Some(text.into());
+        self
+    }
+
+    /// Embeds quoted media as the quote's `message_item`: the `content` of
+    /// an inbound message such as [`Inbound::image`] (a raw message cannot
+    /// be quoted this way and is left out).
+    ///
+    /// ```
+    /// use ilink_testkit::{Inbound, Quote};
+    ///
+    /// let photo = Inbound::image("alice@im.wechat", b"\xff\xd8 jpeg".to_vec());
+    /// let reply = Inbound::text("alice@im.wechat", "what is this?")
+    ///     .quote(Quote::of(7).with_media(photo.content));
+    /// # let _ = reply;
+    /// ```
+    #[must_use]
+    pub fn with_media(mut self, content: InboundContent) -> Self {
+        self.media = Some(Box::new(content));
         self
     }
 

@@ -376,6 +376,24 @@ impl Simulator {
         })
     }
 
+    /// Marks a user's binding to a bot as fresh (or no longer): while it
+    /// is, getconfig for that user answers a bare `ret -4` and gives no
+    /// typing ticket, as the real server does just after a binding
+    /// (Tencent/openclaw-weixin#268). Returns whether the bot exists.
+    pub fn set_fresh_binding(&self, bot_id: &str, user: &str, fresh: bool) -> bool {
+        self.shared.with_state(|s| {
+            let Some(acct) = s.accounts.get_mut(bot_id) else {
+                return false;
+            };
+            if fresh {
+                acct.fresh_bindings.insert(user.to_owned());
+            } else {
+                acct.fresh_bindings.remove(user);
+            }
+            true
+        })
+    }
+
     /// Expires a bot's session: every call with its token answers `-14`
     /// from now on (a held poll ends at once).
     pub fn expire_session(&self, bot_id: &str) -> bool {

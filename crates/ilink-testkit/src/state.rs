@@ -57,6 +57,8 @@ pub(crate) struct Account {
     /// user → their conversation: when they last wrote, replies since
     pub(crate) conversations: HashMap<String, Conversation>,
     pub(crate) typing_tickets: HashMap<String, String>,
+    /// Users whose binding is fresh: getconfig answers them `ret -4`.
+    pub(crate) fresh_bindings: std::collections::HashSet<String>,
     pub(crate) client_ids: HashMap<String, ilink_proto::MessageId>,
     pub(crate) send_times: VecDeque<Instant>,
     pub(crate) penalty_until: Option<Instant>,
@@ -150,6 +152,7 @@ impl Account {
             contexts: HashMap::new(),
             conversations: HashMap::new(),
             typing_tickets: HashMap::new(),
+            fresh_bindings: std::collections::HashSet::new(),
             client_ids: HashMap::new(),
             send_times: VecDeque::new(),
             penalty_until: None,

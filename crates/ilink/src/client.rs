@@ -524,7 +524,8 @@ impl Bot {
         self.account.health.snapshot()
     }
 
-    /// The cached context token for a user.
+    /// The cached context token for a user, the id compared as the server
+    /// compares it (ASCII case ignored; see [`Store::find_context_token`]).
     ///
     /// # Errors
     ///
@@ -534,10 +535,31 @@ impl Bot {
         user: impl Into<UserId>,
     ) -> Result<Option<ContextToken>, Error> {
         let user = user.into();
-        Ok(self
-            .store()
-            .load_context_token(&self.account.id, &user)
-            .await?)
+        Ok(self.recipient(&user, None).await?.1)
+    }
+
+    /// Whom a send goes to, and with which context token: a given token is
+    /// used as it is; otherwise the cached one, found as the server matches
+    /// ids, with the id as the server gave it (so an id written in another
+    /// case reaches the same conversation and counts against its budget).
+    pub(crate) async fn recipient(
+        &self,
+        to: &UserId,
+        token: Option<ContextToken>,
+    ) -> Result<(UserId, Option<ContextToken>), Error> {
+        if token.is_some() {
+            return Ok((to.clone(), token));
+        }
+        Ok(
+            match self
+                .store()
+                .find_context_token(&self.account.id, to)
+                .await?
+            {
+                Some((user, token)) => (user, Some(token)),
+                None => (to.clone(), None),
+            },
+        )
     }
 
     pub(crate) fn shared(&self) -> &Shared {

@@ -78,7 +78,7 @@ pub use media::{Download, MediaError, MediaKind, MediaSource, SendMedia};
 pub use message::Message;
 pub use outbox::{FlushReport, ReplyBudget, Undeliverable};
 pub use poller::{Batch, Poller};
-pub use quote::{QuoteSource, Quoted, QuotedPart};
+pub use quote::{InboundMedia, QuoteSource, Quoted, QuotedPart};
 pub use runner::{
     BackoffReason, Context, Handler, HandlerFailure, HandlerFn, OnSessionExpired, RunEvent, Runner,
     handler_fn,

@@ -267,7 +267,59 @@ impl RecentMessages {
     }
 }
 
+/// A media item to handle for an inbound message: one of its own, or, when
+/// it has none, the one it quotes (see [`Bot::media_of`]).
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct InboundMedia {
+    /// The image, voice, file or video item; download it with
+    /// [`Bot::download`].
+    pub item: MessageItem,
+    /// `None` for the message's own media; for quoted media, where the
+    /// quoted item came from ([`QuoteSource::Embedded`] or
+    /// [`QuoteSource::RecentCache`]).
+    pub quoted: Option<QuoteSource>,
+}
+
 impl Bot {
+    /// The media a message brings: its own images, voice notes, files and
+    /// videos; when it has none, the media it quotes, as the official client
+    /// does (a user who answers "what is this?" to a photo means the photo).
+    /// Empty when it brings none.
+    ///
+    /// ```no_run
+    /// # async fn demo(bot: ilink::Bot, msg: ilink::Message) -> Result<(), ilink::Error> {
+    /// for media in bot.media_of(&msg) {
+    ///     let path = bot.download(&media.item).to_dir("inbox").await?;
+    ///     println!("saved {} (quoted: {})", path.display(), media.quoted.is_some());
+    /// }
+    /// # Ok(()) }
+    /// ```
+    pub fn media_of(&self, msg: &Message) -> Vec<InboundMedia> {
+        let own: Vec<InboundMedia> = msg
+            .items()
+            .iter()
+            .filter(|i| i.media().is_some())
+            .map(|i| InboundMedia {
+                item: i.clone(),
+                quoted: None,
+            })
+            .collect();
+        if !own.is_empty() {
+            return own;
+        }
+        self.quoted(msg)
+            .and_then(|q| {
+                let item = q.item.filter(|i| i.media().is_some())?;
+                Some(InboundMedia {
+                    item,
+                    quoted: Some(q.resolved_from),
+                })
+            })
+            .into_iter()
+            .collect()
+    }
+
     /// What a message quotes, `None` when it quotes nothing.
     ///
     /// The quoted item is the one the quote carries

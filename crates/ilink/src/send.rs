@@ -93,13 +93,10 @@ impl IntoFuture for SendText {
             if self.text.is_empty() {
                 return Err(Error::EmptyText);
             }
-            let token = match self.context_token {
-                Some(t) => Some(t),
-                None => self.bot.context_token(&self.to).await?,
-            };
+            let (to, token) = self.bot.recipient(&self.to, self.context_token).await?;
             let chunks = crate::chunk::chunk_text(&self.text, self.chunk_chars);
             let items: Vec<MessageItem> = chunks.into_iter().map(MessageItem::text).collect();
-            self.bot.send_items(&self.to, token, items, &self.ids).await
+            self.bot.send_items(&to, token, items, &self.ids).await
         })
     }
 }

@@ -619,6 +619,31 @@ pub trait Store: Send + Sync + 'static {
         account: &'a AccountId,
         user: &'a UserId,
     ) -> StoreFuture<'a, Option<ContextToken>>;
+    /// The context token of a user, the id compared as the server compares
+    /// it: the exact id first, else one that differs only in ASCII case
+    /// (WeChat ids come mixed-case, and an application that lower-cases
+    /// them must still find the token: Tencent/openclaw-weixin#243). Gives
+    /// the user's id as stored, which is the one to send to.
+    ///
+    /// The default reads [`load_context_token`](Self::load_context_token),
+    /// then scans [`context_tokens`](Self::context_tokens); the shipped
+    /// stores answer in one query.
+    fn find_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<(UserId, ContextToken)>> {
+        Box::pin(async move {
+            if let Some(token) = self.load_context_token(account, user).await? {
+                return Ok(Some((user.clone(), token)));
+            }
+            Ok(self
+                .context_tokens(account)
+                .await?
+                .into_iter()
+                .find(|(u, _)| u.as_str().eq_ignore_ascii_case(user.as_str())))
+        })
+    }
     /// Every cached context token of an account.
     fn context_tokens<'a>(
         &'a self,

@@ -55,13 +55,10 @@ impl IntoFuture for SendToolCall {
             if self.to.is_empty() {
                 return Err(Error::NoRecipient);
             }
-            let token = match self.context_token {
-                Some(t) => Some(t),
-                None => self.bot.context_token(&self.to).await?,
-            };
+            let (to, token) = self.bot.recipient(&self.to, self.context_token).await?;
             let mut sent = self
                 .bot
-                .send_items(&self.to, token, vec![self.item], &self.ids)
+                .send_items(&to, token, vec![self.item], &self.ids)
                 .await?;
             // One item in, one message out (send_items fails otherwise).
             Ok(sent.remove(0))

@@ -22,9 +22,28 @@ const KEEPALIVE: Duration = Duration::from_secs(5);
 /// The longest a guard keeps typing alive.
 const MAX_TYPING: Duration = Duration::from_secs(120);
 
+/// How long typing stays off for a user whose getconfig answered `ret -4`
+/// (a binding made moments ago: Tencent/openclaw-weixin#268) before it is
+/// asked again.
+const FRESH_BINDING_OFF_MS: u64 = MAX_BACKOFF_MS;
+
 #[derive(Default)]
 pub(crate) struct TypingCache {
     tickets: Mutex<HashMap<UserId, TypingTicket>>,
+    /// Users for whom "typing is off" was logged, so it is logged once.
+    off_logged: Mutex<std::collections::HashSet<UserId>>,
+}
+
+/// Whether getconfig refused because the user's binding is fresh (`ret -4`).
+fn is_fresh_binding(err: &ilink_http::Error) -> bool {
+    matches!(
+        err.kind(),
+        ilink_http::ErrorKind::Api { ret: Some(-4), .. }
+            | ilink_http::ErrorKind::Api {
+                errcode: Some(-4),
+                ..
+            }
+    )
 }
 
 /// The next cache entry after a getconfig attempt: a success refreshes at a
@@ -81,18 +100,32 @@ impl Bot {
             return (!c.ticket.is_empty()).then(|| c.ticket.clone());
         }
         let token = self.context_token(user_id).await.ok().flatten();
-        let fetched = match handle
+        let entry = match handle
             .http
             .get_config(GetConfigRequest::new(user_id.as_str(), token))
             .await
         {
-            Ok(resp) => resp.typing_ticket.filter(|t| !t.is_empty()),
+            Ok(resp) => next_entry(
+                cached.as_ref(),
+                resp.typing_ticket.filter(|t| !t.is_empty()),
+                now,
+                random_unit(),
+            ),
+            Err(e) if is_fresh_binding(&e) => {
+                let first = crate::client::lock(&handle.typing.off_logged).insert(user_id.clone());
+                if first {
+                    tracing::info!(
+                        account = %handle.id,
+                        "typing is off for a user whose binding is new (getconfig ret -4); asked again in an hour"
+                    );
+                }
+                TypingTicket::new(String::new(), now + FRESH_BINDING_OFF_MS, MAX_BACKOFF_MS)
+            }
             Err(e) => {
                 tracing::debug!(error = %crate::Report::new(&e), "getconfig failed; typing stays best-effort");
-                None
+                next_entry(cached.as_ref(), None, now, random_unit())
             }
         };
-        let entry = next_entry(cached.as_ref(), fetched, now, random_unit());
         handle
             .typing
             .tickets
@@ -109,12 +142,21 @@ impl Bot {
         (!entry.ticket.is_empty()).then_some(entry.ticket)
     }
 
+    /// The user's id as the server gave it (see [`Bot::context_token`]),
+    /// or the id as given when none is known.
+    async fn typing_target(&self, user_id: UserId) -> UserId {
+        match self.recipient(&user_id, None).await {
+            Ok((canonical, _)) => canonical,
+            Err(_) => user_id,
+        }
+    }
+
     /// Shows "typing…" to a user until the returned guard is dropped or
     /// [finished](Typing::finish), renewing it every 5 seconds (for at most
     /// two minutes). Best-effort: without a ticket, or when the server
     /// refuses, nothing is shown and nothing fails.
     pub async fn typing(&self, user_id: impl Into<UserId>) -> Typing {
-        let user_id = user_id.into();
+        let user_id = self.typing_target(user_id.into()).await;
         let Some(ticket) = self.typing_ticket(&user_id).await else {
             return Typing::inert();
         };
@@ -139,7 +181,7 @@ impl Bot {
         user_id: impl Into<UserId>,
         status: TypingStatus,
     ) -> Result<(), crate::Error> {
-        let user_id = user_id.into();
+        let user_id = self.typing_target(user_id.into()).await;
         let Some(ticket) = self.typing_ticket(&user_id).await else {
             return Err(crate::Error::NoTypingTicket { user: user_id });
         };

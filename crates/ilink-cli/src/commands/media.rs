@@ -225,13 +225,19 @@ impl ProgressBar {
     }
 }
 
-/// Saves every media item of a message into `dir` (`listen --download`).
+/// Saves every media item of a message into `dir` (`listen --download`):
+/// its own, or the media it quotes when it has none.
 pub(crate) async fn save_media(bot: &ilink::Bot, out: Out, msg: &ilink::Message, dir: &Path) {
-    for item in msg.items().iter().filter(|i| i.media().is_some()) {
-        match bot.download(item).to_dir(dir).await {
+    for media in bot.media_of(msg) {
+        let quoted = media.quoted.is_some();
+        match bot.download(&media.item).to_dir(dir).await {
             Ok(path) => out.emit(
-                format!("  saved {}", path.display()),
-                json!({"event": "saved", "path": path,
+                format!(
+                    "  saved {}{}",
+                    path.display(),
+                    if quoted { " (quoted)" } else { "" }
+                ),
+                json!({"event": "saved", "path": path, "quoted": quoted,
                        "message_id": msg.message_id().map(|m| m.to_string())}),
             ),
             Err(e) => out.emit(

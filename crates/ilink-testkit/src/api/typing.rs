@@ -19,15 +19,21 @@ pub(super) fn get_config(shared: &Shared, call: &ApiCall) -> Response<Body> {
     };
     let ticket = shared.with_state(|s| {
         let acct = s.accounts.get_mut(&bot_id)?;
-        Some(
+        if acct.fresh_bindings.contains(user) {
+            return Some(None);
+        }
+        Some(Some(
             acct.typing_tickets
                 .entry(user.to_owned())
                 .or_insert_with(crate::random::random_base64::<18>)
                 .clone(),
-        )
+        ))
     });
     match ticket {
-        Some(t) => json_response(&json!({"ret": 0, "errmsg": "", "typing_ticket": t})),
+        Some(Some(t)) => json_response(&json!({"ret": 0, "errmsg": "", "typing_ticket": t})),
+        // What the real server answers for a binding made moments ago
+        // (Tencent/openclaw-weixin#268): a bare -4, no ticket.
+        Some(None) => json_response(&json!({"ret": -4})),
         None => session_expired(),
     }
 }

@@ -166,10 +166,7 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
         let message_id = s.next_message_id();
         let context_token = format!("AARz{}", random_hex::<12>());
         let now = now_ms().saturating_sub(i64::try_from(inbound.age_ms).unwrap_or(i64::MAX));
-        let mut media_md5 = None;
-        let mut media_size = None;
-        let mut item = match inbound.content {
-            InboundContent::Text { text } => json!({"type": 1, "text_item": {"text": text}}),
+        let content = match inbound.content {
             InboundContent::Raw { mut message } => {
                 if let Some(obj) = message.as_object_mut() {
                     obj.entry("message_id").or_insert(json!(message_id));
@@ -203,107 +200,11 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
                     media_size: None,
                 });
             }
-            InboundContent::UnknownItem {
-                item_type,
-                name,
-                content,
-            } => {
-                let mut item = json!({"type": item_type, "button_item_list": []});
-                item[name] = content;
-                item
-            }
-            InboundContent::Image { bytes, key } => {
-                let (media, obj) =
-                    store_media(s, &cdn, "image", bytes, key, inbound.full_url, keep);
-                media_md5 = Some(obj.0.clone());
-                media_size = Some(obj.1);
-                let mut image = json!({
-                    "media": media.0,
-                    "mid_size": ilink_proto::ciphertext_size(obj.1),
-                });
-                if let Some(hex) = media.1 {
-                    image["aeskey"] = json!(hex);
-                }
-                json!({"type": 2, "image_item": image})
-            }
-            InboundContent::Voice {
-                bytes,
-                transcript,
-                encode_type,
-                playtime_ms,
-            } => {
-                let size = bytes.len();
-                let (media, obj) = store_media(
-                    s,
-                    &cdn,
-                    "voice",
-                    bytes,
-                    KeyForm::Base64Hex,
-                    inbound.full_url,
-                    keep,
-                );
-                media_md5 = Some(obj.0);
-                media_size = Some(obj.1);
-                let mut voice = json!({
-                    "media": media.0,
-                    "encode_type": encode_type.unwrap_or(6),
-                    "bits_per_sample": 16,
-                    "sample_rate": 16000,
-                    "playtime": playtime_ms.unwrap_or(1000),
-                    "size": size,
-                });
-                if let Some(t) = transcript {
-                    voice["text"] = json!(t);
-                }
-                json!({"type": 3, "voice_item": voice, "button_item_list": []})
-            }
-            InboundContent::File {
-                name,
-                bytes,
-                len_as_number,
-            } => {
-                let (media, obj) = store_media(
-                    s,
-                    &cdn,
-                    "file",
-                    bytes,
-                    KeyForm::Base64Hex,
-                    inbound.full_url,
-                    keep,
-                );
-                let len = if len_as_number {
-                    json!(obj.1)
-                } else {
-                    json!(obj.1.to_string())
-                };
-                let item = json!({"type": 4, "file_item": {
-                    "media": media.0, "file_name": name, "md5": obj.0, "len": len,
-                }});
-                media_md5 = Some(obj.0);
-                media_size = Some(obj.1);
-                item
-            }
-            InboundContent::Video { bytes } => {
-                let (media, obj) = store_media(
-                    s,
-                    &cdn,
-                    "video",
-                    bytes,
-                    KeyForm::Base64Hex,
-                    inbound.full_url,
-                    keep,
-                );
-                let item = json!({"type": 5, "video_item": {
-                    "media": media.0,
-                    "video_size": ilink_proto::ciphertext_size(obj.1),
-                    "play_length": 3,
-                    "video_md5": obj.0,
-                }});
-                media_md5 = Some(obj.0);
-                media_size = Some(obj.1);
-                item
-            }
+            other => other,
         };
+        let built = build_item(s, &cdn, content, inbound.full_url, keep);
+        let (media_md5, media_size) = (built.md5, built.size);
+        let mut item = built.item;
         if let Some(quote) = inbound.quote {
             let mut ref_msg = json!({});
             if let Some(id) = quote.svr_id {
@@ -314,6 +215,13 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
             }
             if let Some(text) = quote.text {
                 ref_msg["message_item"] = json!({"type": 1, "text_item": {"text": text}});
+            }
+            if let Some(media) = quote.media {
+                // Raw content cannot be quoted as an item; it is left out.
+                if !matches!(*media, InboundContent::Raw { .. }) {
+                    let quoted = build_item(s, &cdn, *media, false, keep);
+                    ref_msg["message_item"] = quoted.item;
+                }
             }
             if let Some(p) = quote.partial {
                 // Fragments as strings, occurrence indexes as numbers, as the
@@ -366,6 +274,114 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
             media_size,
         })
     })
+}
+
+/// An item built from inbound content, with its media's plaintext MD5 and
+/// size when it has media.
+struct BuiltItem {
+    item: Value,
+    md5: Option<String>,
+    size: Option<u64>,
+}
+
+/// Builds the wire item of inbound content (storing its media on the CDN).
+/// Raw content is no item: it is delivered as it is, before this.
+fn build_item(
+    s: &mut State,
+    cdn: &str,
+    content: InboundContent,
+    full_url: bool,
+    keep: u64,
+) -> BuiltItem {
+    let mut media_md5 = None;
+    let mut media_size = None;
+    let item = match content {
+        InboundContent::Text { text } => json!({"type": 1, "text_item": {"text": text}}),
+        InboundContent::Raw { message } => message,
+        InboundContent::UnknownItem {
+            item_type,
+            name,
+            content,
+        } => {
+            let mut item = json!({"type": item_type, "button_item_list": []});
+            item[name] = content;
+            item
+        }
+        InboundContent::Image { bytes, key } => {
+            let (media, obj) = store_media(s, cdn, "image", bytes, key, full_url, keep);
+            media_md5 = Some(obj.0.clone());
+            media_size = Some(obj.1);
+            let mut image = json!({
+                "media": media.0,
+                "mid_size": ilink_proto::ciphertext_size(obj.1),
+            });
+            if let Some(hex) = media.1 {
+                image["aeskey"] = json!(hex);
+            }
+            json!({"type": 2, "image_item": image})
+        }
+        InboundContent::Voice {
+            bytes,
+            transcript,
+            encode_type,
+            playtime_ms,
+        } => {
+            let size = bytes.len();
+            let (media, obj) =
+                store_media(s, cdn, "voice", bytes, KeyForm::Base64Hex, full_url, keep);
+            media_md5 = Some(obj.0);
+            media_size = Some(obj.1);
+            let mut voice = json!({
+                "media": media.0,
+                "encode_type": encode_type.unwrap_or(6),
+                "bits_per_sample": 16,
+                "sample_rate": 16000,
+                "playtime": playtime_ms.unwrap_or(1000),
+                "size": size,
+            });
+            if let Some(t) = transcript {
+                voice["text"] = json!(t);
+            }
+            json!({"type": 3, "voice_item": voice, "button_item_list": []})
+        }
+        InboundContent::File {
+            name,
+            bytes,
+            len_as_number,
+        } => {
+            let (media, obj) =
+                store_media(s, cdn, "file", bytes, KeyForm::Base64Hex, full_url, keep);
+            let len = if len_as_number {
+                json!(obj.1)
+            } else {
+                json!(obj.1.to_string())
+            };
+            let item = json!({"type": 4, "file_item": {
+                "media": media.0, "file_name": name, "md5": obj.0, "len": len,
+            }});
+            media_md5 = Some(obj.0);
+            media_size = Some(obj.1);
+            item
+        }
+        InboundContent::Video { bytes } => {
+            let (media, obj) =
+                store_media(s, cdn, "video", bytes, KeyForm::Base64Hex, full_url, keep);
+            let item = json!({"type": 5, "video_item": {
+                "media": media.0,
+                "video_size": ilink_proto::ciphertext_size(obj.1),
+                "play_length": 3,
+                "video_md5": obj.0,
+            }});
+            media_md5 = Some(obj.0);
+            media_size = Some(obj.1);
+            item
+        }
+    };
+    BuiltItem {
+        item,
+        md5: media_md5,
+        size: media_size,
+    }
 }
 
 /// Stores inbound media on the CDN; returns the `media` object (and the hex

@@ -154,6 +154,7 @@ impl SendMedia {
         }
         let bot = self.bot;
         let handle = bot.account.clone();
+        let (to, token) = bot.recipient(&self.to, self.context_token).await?;
         // The conversation must take the caption's messages and the media's
         // before anything is uploaded for nothing.
         let captions = match self.caption.as_deref() {
@@ -162,7 +163,7 @@ impl SendMedia {
             }
             _ => 0,
         };
-        bot.check_budget(&self.to, u32::try_from(captions + 1).unwrap_or(u32::MAX))
+        bot.check_budget(&to, u32::try_from(captions + 1).unwrap_or(u32::MAX))
             .await?;
         let file_name = self
             .file_name
@@ -172,10 +173,6 @@ impl SendMedia {
         let kind = self
             .kind
             .unwrap_or_else(|| MediaKind::from_file_name(&file_name));
-        let token = match self.context_token {
-            Some(t) => Some(t),
-            None => bot.context_token(&self.to).await?,
-        };
         let thumbnail = self
             .thumbnail
             .filter(|_| matches!(kind, MediaKind::Image | MediaKind::Video));
@@ -194,7 +191,7 @@ impl SendMedia {
         let mut request = GetUploadUrlRequest::new(
             filekey.as_str(),
             kind.upload_media_type(),
-            self.to.as_str(),
+            to.as_str(),
             info.size,
             info.md5.to_hex(),
             key_hex.clone(),
@@ -248,7 +245,7 @@ impl SendMedia {
             _ => Vec::new(),
         };
         items.push(item);
-        bot.send_items(&self.to, token, items, &self.ids).await
+        bot.send_items(&to, token, items, &self.ids).await
     }
 }
 

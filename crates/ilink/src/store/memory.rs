@@ -108,6 +108,13 @@ impl Store for MemoryStore {
     ) -> StoreFuture<'a, Option<ContextToken>> {
         self.0.load_context_token(account, user)
     }
+    fn find_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<(UserId, ContextToken)>> {
+        self.0.find_context_token(account, user)
+    }
     fn context_tokens<'a>(
         &'a self,
         account: &'a AccountId,

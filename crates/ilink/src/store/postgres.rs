@@ -776,6 +776,35 @@ impl Store for PgStore {
         })
     }
 
+    fn find_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<(UserId, ContextToken)>> {
+        in_tx!(self, |tx| async move {
+            // Ids are bytes here; `encode(.., 'escape')` keeps ASCII as it
+            // is (other bytes become octal escapes), so lower() on both
+            // sides folds ASCII case only. The exact id sorts first.
+            let row = tx
+                .query_opt(
+                    "SELECT user_id, token FROM context_tokens
+                     WHERE account_id = $1
+                       AND lower(encode(user_id, 'escape')) = lower(encode($2, 'escape'))
+                     ORDER BY user_id = $2 DESC LIMIT 1",
+                    &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            row.map(|r| {
+                Ok((
+                    UserId::new(text(r.get(0), "a user id")?),
+                    ContextToken::new(text(r.get(1), "a context token")?),
+                ))
+            })
+            .transpose()
+        })
+    }
+
     fn context_tokens<'a>(
         &'a self,
         account: &'a AccountId,

@@ -744,6 +744,31 @@ impl Store for SqliteStore {
         })
     }
 
+    fn find_context_token<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Option<(UserId, ContextToken)>> {
+        let (account, user) = (account.clone(), user.clone());
+        self.run(move |conn| {
+            // NOCASE folds ASCII only, as the comparison is meant; the exact
+            // id sorts first.
+            conn.prepare_cached(
+                "SELECT user_id, token FROM context_tokens
+                 WHERE account_id = ?1 AND user_id = ?2 COLLATE NOCASE
+                 ORDER BY user_id = ?2 DESC LIMIT 1",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_row(params![account.as_str(), user.as_str()], |r| {
+                    Ok((r.get::<_, String>(0)?, r.get::<_, String>(1)?))
+                })
+                .optional()
+            })
+            .map(|row| row.map(|(u, t)| (UserId::new(u), ContextToken::new(t))))
+            .map_err(db_error)
+        })
+    }
+
     fn context_tokens<'a>(
         &'a self,
         account: &'a AccountId,

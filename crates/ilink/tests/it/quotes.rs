@@ -112,3 +112,75 @@ async fn a_quote_seen_by_another_client_of_the_account_is_unresolved_here() {
         QuoteSource::Unresolved
     );
 }
+
+#[tokio::test]
+async fn quoted_media_is_the_media_of_a_message_without_its_own() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let photo = b"\xff\xd8\xff the photo".to_vec();
+    let clip = b"\x00\x00\x00\x18ftypmp42 the clip".to_vec();
+    let own = b"\x89PNG own picture".to_vec();
+    // Quoted by a phone that embeds the item (the official client's case).
+    sim.push(
+        &bot.bot_id,
+        Inbound::text(ALICE, "what is this?")
+            .quote(Quote::of(31).with_media(Inbound::image(ALICE, photo.clone()).content)),
+    );
+    sim.push(
+        &bot.bot_id,
+        Inbound::text(ALICE, "and this clip?")
+            .quote(Quote::of(32).with_media(Inbound::video(ALICE, clip.clone()).content)),
+    );
+    // A message with media of its own that also quotes media: its own wins.
+    sim.push(
+        &bot.bot_id,
+        Inbound::image(ALICE, own.clone())
+            .quote(Quote::of(33).with_media(Inbound::image(ALICE, photo.clone()).content)),
+    );
+    // A quote of text brings no media.
+    sim.push(
+        &bot.bot_id,
+        Inbound::text(ALICE, "re").quote(Quote::of(34).with_text("words")),
+    );
+    let messages = receive(&client, 4).await;
+
+    let quoted_photo = client.media_of(&messages[0]);
+    assert_eq!(quoted_photo.len(), 1);
+    assert_eq!(quoted_photo[0].quoted, Some(QuoteSource::Embedded));
+    assert_eq!(quoted_photo[0].item.kind(), ItemType::IMAGE);
+    let got = client.download(&quoted_photo[0].item).bytes().await;
+    assert_eq!(got.unwrap(), photo);
+
+    let quoted_clip = client.media_of(&messages[1]);
+    assert_eq!(quoted_clip[0].item.kind(), ItemType::VIDEO);
+    let got = client.download(&quoted_clip[0].item).bytes().await;
+    assert_eq!(got.unwrap(), clip);
+
+    let mine = client.media_of(&messages[2]);
+    assert_eq!(mine.len(), 1);
+    assert_eq!(mine[0].quoted, None);
+    assert_eq!(client.download(&mine[0].item).bytes().await.unwrap(), own);
+
+    assert!(client.media_of(&messages[3]).is_empty());
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[tokio::test]
+async fn quoted_media_by_id_comes_from_the_recent_messages() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let doc = b"%PDF-1.7 quoted".to_vec();
+    let file = sim.push(&bot.bot_id, Inbound::file(ALICE, "report.pdf", doc.clone()));
+    receive(&client, 1).await;
+    sim.push(
+        &bot.bot_id,
+        Inbound::text(ALICE, "summarise it").quote(Quote::of(file.message_id.get())),
+    );
+    let later = receive(&client, 1).await;
+    let media = client.media_of(&later[0]);
+    assert_eq!(media.len(), 1);
+    assert_eq!(media[0].quoted, Some(QuoteSource::RecentCache));
+    assert_eq!(client.download(&media[0].item).bytes().await.unwrap(), doc);
+}

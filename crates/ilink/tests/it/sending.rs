@@ -184,3 +184,85 @@ async fn typing_is_kept_alive_and_cancelled() {
     sim.wait_for_typing(calls.len() + 2, WAIT).await.unwrap();
     assert_eq!(sim.count(Route::GetConfig), 1);
 }
+
+#[tokio::test]
+async fn a_user_id_in_another_case_reaches_the_same_conversation() {
+    // WeChat ids come mixed-case; an application that lower-cases them must
+    // still send with the user's context token, to the id the server gave,
+    // and count against the same budget (Tencent/openclaw-weixin#243).
+    let sim = Simulator::builder().reply_quota(2).start().await.unwrap();
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let user = "o9cq80xD9Zn1jX9Ilpg1HXYSnyW4@im.wechat";
+    let pushed = sim.push(&bot.bot_id, Inbound::text(user, "hi"));
+    let mut poller = client.poller().await.unwrap();
+    let batch = poller.next_batch().await.unwrap();
+    poller.ack(&batch.messages[0]).await.unwrap();
+
+    let lower = user.to_ascii_lowercase();
+    assert_eq!(
+        client
+            .context_token(lower.as_str())
+            .await
+            .unwrap()
+            .map(|t| t.expose().to_owned()),
+        Some(pushed.context_token.clone())
+    );
+    client.send_text(lower.as_str(), "one").await.unwrap();
+    client
+        .send_text(user.to_ascii_uppercase(), "two")
+        .await
+        .unwrap();
+    let at_sim = sim.wait_for_sent(2, WAIT).await.unwrap();
+    for sent in &at_sim {
+        assert_eq!(sent.msg.to_user_id.as_deref(), Some(user));
+        assert_eq!(
+            sent.msg.context_token.as_ref().unwrap().expose(),
+            pushed.context_token
+        );
+    }
+    // The budget of 2 is the conversation's, whatever the id's case.
+    let third = client.send_text(lower.as_str(), "three").await.unwrap_err();
+    assert!(third.is_conversation_closed(), "{third}");
+    assert_eq!(sim.sent().len(), 2);
+    // An id that differs in more than case is somebody else.
+    assert_eq!(
+        client
+            .context_token("o9cq80xD9Zn1jX9Ilpg1HXYSnyW5@im.wechat")
+            .await
+            .unwrap(),
+        None
+    );
+    assert!(sim.violations().is_empty(), "{:?}", sim.violations());
+}
+
+#[tokio::test]
+async fn a_fresh_binding_turns_typing_off_for_that_user_only() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    sim.push(&bot.bot_id, Inbound::text("bob@im.wechat", "hi"));
+    assert!(sim.set_fresh_binding(&bot.bot_id, "alice@im.wechat", true));
+
+    let typing = client.typing("alice@im.wechat").await;
+    assert!(!typing.is_active(), "no ticket, no indicator, no error");
+    drop(typing);
+    let err = client
+        .send_typing("alice@im.wechat", ilink::proto::TypingStatus::TYPING)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, ilink::Error::NoTypingTicket { .. }), "{err}");
+    // Asked once: typing stays off for that user without asking again.
+    assert_eq!(sim.count(Route::GetConfig), 1);
+
+    let typing = client.typing("bob@im.wechat").await;
+    assert!(typing.is_active(), "another user is not affected");
+    typing.finish().await;
+    assert_eq!(sim.count(Route::GetConfig), 2);
+    assert!(
+        sim.typing_calls()
+            .iter()
+            .all(|c| c.user_id == "bob@im.wechat")
+    );
+}

@@ -150,6 +150,16 @@ impl Blocking {
             .store
             .load_context_token(&AccountId::from(account), &UserId::from(user)))
     }
+    fn find_context_token(
+        &self,
+        account: &str,
+        user: &str,
+    ) -> Result<Option<(String, ContextToken)>, StoreError> {
+        self.on(self
+            .store
+            .find_context_token(&AccountId::from(account), &UserId::from(user)))
+            .map(|found| found.map(|(u, t)| (u.into_string(), t)))
+    }
     fn context_tokens(&self, account: &str) -> Result<BTreeMap<String, ContextToken>, StoreError> {
         self.on(self.store.context_tokens(&AccountId::from(account)))
             .map(|m| m.into_iter().map(|(u, t)| (u.into_string(), t)).collect())
@@ -571,6 +581,42 @@ fn context_tokens_per_user(f: Fixture) {
         ("u2@im.wechat".to_owned(), ContextToken::new("t2")),
     ]);
     assert_eq!(s.context_tokens(ACCOUNT).unwrap(), expected);
+    // Found as the server matches ids: ASCII case ignored, the exact id
+    // first, the id given back as stored; other accounts and ids not found.
+    let found = |user: &str| s.find_context_token(ACCOUNT, user).unwrap();
+    let t2 = Some(("u2@im.wechat".to_owned(), ContextToken::new("t2")));
+    assert_eq!(found("u2@im.wechat"), t2);
+    assert_eq!(found("U2@IM.WeChat"), t2);
+    assert_eq!(found("u2@im.wechatx"), None);
+    assert_eq!(found("u2_im.wechat"), None, "no pattern matching");
+    assert_eq!(found("u%"), None, "no pattern matching");
+    s.save_context_token(ACCOUNT, "U1", &ContextToken::new("upper"))
+        .unwrap();
+    assert_eq!(
+        found("u1"),
+        Some(("u1".to_owned(), ContextToken::new("t3")))
+    );
+    assert_eq!(
+        found("U1"),
+        Some(("U1".to_owned(), ContextToken::new("upper")))
+    );
+    s.save_context_token(ACCOUNT, "Zé@im.wechat", &ContextToken::new("accent"))
+        .unwrap();
+    assert_eq!(
+        found("zé@IM.wechat"),
+        Some(("Zé@im.wechat".to_owned(), ContextToken::new("accent")))
+    );
+    assert_eq!(found("ZÉ@im.wechat"), None, "only ASCII case is folded");
+    assert_eq!(
+        s.find_context_token(OTHER, "U2@im.wechat").unwrap(),
+        None,
+        "another account's users are not found"
+    );
+    s.clear_context_tokens(ACCOUNT).unwrap();
+    s.save_context_token(ACCOUNT, "u1", &ContextToken::new("t3"))
+        .unwrap();
+    s.save_context_token(ACCOUNT, "u2@im.wechat", &ContextToken::new("t2"))
+        .unwrap();
     s.clear_context_tokens(ACCOUNT).unwrap();
     assert!(s.context_tokens(ACCOUNT).unwrap().is_empty());
     assert_eq!(s.load_context_token(ACCOUNT, "u1").unwrap(), None);
