@@ -4,8 +4,13 @@
 //!
 //! ```text
 //! ILINK_TOKEN=<token> crash_bot --state DIR --journal FILE --api URL --cdn URL \
-//!     --account BOT_ID [--instance N] [--work-us 100]
+//!     --account BOT_ID [--instance N] [--work-us 100] [--reply]
 //! ```
+//!
+//! With `--reply` it answers each message with `re <key>` (through the
+//! outbox, with the reply id derived from the message) between `H` and the
+//! acknowledgement, and each start first sends what a kill left in the
+//! outbox (`Bot::flush_outbox`).
 //!
 //! For each message of `poller.next_batch()` it appends `H <key> .` to the
 //! journal (open for append, one `write`, fsync), does a little work, calls
@@ -48,6 +53,7 @@ struct Args {
     token: String,
     instance: u64,
     work: Duration,
+    reply: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -61,6 +67,7 @@ fn parse_args() -> Result<Args, String> {
     let mut token = std::env::var("ILINK_TOKEN").ok();
     let mut instance = 0;
     let mut work = Duration::from_micros(100);
+    let mut reply = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -74,6 +81,7 @@ fn parse_args() -> Result<Args, String> {
             "--account" => account = Some(value()?),
             "--token" => token = Some(value()?),
             "--instance" => instance = value()?.parse().map_err(|e| format!("--instance: {e}"))?,
+            "--reply" => reply = true,
             "--work-us" => {
                 work =
                     Duration::from_micros(value()?.parse().map_err(|e| format!("--work-us: {e}"))?);
@@ -95,6 +103,7 @@ fn parse_args() -> Result<Args, String> {
         token: token.ok_or("a token is required (ILINK_TOKEN or --token)")?,
         instance,
         work,
+        reply,
     })
 }
 
@@ -243,11 +252,20 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
             Duration::from_millis(50),
             Duration::from_millis(500),
         ))
+        // The simulator enforces no rate limit: replies go out unpaced, so
+        // the campaign measures the outbox, not the pacer's 700 ms gap.
+        .pacing(ilink::pacing::Pacing::unlimited())
         .build()
         .map_err(|e| classify("building the client", &e))?
         .bot(args.account.as_str())
         .await
         .map_err(|e| classify("loading the account", &e))?;
+    if args.reply {
+        client
+            .flush_outbox()
+            .await
+            .map_err(|e| classify("sending what the outbox held", &e))?;
+    }
     let mut poller = client
         .poller()
         .await
@@ -284,6 +302,14 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
                 .line('H', msg.key())
                 .map_err(|e| client_err("writing the journal", &e))?;
             work(&msg.text(), args.work);
+            if args.reply {
+                // A reply still waiting in the outbox (a passing failure) is
+                // sent by a later start; only a refusal is an error here.
+                ilink::Context::new(client.clone(), msg)
+                    .reply(format!("re {}", msg.key()))
+                    .await
+                    .map_err(|e| classify("replying", &e))?;
+            }
             poller
                 .ack(msg)
                 .await

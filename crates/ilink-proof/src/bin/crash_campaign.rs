@@ -6,8 +6,14 @@
 //! ```text
 //! crash_campaign [--messages 10000] [--kills 100] [--seed N] [--no-replay]
 //!                [--min-delay-ms 20] [--max-delay-ms 400] [--dir DIR] [--keep]
-//!                [--pg-url URL]
+//!                [--pg-url URL] [--replies]
 //! ```
+//!
+//! With `--replies` the bot answers every message (`re <key>`, through the
+//! outbox) before acknowledging it, and the campaign also checks the
+//! outbound side: every acknowledged message has its reply at the server,
+//! and no reply was shown twice (a resend after a kill carries the same
+//! `client_id`, which the server drops).
 //!
 //! With `--pg-url` the bot keeps its state in PostgreSQL (a fresh schema)
 //! instead of a SQLite state directory.
@@ -68,6 +74,8 @@ struct Args {
     /// A PostgreSQL server to keep the bot's state in (a fresh schema)
     /// instead of a SQLite state directory.
     pg_url: Option<String>,
+    /// The bot replies to every message; the outbound side is checked too.
+    replies: bool,
 }
 
 fn parse_args() -> Result<Args, String> {
@@ -86,7 +94,9 @@ fn parse_args() -> Result<Args, String> {
         final_timeout: Duration::from_secs(300),
         verbose: false,
         pg_url: None,
+        replies: false,
     };
+    let mut senders_given = false;
     let mut args = std::env::args().skip(1);
     while let Some(flag) = args.next() {
         let mut value = || args.next().ok_or_else(|| format!("{flag} needs a value"));
@@ -105,13 +115,17 @@ fn parse_args() -> Result<Args, String> {
             "-v" | "--verbose" => a.verbose = true,
             "--bot" => a.bot = Some(PathBuf::from(value()?)),
             "--dup-every" => a.dup_every = usize::try_from(num(value()?)?).unwrap_or(0),
-            "--senders" => a.senders = usize::try_from(num(value()?)?).unwrap_or(1).max(1),
+            "--senders" => {
+                a.senders = usize::try_from(num(value()?)?).unwrap_or(1).max(1);
+                senders_given = true;
+            }
+            "--replies" => a.replies = true,
             "--final-timeout-s" => a.final_timeout = Duration::from_secs(num(value()?)?),
             "-h" | "--help" => {
                 println!(
                     "crash_campaign [--messages N] [--kills K] [--seed S] [--no-replay] \
                      [--min-delay-ms MS] [--max-delay-ms MS] [--dir DIR] [--keep] [--bot PATH] \
-                     [--dup-every N] [--senders N] [--final-timeout-s S]"
+                     [--dup-every N] [--senders N] [--final-timeout-s S] [--replies]"
                 );
                 std::process::exit(0);
             }
@@ -120,6 +134,12 @@ fn parse_args() -> Result<Args, String> {
     }
     if a.max_delay < a.min_delay {
         return Err("--max-delay-ms is below --min-delay-ms".to_owned());
+    }
+    if a.replies && !senders_given {
+        // A reply budget is 10 messages per user message: a batch of 100
+        // from 8 senders would exhaust it, as it would on the real server.
+        // With 1,000 senders a batch holds each sender about once.
+        a.senders = 1_000;
     }
     Ok(a)
 }
@@ -347,6 +367,90 @@ fn orphans(dir: &Path) -> usize {
     n
 }
 
+/// The outbound side of a campaign with `--replies`.
+struct Replies {
+    acked: usize,
+    accepted: usize,
+    dropped: usize,
+    lost: usize,
+    doubled: usize,
+}
+
+/// Every handled (and so, by the end, acknowledged) message has exactly one reply (`re <key>`) accepted
+/// by the server; nothing else was sent.
+fn check_replies(
+    sim: &Simulator,
+    bot_id: &str,
+    keys: &[String],
+    tally: &mut Tally,
+    acked: &HashSet<&str>,
+) -> Replies {
+    let sent: Vec<String> = sim
+        .sent()
+        .into_iter()
+        .filter(|m| m.bot_id == bot_id)
+        .map(|m| m.msg.text().into_owned())
+        .collect();
+    let mut per_text: HashMap<&str, usize> = HashMap::new();
+    for text in &sent {
+        *per_text.entry(text.as_str()).or_default() += 1;
+    }
+    let mut lost = 0;
+    let mut doubled = 0;
+    for key in acked {
+        match per_text.get(format!("re {key}").as_str()) {
+            None => {
+                lost += 1;
+                tally.violation(format!(
+                    "{key} was acknowledged but its reply never reached the server"
+                ));
+            }
+            Some(1) => {}
+            Some(n) => {
+                doubled += 1;
+                tally.violation(format!("the reply to {key} was accepted {n} times"));
+            }
+        }
+    }
+    let known: HashSet<String> = keys.iter().map(|k| format!("re {k}")).collect();
+    let strays = per_text.keys().filter(|t| !known.contains(**t)).count();
+    if strays > 0 {
+        tally.violation(format!(
+            "{strays} messages sent that answer no pushed message"
+        ));
+    }
+    Replies {
+        acked: acked.len(),
+        accepted: sent.len(),
+        dropped: sim
+            .dropped_duplicates()
+            .iter()
+            .filter(|d| d.bot_id == bot_id)
+            .count(),
+        lost,
+        doubled,
+    }
+}
+
+/// How many messages the account's outbox holds.
+async fn outbox_len(target: &Target, account: &str) -> Result<usize, String> {
+    let store: Box<dyn Store> = match target {
+        Target::Dir(dir) => {
+            Box::new(SqliteStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?)
+        }
+        Target::Pg(url, schema) => Box::new(
+            ilink::store::PgStore::connect_in_schema(url, schema)
+                .await
+                .map_err(|e| format!("open: {}", describe(&e)))?,
+        ),
+    };
+    store
+        .outbox(&ilink::AccountId::from(account))
+        .await
+        .map(|o| o.len())
+        .map_err(|e| format!("outbox: {}", describe(&e)))
+}
+
 /// Where the bot's state is: a state directory (or a copy of it), or a
 /// PostgreSQL schema.
 enum Target {
@@ -514,6 +618,7 @@ impl Campaign {
             .args(["--api", self.sim.api_url(), "--cdn", self.sim.cdn_url()])
             .args(["--account", &self.bot_id])
             .args(["--instance", &instance.to_string()])
+            .args(self.args.replies.then_some("--reply"))
             .env("ILINK_TOKEN", &self.token)
             .stdin(Stdio::null())
             .stdout(Stdio::null())
@@ -573,12 +678,13 @@ async fn run(args: Args) -> Result<bool, String> {
     });
     let mut rng = Rng::new(seed);
     let command = format!(
-        "crash_campaign --messages {} --kills {} --seed {seed}{} --min-delay-ms {} --max-delay-ms {}",
+        "crash_campaign --messages {} --kills {} --seed {seed}{} --min-delay-ms {} --max-delay-ms {}{}",
         args.messages,
         args.kills,
         if args.replay { "" } else { " --no-replay" },
         args.min_delay,
-        args.max_delay
+        args.max_delay,
+        if args.replies { " --replies" } else { "" }
     );
     println!("{command}");
     println!("seed {seed}");
@@ -927,6 +1033,34 @@ async fn run(args: Args) -> Result<bool, String> {
         }
     }
     let temp_files = orphans(&c.state);
+    // Every handled message was acknowledged by the end (the inbox is
+    // checked empty above), some without their `A` line.
+    let handled: HashSet<&str> = h_runs.keys().copied().collect();
+    let replies = c
+        .args
+        .replies
+        .then(|| check_replies(&c.sim, &c.bot_id, &c.keys, &mut c.tally, &handled));
+    let outbox_left = if c.args.replies && completed {
+        let target = match &c.args.pg_url {
+            Some(url) => Target::Pg(url.clone(), c.schema.clone()),
+            None => Target::Dir(c.state.clone()),
+        };
+        match outbox_len(&target, &c.bot_id).await {
+            Ok(0) => Some("0".to_owned()),
+            Ok(n) => {
+                c.tally
+                    .violation(format!("{n} replies still in the outbox at the end"));
+                Some(n.to_string())
+            }
+            Err(e) => {
+                c.tally
+                    .violation(format!("the outbox could not be read: {e}"));
+                Some(format!("unreadable: {e}"))
+            }
+        }
+    } else {
+        None
+    };
 
     // ---- report --------------------------------------------------------------
     let n = c.args.messages;
@@ -987,6 +1121,27 @@ async fn run(args: Args) -> Result<bool, String> {
         c.tally.state_checks
     );
     println!("| final store | {final_state} |");
+    if let Some(r) = &replies {
+        println!(
+            "| replies accepted by the server | {} (for {} acknowledged messages) |",
+            r.accepted, r.acked
+        );
+        println!(
+            "| replies resent after a kill and dropped by the server as a repeated `client_id` | {} |",
+            r.dropped
+        );
+        println!(
+            "| acknowledged messages without their reply at the server | {} |",
+            r.lost
+        );
+        println!(
+            "| replies shown twice (two accepted messages for one inbound message) | {} |",
+            r.doubled
+        );
+        if let Some(left) = &outbox_left {
+            println!("| replies left in the outbox at the end | {left} |");
+        }
+    }
     println!("| temporary files left behind by kills | {temp_files} |");
     match &probe {
         Ok(commit) => {
