@@ -90,7 +90,10 @@ impl Agent {
         let left = ctx.reply_budget().await?.left.map(|l| l as usize);
         if left == Some(0) {
             // Not even the question fits; keep it all for the next message.
-            self.rest.lock().unwrap().insert(ctx.user_id().clone(), parts);
+            self.rest
+                .lock()
+                .unwrap()
+                .insert(ctx.user_id().clone(), parts);
             return Ok(());
         }
         let fits = match left {
@@ -112,7 +115,10 @@ impl Agent {
                 rest.len()
             ))
             .await?;
-            self.rest.lock().unwrap().insert(ctx.user_id().clone(), rest);
+            self.rest
+                .lock()
+                .unwrap()
+                .insert(ctx.user_id().clone(), rest);
         }
         Ok(())
     }

@@ -10,7 +10,7 @@ use clap::{Args, Parser, Subcommand};
 /// decrypt media, or run the whole SDK against the built-in simulator with
 /// `ilink demo`.
 #[derive(Debug, Parser)]
-#[command(name = "ilink", version, about, long_about = None)]
+#[command(name = "ilink", version, about, long_about = None, after_help = EXIT_CODES)]
 pub(crate) struct Cli {
     #[command(flatten)]
     pub(crate) global: Global,
@@ -18,8 +18,22 @@ pub(crate) struct Cli {
     pub(crate) command: Command,
 }
 
+/// The exit-code table, shown by `--help` (and in the README).
+pub(crate) const EXIT_CODES: &str = "\
+Exit codes (every command):
+  0  success
+  1  failure (I/O, the store, media that does not check out)
+  2  usage: the command line is wrong
+  3  session expired, or the token was rejected
+  4  refused by the server (throttled, no context token, reply budget used)
+  5  server unreachable
+
+With --json, every result and every error is one JSON object per line on
+stdout; errors carry \"error\" (a stable kind), \"message\" and \"exit_code\".";
+
 /// Options every command takes.
-#[derive(Debug, Args)]
+#[derive(Debug, Args, Clone)]
+#[command(next_help_heading = "Global options")]
 pub(crate) struct Global {
     /// API base URL (default: the official host, or the one login returned).
     #[arg(long, env = "ILINK_BASE_URL", global = true)]
@@ -59,11 +73,15 @@ pub(crate) enum Command {
     },
     /// List stored accounts with their health.
     Accounts,
-    /// Forget a stored account (default: the current one).
+    /// Forget a stored account (default: the current one; or --account).
     Logout {
         /// The account id.
-        account: Option<String>,
+        #[arg(value_name = "ID")]
+        id: Option<String>,
     },
+    /// List the users the bot can reach: who wrote (and so gave a context
+    /// token), when, and how many replies their conversation takes now.
+    Users,
     /// Print inbound messages as they arrive.
     Listen {
         /// Stop after this many messages.
@@ -72,12 +90,22 @@ pub(crate) enum Command {
         /// Stop after this many seconds.
         #[arg(long)]
         timeout: Option<u64>,
-        /// Save media into this directory (under safe names).
+        /// Save media into this directory (under safe names); a message is
+        /// acknowledged only once its media is saved.
         #[arg(long)]
         download: Option<PathBuf>,
+        /// Give up (exit 5) after this many polls in a row failed to reach
+        /// the server.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        max_failures: u32,
     },
     /// Run an echo bot: text is echoed, media is sent back; Ctrl-C stops.
-    Echo,
+    Echo {
+        /// Give up (exit 5) after this many polls in a row failed to reach
+        /// the server.
+        #[arg(long, default_value_t = 5, value_name = "N")]
+        max_failures: u32,
+    },
     /// Send text or a file to a user.
     Send(SendArgs),
     /// Download a media file from the CDN and decrypt it.
@@ -94,6 +122,9 @@ pub(crate) enum Command {
         /// Where to write the plaintext.
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Decrypt an AES-128-ECB media file.
     Decrypt {
@@ -106,6 +137,9 @@ pub(crate) enum Command {
         /// Where to write the plaintext.
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Encrypt a file as the CDN expects (a new key unless one is given).
     Encrypt {
@@ -118,6 +152,9 @@ pub(crate) enum Command {
         /// Where to write the ciphertext.
         #[arg(long)]
         out: PathBuf,
+        /// Replace --out if it exists.
+        #[arg(long)]
+        force: bool,
     },
     /// Show or cancel "typing…" for a user.
     Typing {
@@ -139,6 +176,26 @@ pub(crate) enum Command {
         /// JSON control API port (default: any free one).
         #[arg(long, default_value_t = 0)]
         control_port: u16,
+        /// Redirect port, for login redirects (default: any free one).
+        #[arg(long, default_value_t = 0)]
+        redirect_port: u16,
+        /// How long an empty long-poll is held, in milliseconds.
+        #[arg(long, value_name = "MS")]
+        hold_ms: Option<u64>,
+        /// Serve HTTPS with a self-signed certificate.
+        #[arg(long)]
+        tls: bool,
+        /// Enforce the reported send rate limit (3 sends a second), with this
+        /// penalty in seconds.
+        #[arg(long, value_name = "SECONDS")]
+        rate_limit: Option<u64>,
+        /// Bot messages a user's message allows (the real server: 10).
+        #[arg(long, value_name = "N")]
+        reply_quota: Option<u32>,
+        /// How long after a user's message the bot may write, in seconds
+        /// (the real server: 86400).
+        #[arg(long, value_name = "SECONDS")]
+        reply_window: Option<u64>,
     },
     /// Run the whole SDK against the built-in simulator: login, messages of
     /// every kind, replies, media, and a summary. Needs no WeChat account.
@@ -162,8 +219,12 @@ pub(crate) struct SendArgs {
     #[arg(long)]
     pub(crate) file: Option<PathBuf>,
     /// A caption sent before the file.
-    #[arg(long, requires = "file")]
+    #[arg(long, requires = "file", conflicts_with = "text")]
     pub(crate) caption: Option<String>,
+    /// Send even without a context token (the user never wrote, or not since
+    /// the last login): such a message may never reach the chat.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Where an AES key comes from, in any wire form (hex, base64 of the key,

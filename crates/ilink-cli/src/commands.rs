@@ -24,24 +24,28 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     match cli.command {
         Command::Login { no_qr, timeout } => login(g, out, no_qr, timeout).await,
         Command::Accounts => accounts(g, out).await,
-        Command::Logout { account } => logout(g, out, account).await,
+        Command::Logout { id } => logout(g, out, id).await,
+        Command::Users => users(g, out).await,
         Command::Listen {
             count,
             timeout,
             download,
-        } => listen(g, out, count, timeout, download).await,
-        Command::Echo => echo(g, out).await,
+            max_failures,
+        } => listen(g, out, count, timeout, download, max_failures).await,
+        Command::Echo { max_failures } => echo(g, out, max_failures).await,
         Command::Send(args) => media::send(g, out, args).await,
         Command::Download {
             param,
             url,
             key,
             out: path,
-        } => media::download(g, out, param, url, media::read_key(&key)?, path).await,
+            force,
+        } => media::download(g, out, param, url, media::read_key(&key)?, path, force).await,
         Command::Decrypt {
             key,
             input,
             out: path,
+            force,
         } => {
             let key = media::read_key(&key)?.ok_or_else(|| {
                 CliError::Other(
@@ -49,19 +53,46 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
                         .to_owned(),
                 )
             })?;
-            media::decrypt(out, &key, &input, &path).await
+            media::decrypt(out, &key, &input, &path, force).await
         }
         Command::Encrypt {
             key,
             input,
             out: path,
-        } => media::encrypt(out, media::read_key(&key)?.as_deref(), &input, &path).await,
+            force,
+        } => media::encrypt(out, media::read_key(&key)?.as_deref(), &input, &path, force).await,
         Command::Typing { to, cancel } => typing(g, out, &to, cancel).await,
         Command::Simulate {
             port,
             cdn_port,
             control_port,
-        } => simulate(port, cdn_port, control_port).await,
+            redirect_port,
+            hold_ms,
+            tls,
+            rate_limit,
+            reply_quota,
+            reply_window,
+        } => {
+            let mut builder = ilink_testkit::Simulator::builder()
+                .ports(port, cdn_port, redirect_port)
+                .control(true)
+                .control_port(control_port)
+                .tls(tls);
+            if let Some(ms) = hold_ms {
+                builder = builder.hold(Duration::from_millis(ms));
+            }
+            if let Some(s) = rate_limit {
+                builder =
+                    builder.rate_limit(ilink_testkit::RateLimit::reported(Duration::from_secs(s)));
+            }
+            if let Some(q) = reply_quota {
+                builder = builder.reply_quota(q);
+            }
+            if let Some(s) = reply_window {
+                builder = builder.reply_window(Duration::from_secs(s));
+            }
+            simulate(builder).await
+        }
         Command::Demo { no_qr } => demo::run(out, no_qr).await,
     }
 }
@@ -206,6 +237,11 @@ async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
 }
 
 async fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Result<()> {
+    if g.token.is_some() {
+        return Err(CliError::Usage(
+            "logout forgets a stored login; a --token is not stored".to_owned(),
+        ));
+    }
     let store = app::store(g)?;
     let id = match account.or_else(|| g.account.clone()) {
         Some(id) => ilink::AccountId::from(id),
@@ -242,7 +278,7 @@ pub(crate) fn message_json(msg: &Message) -> serde_json::Value {
             ItemContent::Video(_) => "video".to_owned(),
             ItemContent::ToolCallStart(_) => "tool_call_start".to_owned(),
             ItemContent::ToolCallResult(_) => "tool_call_result".to_owned(),
-            other => format!("{other:?}"),
+            _ => format!("unknown_{}", i.kind().0),
         })
         .collect();
     json!({
@@ -274,7 +310,7 @@ pub(crate) fn message_line(msg: &Message) -> String {
             ItemContent::ToolCallResult(t) => {
                 format!("[tool {} ended]", t.tool_name.as_deref().unwrap_or("?"))
             }
-            other => format!("[{other:?}]"),
+            _ => format!("[an item of unknown type {}]", item.kind().0),
         });
     }
     format!(
@@ -284,28 +320,87 @@ pub(crate) fn message_line(msg: &Message) -> String {
     )
 }
 
+/// Counts polls in a row that could not reach the server, and gives up
+/// after `max` of them: a wrong `--base-url` surfaces instead of retrying
+/// forever.
+#[derive(Clone)]
+struct GiveUp {
+    max: u32,
+    why: Arc<std::sync::Mutex<Option<String>>>,
+    now: Arc<Notify>,
+}
+
+impl GiveUp {
+    fn new(max: u32) -> Self {
+        Self {
+            max: max.max(1),
+            why: Arc::default(),
+            now: Arc::new(Notify::new()),
+        }
+    }
+
+    fn watch(&self, event: &ilink::RunEvent) {
+        if let ilink::RunEvent::Backoff {
+            failures,
+            reason: ilink::BackoffReason::PollFailed(e),
+            ..
+        } = event
+            && app::sdk_unreachable(e)
+            && *failures >= self.max
+        {
+            let mut why = self.why.lock().unwrap_or_else(|p| p.into_inner());
+            if why.is_none() {
+                *why = Some(format!(
+                    "the server could not be reached ({failures} polls in a row failed; the last: {}); check --base-url",
+                    app::visible(&e.report().to_string())
+                ));
+                self.now.notify_one();
+            }
+        }
+    }
+
+    fn outcome(&self) -> Result<()> {
+        match self.why.lock().unwrap_or_else(|p| p.into_inner()).take() {
+            Some(why) => Err(CliError::Unreachable(why)),
+            None => Ok(()),
+        }
+    }
+}
+
 async fn listen(
     g: &crate::cli::Global,
     out: Out,
     count: Option<u64>,
     timeout: Option<u64>,
     download: Option<std::path::PathBuf>,
+    max_failures: u32,
 ) -> Result<()> {
     let bot = app::bot(g).await?;
     let seen = Arc::new(AtomicU64::new(0));
     let done = Arc::new(Notify::new());
+    let unsaved: Arc<std::sync::Mutex<Option<String>>> = Arc::default();
     let handler = {
         let seen = seen.clone();
         let done = done.clone();
         let download = download.clone();
+        let unsaved = unsaved.clone();
         handler_fn(move |ctx: Context, msg: Message| {
             let seen = seen.clone();
             let done = done.clone();
             let download = download.clone();
+            let unsaved = unsaved.clone();
             async move {
                 out.emit(message_line(&msg), message_json(&msg));
-                if let Some(dir) = &download {
-                    media::save_media(ctx.bot(), out, &msg, dir).await;
+                if let Some(dir) = &download
+                    && let Err(reason) = media::save_media(ctx.bot(), out, &msg, dir).await
+                {
+                    // Not acknowledged: the next `listen` offers it again.
+                    *unsaved.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(
+                        "the media of message {} could not be saved ({reason}); the message stays pending and the next `ilink listen` offers it again",
+                        msg.message_id().map(|m| m.to_string()).unwrap_or_default()
+                    ));
+                    done.notify_one();
+                    return Err(ilink::KeepPending::because(reason).into());
                 }
                 let n = seen.fetch_add(1, Ordering::SeqCst) + 1;
                 if count.is_some_and(|c| n >= c) {
@@ -315,28 +410,38 @@ async fn listen(
             }
         })
     };
-    let shutdown = async move {
-        let limit = async {
-            match timeout {
-                Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
-                None => std::future::pending().await,
+    let give_up = GiveUp::new(max_failures);
+    let shutdown = {
+        let give_up = give_up.clone();
+        async move {
+            let limit = async {
+                match timeout {
+                    Some(s) => tokio::time::sleep(Duration::from_secs(s)).await,
+                    None => std::future::pending().await,
+                }
+            };
+            tokio::select! {
+                _ = done.notified() => {}
+                _ = limit => {}
+                _ = give_up.now.notified() => {}
+                _ = tokio::signal::ctrl_c() => {}
             }
-        };
-        tokio::select! {
-            _ = done.notified() => {}
-            _ = limit => {}
-            _ = tokio::signal::ctrl_c() => {}
         }
     };
     // One handler at a time keeps the printed order the arrival order.
+    let watcher = give_up.clone();
     bot.runner()
         .concurrency(1)
+        .on_event(move |e| watcher.watch(e))
         .run_until(handler, shutdown)
         .await?;
-    Ok(())
+    if let Some(why) = unsaved.lock().unwrap_or_else(|p| p.into_inner()).take() {
+        return Err(CliError::Other(why));
+    }
+    give_up.outcome()
 }
 
-async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
+async fn echo(g: &crate::cli::Global, out: Out, max_failures: u32) -> Result<()> {
     let bot = app::bot(g).await?;
     out.emit(
         format!("Echo bot running as {}; Ctrl-C stops.", bot.id()),
@@ -353,22 +458,86 @@ async fn echo(g: &crate::cli::Global, out: Out) -> Result<()> {
         typing.finish().await;
         Ok(())
     });
-    bot.run_until(handler, async {
-        let _ = tokio::signal::ctrl_c().await;
-    })
-    .await?;
+    let give_up = GiveUp::new(max_failures);
+    let watcher = give_up.clone();
+    let now = give_up.now.clone();
+    bot.runner()
+        .on_event(move |e| watcher.watch(e))
+        .run_until(handler, async move {
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {}
+                _ = now.notified() => {}
+            }
+        })
+        .await?;
+    give_up.outcome()?;
     out.emit("Stopped.", json!({"event": "echo_stopped"}));
     Ok(())
 }
 
+/// `ilink users`: who the bot can reach now.
+async fn users(g: &crate::cli::Global, out: Out) -> Result<()> {
+    let bot = app::bot(g).await?;
+    let store = app::store(g)?;
+    let tokens = store.context_tokens(bot.id()).await?;
+    if tokens.is_empty() {
+        out.emit(
+            "Nobody yet: a user must write to the bot before it can answer.",
+            json!({"event": "users", "count": 0}),
+        );
+        return Ok(());
+    }
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64);
+    for user in tokens.keys() {
+        let conv = store.conversation(bot.id(), user).await?;
+        let budget = bot.reply_budget(user).await?;
+        let wrote = conv
+            .as_ref()
+            .map(|c| now.saturating_sub(c.last_inbound_ms) / 1000);
+        let state = match (&budget.closed, budget.left) {
+            (Some(refusal), _) => format!("closed: {refusal}"),
+            (None, Some(left)) => format!("{left} replies left"),
+            (None, None) => "open".to_owned(),
+        };
+        out.emit(
+            format!(
+                "{}  {}  {}",
+                app::visible(user.as_str()),
+                wrote.map_or("never wrote here".to_owned(), |s| format!(
+                    "wrote {s} s ago"
+                )),
+                state
+            ),
+            json!({"event": "user", "user": user, "wrote_s_ago": wrote,
+                   "replies_left": budget.left, "open_until_ms": budget.open_until_ms,
+                   "closed": budget.closed.as_ref().map(ToString::to_string)}),
+        );
+    }
+    Ok(())
+}
+
 async fn typing(g: &crate::cli::Global, out: Out, to: &str, cancel: bool) -> Result<()> {
+    if to.trim().is_empty() {
+        return Err(CliError::Usage(
+            "--to is empty: name the user (…@im.wechat)".to_owned(),
+        ));
+    }
     let bot = app::bot(g).await?;
     let status = if cancel {
         TypingStatus::CANCEL
     } else {
         TypingStatus::TYPING
     };
-    bot.send_typing(to, status).await?;
+    if let Err(e) = bot.send_typing(to, status).await {
+        return Err(match e {
+            // Typing hides why getconfig gave no ticket (it is
+            // best-effort); a command must say why.
+            ilink::Error::NoTypingTicket { .. } => why_no_ticket(&bot, to).await,
+            other => other.into(),
+        });
+    }
     out.emit(
         if cancel {
             "Typing cancelled."
@@ -380,13 +549,36 @@ async fn typing(g: &crate::cli::Global, out: Out, to: &str, cancel: bool) -> Res
     Ok(())
 }
 
-async fn simulate(port: u16, cdn_port: u16, control_port: u16) -> Result<()> {
-    let sim = ilink_testkit::Simulator::builder()
-        .ports(port, cdn_port, 0)
-        .control(true)
-        .control_port(control_port)
-        .start()
-        .await?;
+/// Why getconfig gave no typing ticket: asked once more, raw.
+async fn why_no_ticket(bot: &ilink::Bot, to: &str) -> CliError {
+    let token = bot.context_token(to).await.ok().flatten();
+    match bot
+        .raw()
+        .get_config(ilink::proto::GetConfigRequest::new(to, token))
+        .await
+    {
+        Err(e) if e.is_session_expired() => ilink::Error::SessionExpired {
+            account: bot.id().clone(),
+        }
+        .into(),
+        Err(e) if app::unreachable(&e) => CliError::Unreachable(format!(
+            "the server could not be reached: {}",
+            app::visible(&ilink::Report::new(&e).to_string())
+        )),
+        Err(e) => CliError::Refused(format!(
+            "the server gave no typing ticket for {}: {}",
+            app::visible(to),
+            app::visible(&ilink::Report::new(&e).to_string())
+        )),
+        Ok(_) => CliError::Refused(format!(
+            "the server gave no typing ticket for {}",
+            app::visible(to)
+        )),
+    }
+}
+
+async fn simulate(builder: ilink_testkit::SimulatorBuilder) -> Result<()> {
+    let sim = builder.start().await?;
     let urls = sim.urls();
     println!(
         "{}",

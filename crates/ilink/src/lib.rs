@@ -80,8 +80,8 @@ pub use outbox::{FlushReport, ReplyBudget, Undeliverable};
 pub use poller::{Batch, Poller};
 pub use quote::{InboundMedia, QuoteSource, Quoted, QuotedPart};
 pub use runner::{
-    BackoffReason, Context, Handler, HandlerFailure, HandlerFn, OnSessionExpired, RunEvent, Runner,
-    handler_fn,
+    BackoffReason, Context, Handler, HandlerFailure, HandlerFn, KeepPending, OnSessionExpired,
+    RunEvent, Runner, handler_fn,
 };
 pub use send::{SendText, Sent};
 #[cfg(feature = "postgres")]

@@ -25,7 +25,9 @@ use crate::send::SendText;
 /// Implement it for a type, or wrap a closure with [`handler_fn`]. An error
 /// or a panic is logged and reported ([`RunEvent::HandlerFailed`]); the
 /// message is acknowledged either way (a message
-/// that always fails must not be redelivered forever), and the loop goes on.
+/// that always fails must not be redelivered forever), and the loop goes on
+/// — except for a [`KeepPending`] error, which leaves the message in the
+/// inbox.
 pub trait Handler: Send + Sync + 'static {
     /// Handles one message.
     fn handle(
@@ -224,7 +226,8 @@ pub enum RunEvent {
         /// Why.
         reason: BackoffReason,
     },
-    /// A handler failed or panicked (the message was acknowledged).
+    /// A handler failed or panicked (the message was acknowledged, unless
+    /// the error was [`KeepPending`]).
     HandlerFailed {
         /// The message's key.
         key: String,
@@ -257,6 +260,39 @@ impl std::fmt::Display for BackoffReason {
         match self {
             Self::PollFailed(e) => write!(f, "poll failed: {}", e.report()),
             Self::InstantEmptyAnswers => f.write_str("empty long-poll answers came back at once"),
+        }
+    }
+}
+
+/// The error a handler returns to leave its message unacknowledged: it
+/// stays in the store's inbox and is delivered again when a poller next
+/// starts for the account (after a restart), never lost. For work that
+/// must not be skipped, such as saving a message's media when the disk is
+/// full. The failure is reported like any other
+/// ([`RunEvent::HandlerFailed`]); the runner goes on with other messages.
+///
+/// ```no_run
+/// # async fn save(_: &ilink::Message) -> std::io::Result<()> { Ok(()) }
+/// let handler = ilink::handler_fn(|_ctx, msg: ilink::Message| async move {
+///     if let Err(e) = save(&msg).await {
+///         return Err(ilink::KeepPending::because(e).into());
+///     }
+///     Ok(())
+/// });
+/// # let _ = handler;
+/// ```
+#[derive(Debug, thiserror::Error)]
+#[error("left pending: {source}")]
+pub struct KeepPending {
+    #[source]
+    source: BoxError,
+}
+
+impl KeepPending {
+    /// Leaves the message pending, for this reason.
+    pub fn because(reason: impl Into<BoxError>) -> Self {
+        Self {
+            source: reason.into(),
         }
     }
 }
@@ -801,19 +837,30 @@ impl<H: Handler> DispatchShared<H> {
         let outcome = AssertUnwindSafe(self.handler.handle(ctx, msg))
             .catch_unwind()
             .await;
+        let mut keep = false;
         let failure = match outcome {
             Ok(Ok(())) => None,
-            Ok(Err(e)) => Some(HandlerFailure::Error(Arc::from(e))),
+            Ok(Err(e)) => {
+                keep = e.downcast_ref::<KeepPending>().is_some();
+                Some(HandlerFailure::Error(Arc::from(e)))
+            }
             Err(_panic) => Some(HandlerFailure::Panicked),
         };
         if let Some(failure) = failure {
-            tracing::warn!(%key, error = %failure, "handler failed; acknowledging the message anyway");
+            if keep {
+                tracing::warn!(%key, error = %failure, "handler failed; the message stays pending");
+            } else {
+                tracing::warn!(%key, error = %failure, "handler failed; acknowledging the message anyway");
+            }
             if let Some(l) = &self.listener {
                 l(&RunEvent::HandlerFailed {
                     key: key.clone(),
                     failure,
                 });
             }
+        }
+        if keep {
+            return;
         }
         if let Err(e) = bot.ack(lease, &key).await {
             tracing::error!(%key, error = %e.report(), "ack failed; the message will be delivered again after a restart");

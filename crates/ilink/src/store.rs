@@ -37,6 +37,9 @@ mod postgres;
 mod sqlite;
 
 pub use memory::MemoryStore;
+
+/// The database file's name in a state directory ([`SqliteStore::open`]).
+pub const DATABASE_FILE: &str = dir::DB_FILE;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;

@@ -23,24 +23,45 @@ fn format_name(f: KeyFormat) -> &'static str {
     }
 }
 
-/// `ilink decrypt`: streams the file through the decryptor into a temp file,
-/// renamed into place only when the padding checked out.
-pub(crate) async fn decrypt(out: Out, key: &str, input: &Path, output: &Path) -> Result<()> {
+/// `ilink decrypt`: streams the file through the decryptor into a temporary
+/// file next to the output, moved into place only when the padding checked
+/// out. An output that is the input, a directory, or (without `--force`) an
+/// existing file is refused before anything is read.
+pub(crate) async fn decrypt(
+    out: Out,
+    key: &str,
+    input: &Path,
+    output: &Path,
+    force: bool,
+) -> Result<()> {
     let (key, format) = parse_key(key)?;
+    crate::files::check_output(output, &[input], force)?;
     let (input, output) = (input.to_owned(), output.to_owned());
-    let (read, written) = tokio::task::spawn_blocking(move || -> std::io::Result<(u64, u64)> {
-        let mut src = std::fs::File::open(&input)?;
-        let tmp = output.with_extension("partial");
-        let dst = std::fs::File::create(&tmp)?;
+    let bar = crate::progress::bar(
+        out,
+        std::fs::metadata(&input).map_or(0, |m| m.len()),
+        "decrypting",
+    );
+    let (read, written) = tokio::task::spawn_blocking(move || -> Result<(u64, u64)> {
+        let src = std::fs::File::open(&input)
+            .map_err(|e| CliError::Other(format!("cannot read {}: {e}", input.display())))?;
+        let mut src = crate::progress::Reading::new(src, bar.clone());
+        let tmp = crate::files::temp_next_to(&output)?;
+        let dst = tmp.as_file().try_clone()?;
         let mut writer = ilink::crypto::DecryptingWriter::new(&key, std::io::BufWriter::new(dst));
         let read = std::io::copy(&mut src, &mut writer)?;
-        let mut inner = writer.finish().inspect_err(|_| {
-            let _ = std::fs::remove_file(&tmp);
+        let mut inner = writer.finish().map_err(|e| {
+            CliError::Other(format!(
+                "{} does not decrypt with this key: {e}",
+                input.display()
+            ))
         })?;
         std::io::Write::flush(&mut inner)?;
         drop(inner);
-        std::fs::rename(&tmp, &output)?;
-        Ok((read, std::fs::metadata(&output)?.len()))
+        let written = tmp.as_file().metadata()?.len();
+        crate::files::persist(tmp, &output, force)?;
+        crate::progress::finish(bar);
+        Ok((read, written))
     })
     .await
     .map_err(|e| CliError::Other(format!("decrypt task failed: {e}")))??;
@@ -61,7 +82,9 @@ pub(crate) async fn encrypt(
     key: Option<&str>,
     input: &Path,
     output: &Path,
+    force: bool,
 ) -> Result<()> {
+    crate::files::check_output(output, &[input], force)?;
     // A key the user gave is not echoed (it may have come from a file so
     // as to stay off screens and logs); a new one must be shown.
     let generated = key.is_none();
@@ -70,12 +93,27 @@ pub(crate) async fn encrypt(
         None => MediaKey::generate().map_err(|e| CliError::Other(format!("no randomness: {e}")))?,
     };
     let (input, output2) = (input.to_owned(), output.to_owned());
-    let info = tokio::task::spawn_blocking(move || -> std::io::Result<ilink::crypto::PlainInfo> {
-        let info = ilink::crypto::scan(std::fs::File::open(&input)?)?;
-        let mut reader = ilink::crypto::EncryptingReader::new(&key, std::fs::File::open(&input)?);
-        let mut dst = std::io::BufWriter::new(std::fs::File::create(&output2)?);
+    let size = std::fs::metadata(&input).map_or(0, |m| m.len());
+    let hashing = crate::progress::bar(out, size, "hashing");
+    let encrypting = crate::progress::bar(out, size, "encrypting");
+    let info = tokio::task::spawn_blocking(move || -> Result<ilink::crypto::PlainInfo> {
+        let open = || {
+            std::fs::File::open(&input)
+                .map_err(|e| CliError::Other(format!("cannot read {}: {e}", input.display())))
+        };
+        let info = ilink::crypto::scan(crate::progress::Reading::new(open()?, hashing.clone()))?;
+        crate::progress::finish(hashing);
+        let mut reader = ilink::crypto::EncryptingReader::new(
+            &key,
+            crate::progress::Reading::new(open()?, encrypting.clone()),
+        );
+        let tmp = crate::files::temp_next_to(&output2)?;
+        let mut dst = std::io::BufWriter::new(tmp.as_file().try_clone()?);
         std::io::copy(&mut reader, &mut dst)?;
         std::io::Write::flush(&mut dst)?;
+        drop(dst);
+        crate::files::persist(tmp, &output2, force)?;
+        crate::progress::finish(encrypting);
         Ok(info)
     })
     .await
@@ -111,7 +149,9 @@ pub(crate) async fn download(
     url: Option<String>,
     key: Option<String>,
     output: std::path::PathBuf,
+    force: bool,
 ) -> Result<()> {
+    crate::files::check_output(&output, &[], force)?;
     let client = app::client(g)?;
     let source = match (url, param) {
         (Some(u), _) => DownloadSource::full_url(u),
@@ -119,23 +159,22 @@ pub(crate) async fn download(
         (None, None) => return Err(CliError::Other("give --param or --url".to_owned())),
     };
     let key = key.as_deref().map(parse_key).transpose()?.map(|(k, _)| k);
-    let tmp = output.with_extension("partial");
-    let mut file = tokio::fs::File::create(&tmp).await?;
-    let result = client
+    // Dropped on failure, the temporary file is removed with it.
+    let tmp = crate::files::temp_next_to(&output)?;
+    let bar = crate::progress::bar(out, 0, "downloading");
+    let mut file = crate::progress::Writing::new(
+        tokio::fs::File::from_std(tmp.as_file().try_clone()?),
+        bar.clone(),
+    );
+    let n = client
         .transport()
         .download_to(&source, key.as_ref(), &mut file, None)
-        .await;
-    let n = match result {
-        Ok(n) => n,
-        Err(e) => {
-            drop(file);
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(ilink::Error::Http(e).into());
-        }
-    };
+        .await
+        .map_err(ilink::Error::Http)?;
     tokio::io::AsyncWriteExt::flush(&mut file).await?;
     drop(file);
-    tokio::fs::rename(&tmp, &output).await?;
+    crate::files::persist(tmp, &output, force)?;
+    crate::progress::finish(bar);
     out.emit(
         format!("Downloaded {n} bytes into {}.", output.display()),
         json!({"event": "downloaded", "bytes": n, "path": output}),
@@ -145,7 +184,25 @@ pub(crate) async fn download(
 
 /// `ilink send`.
 pub(crate) async fn send(g: &Global, out: Out, args: SendArgs) -> Result<()> {
+    if args.to.trim().is_empty() {
+        return Err(CliError::Usage(
+            "--to is empty: name the user (…@im.wechat)".to_owned(),
+        ));
+    }
+    if args.text.as_deref().is_some_and(str::is_empty) {
+        return Err(CliError::Usage(
+            "--text is empty: nothing to send".to_owned(),
+        ));
+    }
     let bot = app::bot(g).await?;
+    if !args.force && bot.context_token(args.to.as_str()).await?.is_none() {
+        return Err(CliError::Refused(format!(
+            "no context token for {}: the user has not written to this bot (or not since \
+             the last login), and a message without one may never reach the chat; \
+             ask them to write first, or pass --force to send anyway",
+            app::visible(&args.to)
+        )));
+    }
     if let Some(text) = args.text {
         let sent = app::delivered(&bot, bot.send_text(args.to.as_str(), text).await?).await?;
         let ids: Vec<Option<String>> = sent
@@ -164,7 +221,8 @@ pub(crate) async fn send(g: &Global, out: Out, args: SendArgs) -> Result<()> {
     send_file(&bot, out, &args.to, &path, args.caption).await
 }
 
-/// Sends a file with a progress bar on stderr for large uploads.
+/// Sends a file, with progress bars on a terminal for the MD5 pass and the
+/// upload.
 async fn send_file(
     bot: &ilink::Bot,
     out: Out,
@@ -172,20 +230,36 @@ async fn send_file(
     path: &Path,
     caption: Option<String>,
 ) -> Result<()> {
-    let size = tokio::fs::metadata(path).await?.len();
+    let size = tokio::fs::metadata(path)
+        .await
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", path.display())))?
+        .len();
     let kind = ilink::MediaKind::from_file_name(&path.to_string_lossy());
     let mut send = bot.send_media(to, ilink::MediaSource::path(path));
     if let Some(c) = caption {
         send = send.caption(c);
     }
-    if !out.json && size > 4 * 1024 * 1024 {
-        let bar = ProgressBar::default();
-        send = send.on_progress(move |sent, total| bar.draw(sent, total));
+    let hashing = crate::progress::bar(out, size, "hashing");
+    let uploading = crate::progress::bar(out, size, "uploading");
+    if let Some(b) = hashing.clone() {
+        send = send.on_hash_progress(move |done, _| b.set_position(done));
     }
-    let sent = app::delivered(bot, send.await?).await?;
-    if !out.json && size > 4 * 1024 * 1024 {
-        eprintln!();
+    if let Some(b) = uploading.clone() {
+        let hashed = hashing.clone();
+        send = send.on_progress(move |sent, total| {
+            if let Some(h) = &hashed
+                && !h.is_finished()
+            {
+                h.finish_and_clear();
+            }
+            b.set_length(total.max(1));
+            b.set_position(sent);
+        });
     }
+    let sent = send.await;
+    crate::progress::finish(hashing);
+    crate::progress::finish(uploading);
+    let sent = app::delivered(bot, sent?).await?;
     let ids: Vec<Option<String>> = sent
         .iter()
         .map(|s| s.message_id.map(|m| m.to_string()))
@@ -198,36 +272,17 @@ async fn send_file(
     Ok(())
 }
 
-/// A one-line progress bar on stderr, redrawn when the percentage changes.
-#[derive(Default)]
-struct ProgressBar {
-    last: std::sync::atomic::AtomicU64,
-}
-
-impl ProgressBar {
-    fn draw(&self, sent: u64, total: u64) {
-        let pct = (sent * 100).checked_div(total).unwrap_or(100);
-        let previous = self
-            .last
-            .swap(pct + 1, std::sync::atomic::Ordering::Relaxed);
-        if previous == pct + 1 {
-            return;
-        }
-        let filled = (pct / 4) as usize;
-        let mib = |b: u64| b as f64 / (1024.0 * 1024.0);
-        eprint!(
-            "\r[{}{}] {pct:>3}% {:.1}/{:.1} MiB",
-            "#".repeat(filled),
-            " ".repeat(25 - filled.min(25)),
-            mib(sent),
-            mib(total)
-        );
-    }
-}
-
 /// Saves every media item of a message into `dir` (`listen --download`):
-/// its own, or the media it quotes when it has none.
-pub(crate) async fn save_media(bot: &ilink::Bot, out: Out, msg: &ilink::Message, dir: &Path) {
+/// its own, or the media it quotes when it has none. Stops at the first
+/// item that cannot be saved and says why (the caller leaves the message
+/// pending).
+pub(crate) async fn save_media(
+    bot: &ilink::Bot,
+    out: Out,
+    msg: &ilink::Message,
+    dir: &Path,
+) -> std::result::Result<(), String> {
+    let message_id = msg.message_id().map(|m| m.to_string());
     for media in bot.media_of(msg) {
         let quoted = media.quoted.is_some();
         match bot.download(&media.item).to_dir(dir).await {
@@ -238,14 +293,20 @@ pub(crate) async fn save_media(bot: &ilink::Bot, out: Out, msg: &ilink::Message,
                     if quoted { " (quoted)" } else { "" }
                 ),
                 json!({"event": "saved", "path": path, "quoted": quoted,
-                       "message_id": msg.message_id().map(|m| m.to_string())}),
+                       "message_id": message_id}),
             ),
-            Err(e) => out.emit(
-                format!("  could not save media: {}", app::describe(&CliError::Sdk(e))),
-                json!({"event": "save_failed", "message_id": msg.message_id().map(|m| m.to_string())}),
-            ),
+            Err(e) => {
+                let reason = app::describe(&CliError::Sdk(e));
+                out.emit(
+                    format!("  could not save media: {reason}"),
+                    json!({"event": "save_failed", "message_id": message_id,
+                           "quoted": quoted, "reason": reason}),
+                );
+                return Err(reason);
+            }
         }
     }
+    Ok(())
 }
 
 /// Echoes a message's media back by downloading and re-uploading it.

@@ -305,7 +305,7 @@ async fn an_expired_session_exits_with_3() {
         cmd(
             &sim,
             &state,
-            &["send", "--to", "a@im.wechat", "--text", "x"],
+            &["send", "--to", "a@im.wechat", "--text", "x", "--force"],
         ),
         "",
     )
@@ -572,4 +572,429 @@ async fn keys_come_from_a_file_stdin_or_the_environment() {
     .await;
     assert_ne!(r.code, 0);
     assert!(r.stderr.contains("--key-file"), "{}", r.stderr);
+}
+
+// ---- issue 18: no destroyed files, exit codes and JSON a script can trust
+
+const KEY: &str = "MDAwMTAyMDMwNDA1MDYwNzA4MDkwYTBiMGMwZDBlMGY=";
+
+fn arg(p: &Path) -> String {
+    p.to_string_lossy().into_owned()
+}
+
+#[tokio::test]
+async fn no_command_destroys_or_reuses_a_file() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let d = dir.path();
+    let plain = d.join("same.bin");
+    std::fs::write(&plain, vec![7u8; 100_000]).unwrap();
+
+    // encrypt onto its own input: refused before any work, input intact.
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "encrypt",
+                "--key",
+                KEY,
+                "--in",
+                &arg(&plain),
+                "--out",
+                &arg(&plain),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("is the input"), "{}", r.stderr);
+    assert_eq!(std::fs::read(&plain).unwrap().len(), 100_000);
+
+    // decrypt --in data.partial --out data.bin keeps its input.
+    let enc = d.join("data.partial");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "encrypt",
+                "--key",
+                KEY,
+                "--in",
+                &arg(&plain),
+                "--out",
+                &arg(&enc),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let out = d.join("data.bin");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "decrypt",
+                "--key",
+                KEY,
+                "--in",
+                &arg(&enc),
+                "--out",
+                &arg(&out),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(enc.exists(), "the input survives");
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
+
+    // An existing output needs --force; with it, it is replaced.
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "decrypt",
+                "--key",
+                KEY,
+                "--in",
+                &arg(&enc),
+                "--out",
+                &arg(&plain),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("--force"), "{}", r.stderr);
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "decrypt",
+                "--key",
+                KEY,
+                "--in",
+                &arg(&enc),
+                "--out",
+                &arg(&out),
+                "--force",
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+
+    // A wrong key leaves nothing behind and the old output as it was.
+    let wrong = "ZmZlZWRkY2NiYmFhOTk4ODc3NjY1NTQ0MzMyMjExMDA=";
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "decrypt",
+                "--key",
+                wrong,
+                "--in",
+                &arg(&enc),
+                "--out",
+                &arg(&out),
+                "--force",
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert_eq!(std::fs::read(&out).unwrap(), std::fs::read(&plain).unwrap());
+
+    // download: an unrelated keep.partial is left alone; a directory as the
+    // output is refused before anything is fetched.
+    let keep = d.join("keep.bin");
+    std::fs::write(d.join("keep.partial"), b"unrelated").unwrap();
+    let bot = sim.create_account();
+    let pushed = sim.push(
+        &bot.bot_id,
+        Inbound::file("u@im.wechat", "f.txt", b"payload".to_vec()),
+    );
+    let _ = pushed;
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "download",
+                "--param",
+                "nonexistent",
+                "--key",
+                KEY,
+                "--out",
+                &arg(d),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    assert!(r.stderr.contains("directory"), "{}", r.stderr);
+    assert_eq!(sim.count(Route::CdnDownload), 0, "nothing fetched");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "download",
+                "--param",
+                "nonexistent",
+                "--key",
+                KEY,
+                "--out",
+                &arg(&keep),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_ne!(r.code, 0);
+    assert_eq!(std::fs::read(d.join("keep.partial")).unwrap(), b"unrelated");
+    assert!(!keep.exists());
+    let leftovers: Vec<_> = std::fs::read_dir(d)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .filter(|n| n.starts_with('.') && n.ends_with(".partial"))
+        .collect();
+    assert!(leftovers.is_empty(), "{leftovers:?}");
+}
+
+#[tokio::test]
+async fn listen_download_acknowledges_only_saved_media() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let account = login(&sim, &state).await;
+    let photo = b"\xff\xd8\xff quoted photo".to_vec();
+    sim.push(
+        &account,
+        Inbound::text("alice@im.wechat", "what is this?").quote(
+            ilink_testkit::Quote::of(5)
+                .with_media(Inbound::image("alice@im.wechat", photo.clone()).content),
+        ),
+    );
+    // The download "directory" is a file: nothing can be saved.
+    let blocked = dir.path().join("blocked");
+    std::fs::write(&blocked, b"a file").unwrap();
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "listen",
+                "--count",
+                "1",
+                "--timeout",
+                "20",
+                "--download",
+                &arg(&blocked),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 1, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    let failed = lines
+        .iter()
+        .find(|l| l["event"] == "save_failed")
+        .expect("save_failed");
+    assert!(
+        !failed["reason"].as_str().unwrap_or_default().is_empty(),
+        "{failed}"
+    );
+    let error = lines
+        .iter()
+        .find(|l| l.get("error").is_some())
+        .expect("a JSON error");
+    assert_eq!(error["exit_code"], 1);
+    assert!(
+        error["message"].as_str().unwrap().contains("stays pending"),
+        "{error}"
+    );
+
+    // The message was not acknowledged: the next listen offers it again,
+    // and saves the quoted photo.
+    let media = dir.path().join("media");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "listen",
+                "--count",
+                "1",
+                "--timeout",
+                "20",
+                "--download",
+                &arg(&media),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    let saved = lines.iter().find(|l| l["event"] == "saved").expect("saved");
+    assert_eq!(saved["quoted"], true);
+    assert_eq!(
+        std::fs::read(saved["path"].as_str().unwrap()).unwrap(),
+        photo
+    );
+}
+
+#[tokio::test]
+async fn exit_codes_and_messages_tell_the_truth() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+
+    // A made-up token: "rejected", exit 3, and nothing written anywhere.
+    for args in [
+        &["typing", "--to", "a@im.wechat"][..],
+        &["send", "--to", "a@im.wechat", "--text", "x", "--force"][..],
+        &["listen", "--count", "1", "--timeout", "20"][..],
+    ] {
+        let mut c = cmd(&sim, &state, args);
+        c.env("ILINK_TOKEN", "made-up@im.bot:0123456789abcdef");
+        let r = run(c, "").await;
+        assert_eq!(r.code, 3, "{args:?}: {}", r.stderr);
+        let line = r
+            .stderr
+            .lines()
+            .find(|l| l.starts_with("error:"))
+            .unwrap_or_default();
+        assert!(
+            line.contains("token") && line.contains("rejected"),
+            "{args:?}: {}",
+            r.stderr
+        );
+        assert!(!line.contains("session expired"), "{}", r.stderr);
+    }
+    assert!(!state.exists(), "no state for an ad hoc token");
+
+    let account = login(&sim, &state).await;
+    let sends_before = sim.count(Route::SendMessage);
+    // Nobody wrote yet: refused (4) unless --force; an empty --to is usage (2).
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &["send", "--to", "bob@im.wechat", "--text", "hi"],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 4, "{}", r.stderr);
+    assert!(r.stderr.contains("no context token"), "{}", r.stderr);
+    assert_eq!(
+        sim.count(Route::SendMessage),
+        sends_before,
+        "refused before the server"
+    );
+    let r = run(cmd(&sim, &state, &["send", "--to", "", "--text", "hi"]), "").await;
+    assert_eq!(r.code, 2, "{}", r.stderr);
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "send",
+                "--to",
+                "bob@im.wechat",
+                "--text",
+                "a",
+                "--caption",
+                "c",
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 2, "a caption needs a file: {}", r.stderr);
+
+    // --json errors are JSON on stdout, with a stable kind; no colour.
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &["--json", "send", "--to", "bob@im.wechat", "--text", "hi"],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 4);
+    let error = &r.json_lines()[0];
+    assert_eq!(error["error"], "refused");
+    assert_eq!(error["exit_code"], 4);
+    assert!(
+        !r.stderr.contains('\u{1b}'),
+        "no ANSI codes: {:?}",
+        r.stderr
+    );
+
+    // A server nobody answers at: listen gives up with 5.
+    let mut c = cmd(&sim, &state, &["--json", "listen", "--max-failures", "1"]);
+    c.env("ILINK_BASE_URL", "http://127.0.0.1:1");
+    let r = run(c, "").await;
+    assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);
+    assert_eq!(r.json_lines().last().unwrap()["error"], "unreachable");
+
+    // An unknown item prints without Rust Debug text.
+    sim.push(
+        &account,
+        Inbound::unknown_item(
+            "alice@im.wechat",
+            99,
+            "future_item",
+            serde_json::json!({"x": 1}),
+        ),
+    );
+    let r = run(
+        cmd(&sim, &state, &["listen", "--count", "1", "--timeout", "20"]),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert!(r.stdout.contains("unknown type 99"), "{}", r.stdout);
+    assert!(!r.stdout.contains("Unknown("), "{}", r.stdout);
+
+    // users lists alice, who wrote; the help has the exit-code table.
+    let r = run(cmd(&sim, &state, &["--json", "users"]), "").await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let users = r.json_lines();
+    assert_eq!(users[0]["user"], "alice@im.wechat");
+    assert_eq!(users[0]["replies_left"], 10);
+    let r = run(cmd(&sim, &state, &["--help"]), "").await;
+    assert!(r.stdout.contains("Exit codes") && r.stdout.contains("5  server unreachable"));
+
+    // An empty ILINK_STATE_DIR is "not set", not a clap error; logout
+    // takes --account.
+    let mut c = cmd(&sim, &state, &["--help"]);
+    c.env("ILINK_STATE_DIR", "");
+    assert_eq!(run(c, "").await.code, 0);
+    let r = run(cmd(&sim, &state, &["logout", "--account", &account]), "").await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(cmd(&sim, &state, &["--json", "accounts"]), "").await;
+    assert_eq!(r.json_lines()[0]["count"], 0);
 }

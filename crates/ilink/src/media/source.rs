@@ -113,23 +113,50 @@ impl MediaSource {
     }
 
     /// The first pass: plaintext size and MD5, in bounded memory.
-    pub(crate) async fn scan(&self) -> Result<PlainInfo, Error> {
+    ///
+    /// `progress(hashed, total)` is called as the pass proceeds (`total` is
+    /// 0 when a reader's length is unknown).
+    pub(crate) async fn scan(
+        &self,
+        progress: Option<ilink_http::Progress>,
+    ) -> Result<PlainInfo, Error> {
+        let report = |done: u64, total: u64| {
+            if let Some(p) = &progress {
+                p(done, total);
+            }
+        };
         match &self.inner {
             Inner::Path(path) => {
                 let path = path.clone();
+                let progress = progress.clone();
                 let scanned = tokio::task::spawn_blocking(move || {
-                    ilink_crypto::scan(std::fs::File::open(&path)?)
+                    let file = std::fs::File::open(&path)?;
+                    let total = file.metadata()?.len();
+                    ilink_crypto::scan(Counting {
+                        inner: file,
+                        done: 0,
+                        total,
+                        progress,
+                    })
                 })
                 .await
                 .map_err(|e| Error::Io(io::Error::other(format!("hashing task failed: {e}"))))?;
                 Ok(scanned?)
             }
-            Inner::Bytes(bytes) if bytes.len() <= INLINE_HASH_LIMIT => Ok(PlainInfo::of(bytes)),
+            Inner::Bytes(bytes) if bytes.len() <= INLINE_HASH_LIMIT => {
+                let info = PlainInfo::of(bytes);
+                report(info.size, info.size);
+                Ok(info)
+            }
             Inner::Bytes(bytes) => {
                 let bytes = bytes.clone();
-                tokio::task::spawn_blocking(move || PlainInfo::of(&bytes))
+                let info = tokio::task::spawn_blocking(move || PlainInfo::of(&bytes))
                     .await
-                    .map_err(|e| Error::Io(io::Error::other(format!("hashing task failed: {e}"))))
+                    .map_err(|e| {
+                        Error::Io(io::Error::other(format!("hashing task failed: {e}")))
+                    })?;
+                report(info.size, info.size);
+                Ok(info)
             }
             Inner::Reader(open) => {
                 let mut reader = open().await?;
@@ -143,6 +170,7 @@ impl MediaSource {
                     }
                     md5.update(&buf[..n]);
                     size += n as u64;
+                    report(size, 0);
                 }
                 Ok(PlainInfo::new(size, md5.finalize()))
             }
@@ -201,6 +229,25 @@ impl From<&'static [u8]> for MediaSource {
     }
 }
 
+/// A reader that reports how much of it was read.
+struct Counting<R> {
+    inner: R,
+    done: u64,
+    total: u64,
+    progress: Option<ilink_http::Progress>,
+}
+
+impl<R: std::io::Read> std::io::Read for Counting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.done += n as u64;
+        if let Some(p) = &self.progress {
+            p(self.done, self.total);
+        }
+        Ok(n)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -222,7 +269,7 @@ mod tests {
         ];
         let expected = PlainInfo::of(&data);
         for source in sources {
-            assert_eq!(source.scan().await.unwrap(), expected, "{source:?}");
+            assert_eq!(source.scan(None).await.unwrap(), expected, "{source:?}");
             for _ in 0..2 {
                 let mut out = Vec::new();
                 source
@@ -242,7 +289,7 @@ mod tests {
     #[tokio::test]
     async fn a_missing_file_is_an_io_error() {
         let err = MediaSource::path("/nonexistent/ilink-test")
-            .scan()
+            .scan(None)
             .await
             .unwrap_err();
         assert!(matches!(err, Error::Io(_)), "{err:?}");

@@ -58,6 +58,7 @@ pub struct SendMedia {
     thumbnail: Option<Thumbnail>,
     context_token: Option<ContextToken>,
     progress: Option<Progress>,
+    hash_progress: Option<Progress>,
     pub(crate) ids: crate::outbox::Ids,
 }
 
@@ -92,6 +93,7 @@ impl SendMedia {
             thumbnail: None,
             context_token: None,
             progress: None,
+            hash_progress: None,
             ids: crate::outbox::Ids::Fresh,
         }
     }
@@ -148,6 +150,15 @@ impl SendMedia {
         self
     }
 
+    /// Calls `f(hashed, total)` with plaintext bytes during the first pass,
+    /// which reads the whole media for its size and MD5 before anything is
+    /// uploaded (seconds for gigabytes). `total` is 0 when the source is a
+    /// reader of unknown length.
+    pub fn on_hash_progress(mut self, f: impl Fn(u64, u64) + Send + Sync + 'static) -> Self {
+        self.hash_progress = Some(Arc::new(f));
+        self
+    }
+
     async fn run(self) -> Result<Vec<Sent>, Error> {
         if self.to.is_empty() {
             return Err(Error::NoRecipient);
@@ -178,9 +189,9 @@ impl SendMedia {
             .filter(|_| matches!(kind, MediaKind::Image | MediaKind::Video));
 
         // Pass 1: sizes and digests.
-        let info = self.source.scan().await?;
+        let info = self.source.scan(self.hash_progress.clone()).await?;
         let thumb_info = match &thumbnail {
-            Some(t) => Some(t.source.scan().await?),
+            Some(t) => Some(t.source.scan(None).await?),
             None => None,
         };
 

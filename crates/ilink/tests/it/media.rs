@@ -364,6 +364,31 @@ async fn progress_reaches_the_total() {
 }
 
 #[tokio::test]
+async fn the_hashing_pass_reports_progress_from_a_path() {
+    let (sim, _bot, client, _) = conversation(sim().await).await;
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("clip.mp4");
+    let content = data(3_000_000, 13);
+    std::fs::write(&path, &content).unwrap();
+    let calls = Arc::new(Mutex::new(Vec::new()));
+    client
+        .send_media(ALICE, ilink::MediaSource::path(&path))
+        .on_hash_progress({
+            let calls = calls.clone();
+            move |done, total| calls.lock().unwrap().push((done, total))
+        })
+        .await
+        .unwrap();
+    let calls = calls.lock().unwrap().clone();
+    let total = content.len() as u64;
+    assert!(calls.len() > 1, "several reads: {calls:?}");
+    assert!(calls.iter().all(|&(_, t)| t == total));
+    assert!(calls.windows(2).all(|w| w[0].0 <= w[1].0));
+    assert_eq!(calls.last(), Some(&(total, total)));
+    assert_clean(&sim);
+}
+
+#[tokio::test]
 async fn tool_calls_go_out_as_items() {
     let (sim, _bot, client, pushed) = conversation(sim().await).await;
     let start = client

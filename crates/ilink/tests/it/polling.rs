@@ -796,3 +796,60 @@ async fn an_idle_run_stays_small() {
     let size = std::mem::size_of_val(&run);
     assert!(size <= 4_600, "the run's state is {size} bytes");
 }
+
+#[tokio::test]
+async fn a_handler_can_leave_its_message_pending() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store = memory();
+    let client = client(&sim, &bot, store.clone());
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "keep me"));
+    sim.push(&bot.bot_id, Inbound::text("bob@im.wechat", "done"));
+    let failures = Arc::new(Mutex::new(Vec::new()));
+    let handled = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(Notify::new());
+    let handler = {
+        let (handled, stop) = (handled.clone(), stop.clone());
+        handler_fn(move |_ctx: Context, msg: Message| {
+            let (handled, stop) = (handled.clone(), stop.clone());
+            async move {
+                if handled.fetch_add(1, Ordering::SeqCst) == 1 {
+                    stop.notify_one();
+                }
+                if msg.text() == "keep me" {
+                    return Err(ilink::KeepPending::because("the disk is full").into());
+                }
+                Ok(())
+            }
+        })
+    };
+    let seen = failures.clone();
+    client
+        .runner()
+        .concurrency(1)
+        .on_event(move |e| {
+            if let RunEvent::HandlerFailed { failure, .. } = e {
+                seen.lock().unwrap().push(failure.to_string());
+            }
+        })
+        .run_until(handler, stop.notified())
+        .await
+        .unwrap();
+    let failures = failures.lock().unwrap().clone();
+    assert_eq!(failures.len(), 1);
+    assert!(failures[0].contains("the disk is full"), "{failures:?}");
+    // Only the kept message is pending; the next run gets it again.
+    let pending = store.pending(client.id()).await.unwrap();
+    assert_eq!(pending.len(), 1, "{pending:?}");
+    let seen = Seen::default();
+    let again = Arc::new(Notify::new());
+    let run = {
+        let (client, again, handler) = (client.clone(), again.clone(), seen.handler());
+        tokio::spawn(async move { client.run_until(handler, again.notified()).await })
+    };
+    wait_for("the pending message", || seen.count() == 1).await;
+    again.notify_one();
+    run.await.unwrap().unwrap();
+    assert_eq!(seen.texts(), ["keep me"]);
+    assert!(store.pending(client.id()).await.unwrap().is_empty());
+}
