@@ -70,6 +70,10 @@ pub(crate) enum Command {
         /// Give up after this many seconds (default 480).
         #[arg(long, default_value_t = 480)]
         timeout: u64,
+        /// Draw the QR code for a terminal with a light background (the
+        /// default suits dark ones).
+        #[arg(long, env = "ILINK_QR_LIGHT")]
+        light: bool,
     },
     /// List stored accounts with their health.
     Accounts,

@@ -22,7 +22,11 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
     };
     let g = &cli.global;
     match cli.command {
-        Command::Login { no_qr, timeout } => login(g, out, no_qr, timeout).await,
+        Command::Login {
+            no_qr,
+            timeout,
+            light,
+        } => login(g, out, no_qr, light, timeout).await,
         Command::Accounts => accounts(g, out).await,
         Command::Logout { id } => logout(g, out, id).await,
         Command::Users => users(g, out).await,
@@ -113,12 +117,12 @@ async fn read_line() -> Option<String> {
 }
 
 /// Prints login progress (and draws the QR code).
-pub(crate) fn print_login_event(out: Out, no_qr: bool, event: &LoginEvent) {
+pub(crate) fn print_login_event(out: Out, no_qr: bool, light: bool, event: &LoginEvent) {
     match event {
         LoginEvent::QrCode { url, attempt } => {
             if !out.json
                 && !no_qr
-                && let Some(art) = crate::qr::render(url)
+                && let Some(art) = crate::qr::render(url, light)
             {
                 println!("{art}");
             }
@@ -163,12 +167,18 @@ pub(crate) fn print_login_event(out: Out, no_qr: bool, event: &LoginEvent) {
     }
 }
 
-async fn login(g: &crate::cli::Global, out: Out, no_qr: bool, timeout: u64) -> Result<()> {
+async fn login(
+    g: &crate::cli::Global,
+    out: Out,
+    no_qr: bool,
+    light: bool,
+    timeout: u64,
+) -> Result<()> {
     let client = app::client(g)?;
     let outcome = client
         .login()
         .deadline(Duration::from_secs(timeout))
-        .on_event(move |e| print_login_event(out, no_qr, e))
+        .on_event(move |e| print_login_event(out, no_qr, light, e))
         .verify_code(|_retry| read_line())
         .await?;
     match outcome {

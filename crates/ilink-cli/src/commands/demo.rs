@@ -121,7 +121,7 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
     );
     let outcome = client
         .login()
-        .on_event(move |e| super::print_login_event(out, no_qr, e))
+        .on_event(move |e| super::print_login_event(out, no_qr, false, e))
         .await?;
     let LoginOutcome::LoggedIn {
         bot: me,
