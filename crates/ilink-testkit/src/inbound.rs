@@ -185,6 +185,9 @@ pub enum InboundContent {
         encode_type: Option<i32>,
         /// Duration in milliseconds.
         playtime_ms: Option<u64>,
+        /// The sample rate declared (`sample_rate`; 16000 when unset).
+        #[serde(default)]
+        sample_rate: Option<u32>,
     },
     /// A file.
     File {
@@ -288,6 +291,45 @@ impl Inbound {
                 transcript: transcript.map(str::to_owned),
                 encode_type: Some(VoiceEncodeType::SILK.0),
                 playtime_ms: Some(2000),
+                sample_rate: None,
+            },
+        )
+    }
+
+    /// A real SILK v3 voice note (Tencent's prefix included) of a pure tone
+    /// at `hz`, lasting `duration` (whole 20 ms frames), at 24 kHz, encoded
+    /// with the reference SDK (feature `voice`). Its `playtime` is the
+    /// duration; its transcript none.
+    ///
+    /// # Panics
+    ///
+    /// When the encoder fails (a bug: the settings are fixed).
+    #[cfg(feature = "voice")]
+    pub fn voice_tone(from: impl Into<String>, hz: f64, duration: std::time::Duration) -> Self {
+        const RATE: u32 = 24_000;
+        let frames = duration.as_millis() / 20;
+        let samples = usize::try_from(frames).unwrap_or(0) * (RATE as usize / 50);
+        let pcm: Vec<i16> = (0..samples)
+            .map(|n| {
+                let t = n as f64 / f64::from(RATE);
+                (0.4 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
+            })
+            .collect();
+        let bytes = silk_codec::SilkCoder::builder()
+            .encoder()
+            .sample_rate(RATE as i32)
+            .bit_rate(24_000)
+            .build()
+            .and_then(|mut e| e.encode(&pcm, true))
+            .expect("the SILK encoder takes 24 kHz mono");
+        Self::new(
+            from,
+            InboundContent::Voice {
+                bytes,
+                transcript: None,
+                encode_type: Some(VoiceEncodeType::SILK.0),
+                playtime_ms: Some(u64::try_from(frames * 20).unwrap_or(u64::MAX)),
+                sample_rate: Some(RATE),
             },
         )
     }

@@ -63,6 +63,10 @@ pub enum Error {
     /// A received media item cannot be downloaded or saved.
     #[error("the media item cannot be downloaded")]
     Media(#[from] crate::media::MediaError),
+    /// Received voice could not be decoded (feature `voice`).
+    #[cfg(feature = "voice")]
+    #[error("the voice note cannot be decoded")]
+    Voice(#[from] crate::voice::VoiceError),
     /// Local I/O failed (a file to send, a download target).
     #[error("I/O failed")]
     Io(#[from] std::io::Error),
@@ -157,6 +161,8 @@ impl fmt::Debug for Error {
                 .finish(),
             Self::Random(e) => f.debug_tuple("Random").field(e).finish(),
             Self::Media(e) => f.debug_tuple("Media").field(e).finish(),
+            #[cfg(feature = "voice")]
+            Self::Voice(e) => f.debug_tuple("Voice").field(e).finish(),
             Self::Io(e) => f.debug_tuple("Io").field(e).finish(),
             Self::Store(e) => f.debug_tuple("Store").field(e).finish(),
             Self::Task(e) => f.debug_tuple("Task").field(e).finish(),

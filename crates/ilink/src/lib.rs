@@ -67,6 +67,8 @@ mod send;
 pub mod store;
 mod tool_call;
 mod typing;
+#[cfg(feature = "voice")]
+pub mod voice;
 
 pub use client::{Bot, Client, ClientBuilder};
 pub use cluster::{Cluster, ClusterEvent};

@@ -59,6 +59,17 @@ impl Message {
         self.inner.text()
     }
 
+    /// The server's transcript of its voice note, when it has one with a
+    /// transcript (`voice_item.text`; often absent: decode the audio with
+    /// the `voice` feature's [`Download::voice`](crate::Download)).
+    pub fn transcript(&self) -> Option<&str> {
+        self.inner
+            .item_list
+            .iter()
+            .filter_map(|i| i.voice_item.as_deref())
+            .find_map(|v| v.text.as_deref().filter(|t| !t.trim().is_empty()))
+    }
+
     /// Its items, in order.
     pub fn items(&self) -> &[MessageItem] {
         &self.inner.item_list

@@ -325,6 +325,7 @@ fn build_item(
             transcript,
             encode_type,
             playtime_ms,
+            sample_rate,
         } => {
             let size = bytes.len();
             let (media, obj) =
@@ -335,7 +336,7 @@ fn build_item(
                 "media": media.0,
                 "encode_type": encode_type.unwrap_or(6),
                 "bits_per_sample": 16,
-                "sample_rate": 16000,
+                "sample_rate": sample_rate.unwrap_or(16000),
                 "playtime": playtime_ms.unwrap_or(1000),
                 "size": size,
             });

@@ -151,6 +151,38 @@ impl Download {
         self
     }
 
+    /// Downloads a voice note and decodes it to PCM, at the sample rate the
+    /// message declares (24 kHz when it declares none); write it out with
+    /// [`Pcm::to_wav`](crate::voice::Pcm::to_wav) or
+    /// [`write_wav`](crate::voice::Pcm::write_wav). At most
+    /// [`MAX_SILK_BYTES`](crate::voice::MAX_SILK_BYTES) are downloaded; see
+    /// [`crate::voice`] for the other limits.
+    ///
+    /// # Errors
+    ///
+    /// As [`bytes`](Self::bytes); [`MediaError::NotMedia`] for an item that
+    /// is no voice note; [`Error::Voice`] when the audio is not SILK or is
+    /// corrupt.
+    #[cfg(feature = "voice")]
+    pub async fn voice(self) -> Result<crate::voice::Pcm, Error> {
+        let Some(voice) = self.item.voice_item.as_deref() else {
+            return Err(MediaError::NotMedia {
+                item_type: self.item.kind().0,
+            }
+            .into());
+        };
+        let rate = crate::voice::sample_rate_of(voice);
+        let cap = self
+            .cap
+            .unwrap_or(u64::MAX)
+            .min(crate::voice::MAX_SILK_BYTES as u64);
+        let silk = self.cap(cap).bytes().await?;
+        tokio::task::spawn_blocking(move || crate::voice::decode(&silk, rate))
+            .await
+            .map_err(Error::Task)?
+            .map_err(Error::Voice)
+    }
+
     /// The kind of media the item holds, `None` when it is not media.
     pub fn kind(&self) -> Option<MediaKind> {
         media_kind(&self.item)

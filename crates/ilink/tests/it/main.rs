@@ -9,3 +9,5 @@ mod quotes;
 mod replies;
 mod sending;
 mod store;
+#[cfg(feature = "voice")]
+mod voice;
