@@ -102,6 +102,10 @@ pub(crate) enum Command {
         /// the server.
         #[arg(long, default_value_t = 5, value_name = "N")]
         max_failures: u32,
+        /// How --download saves voice notes: the SILK as received, a WAV
+        /// decoded from it, or both.
+        #[arg(long, value_enum, default_value_t = VoiceSave::Both)]
+        voice: VoiceSave,
     },
     /// Run an echo bot: text is echoed, media is sent back; Ctrl-C stops.
     Echo {
@@ -160,6 +164,9 @@ pub(crate) enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Voice notes: decode SILK to WAV.
+    #[command(subcommand)]
+    Voice(VoiceCommand),
     /// Show or cancel "typing…" for a user.
     Typing {
         /// The user.
@@ -207,6 +214,35 @@ pub(crate) enum Command {
         /// Skip drawing the QR code.
         #[arg(long)]
         no_qr: bool,
+    },
+}
+
+/// How `listen --download` saves voice notes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub(crate) enum VoiceSave {
+    /// The `.silk` file only.
+    Silk,
+    /// The `.wav` file only.
+    Wav,
+    /// Both, side by side.
+    Both,
+}
+
+/// `ilink voice`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum VoiceCommand {
+    /// Decode a SILK v3 file (a WeChat voice note) to WAV.
+    Decode {
+        /// The SILK file (with or without Tencent's prefix).
+        input: PathBuf,
+        /// The WAV to write (default: the input with `.wav`).
+        output: Option<PathBuf>,
+        /// Samples per second of the WAV (8000 to 48000; default 24000).
+        #[arg(long, default_value_t = 24_000)]
+        sample_rate: u32,
+        /// Replace the output if it exists.
+        #[arg(long)]
+        force: bool,
     },
 }
 

@@ -35,7 +35,14 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             timeout,
             download,
             max_failures,
-        } => listen(g, out, count, timeout, download, max_failures).await,
+            voice,
+        } => listen(g, out, count, timeout, download, max_failures, voice).await,
+        Command::Voice(crate::cli::VoiceCommand::Decode {
+            input,
+            output,
+            sample_rate,
+            force,
+        }) => media::voice_decode(out, &input, output, sample_rate, force).await,
         Command::Echo { max_failures } => echo(g, out, max_failures).await,
         Command::Send(args) => media::send(g, out, args).await,
         Command::Download {
@@ -384,6 +391,7 @@ async fn listen(
     timeout: Option<u64>,
     download: Option<std::path::PathBuf>,
     max_failures: u32,
+    voice: crate::cli::VoiceSave,
 ) -> Result<()> {
     let bot = app::bot(g).await?;
     let seen = Arc::new(AtomicU64::new(0));
@@ -402,7 +410,7 @@ async fn listen(
             async move {
                 out.emit(message_line(&msg), message_json(&msg));
                 if let Some(dir) = &download
-                    && let Err(reason) = media::save_media(ctx.bot(), out, &msg, dir).await
+                    && let Err(reason) = media::save_media(ctx.bot(), out, &msg, dir, voice).await
                 {
                     // Not acknowledged: the next `listen` offers it again.
                     *unsaved.lock().unwrap_or_else(|p| p.into_inner()) = Some(format!(

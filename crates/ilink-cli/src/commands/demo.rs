@@ -151,11 +151,13 @@ async fn demo(out: Out, no_qr: bool, sim: &Simulator, state: &std::path::Path) -
         p.message_id.to_string(),
         p.media_md5.clone().unwrap_or_default(),
     );
-    let voice = synthetic(2, 12 * 1024);
-    let p = sim.push(
-        &bot,
-        Inbound::voice("carol@im.wechat", voice, Some("Can you hear me?")),
-    );
+    // Real SILK v3, as phones send it: a 2.4 s tone with the server's
+    // transcript.
+    let mut voice = Inbound::voice_tone("carol@im.wechat", 440.0, Duration::from_millis(2_400));
+    if let ilink_testkit::InboundContent::Voice { transcript, .. } = &mut voice.content {
+        *transcript = Some("Can you hear me?".to_owned());
+    }
+    let p = sim.push(&bot, voice);
     expected_md5.insert(
         p.message_id.to_string(),
         p.media_md5.clone().unwrap_or_default(),
@@ -369,9 +371,22 @@ async fn answer(
                         .text
                         .clone()
                         .unwrap_or_else(|| "(no transcript)".to_owned());
+                    let pcm = ilink::voice::decode(&bytes, ilink::voice::sample_rate_of(v))?;
+                    let wav = pcm.to_wav();
+                    narrate(
+                        out,
+                        format!(
+                            "   decoded the SILK voice note to a {:.1} s WAV at {} Hz ({} bytes)",
+                            pcm.duration().as_secs_f64(),
+                            pcm.sample_rate,
+                            wav.len()
+                        ),
+                        json!({"event": "voice_decoded", "duration_ms": pcm.duration().as_millis() as u64,
+                               "sample_rate": pcm.sample_rate, "wav_bytes": wav.len()}),
+                    );
                     ctx.reply(format!(
-                        "I heard: \"{heard}\" ({} bytes of audio).",
-                        bytes.len()
+                        "I heard: \"{heard}\" ({:.1} s of audio).",
+                        pcm.duration().as_secs_f64()
                     ))
                     .await?;
                 }

@@ -281,11 +281,43 @@ pub(crate) async fn save_media(
     out: Out,
     msg: &ilink::Message,
     dir: &Path,
+    voice: crate::cli::VoiceSave,
 ) -> std::result::Result<(), String> {
+    use crate::cli::VoiceSave;
     let message_id = msg.message_id().map(|m| m.to_string());
     for media in bot.media_of(msg) {
         let quoted = media.quoted.is_some();
-        match bot.download(&media.item).to_dir(dir).await {
+        let saved = bot.download(&media.item).to_dir(dir).await;
+        if let (Ok(silk), Some(item)) = (&saved, media.item.voice_item.as_deref())
+            && voice != VoiceSave::Silk
+        {
+            let wav = silk.with_extension("wav");
+            match save_wav(silk, item, &wav).await {
+                Ok(duration) => out.emit(
+                    format!(
+                        "  saved {} ({:.1} s)",
+                        wav.display(),
+                        duration.as_secs_f64()
+                    ),
+                    json!({"event": "saved", "path": wav, "quoted": quoted,
+                           "message_id": message_id, "format": "wav",
+                           "duration_ms": duration.as_millis() as u64}),
+                ),
+                Err(reason) => {
+                    out.emit(
+                        format!("  could not decode the voice note: {reason}"),
+                        json!({"event": "save_failed", "message_id": message_id,
+                               "quoted": quoted, "reason": reason}),
+                    );
+                    return Err(reason);
+                }
+            }
+            if voice == VoiceSave::Wav {
+                let _ = std::fs::remove_file(silk);
+                continue;
+            }
+        }
+        match saved {
             Ok(path) => out.emit(
                 format!(
                     "  saved {}{}",
@@ -306,6 +338,80 @@ pub(crate) async fn save_media(
             }
         }
     }
+    Ok(())
+}
+
+/// Decodes a saved `.silk` next to it as `.wav` (never over an existing
+/// file); how long the audio lasts.
+async fn save_wav(
+    silk: &Path,
+    item: &ilink::proto::VoiceItem,
+    wav: &Path,
+) -> std::result::Result<std::time::Duration, String> {
+    let rate = ilink::voice::sample_rate_of(item);
+    let (silk, wav) = (silk.to_owned(), wav.to_owned());
+    tokio::task::spawn_blocking(move || {
+        let bytes = std::fs::read(&silk).map_err(|e| e.to_string())?;
+        let pcm = ilink::voice::decode(&bytes, rate).map_err(|e| e.to_string())?;
+        let tmp = crate::files::temp_next_to(&wav).map_err(|e| app::describe(&e))?;
+        pcm.write_wav(std::io::BufWriter::new(tmp.as_file()))
+            .map_err(|e| e.to_string())?;
+        crate::files::persist(tmp, &wav, false).map_err(|e| app::describe(&e))?;
+        Ok(pcm.duration())
+    })
+    .await
+    .map_err(|e| e.to_string())?
+}
+
+/// `ilink voice decode`.
+pub(crate) async fn voice_decode(
+    out: Out,
+    input: &Path,
+    output: Option<std::path::PathBuf>,
+    sample_rate: u32,
+    force: bool,
+) -> Result<()> {
+    if !ilink::voice::SAMPLE_RATES.contains(&sample_rate) {
+        return Err(CliError::Usage(format!(
+            "--sample-rate {sample_rate} is not one of {:?}",
+            ilink::voice::SAMPLE_RATES
+        )));
+    }
+    let output = output.unwrap_or_else(|| input.with_extension("wav"));
+    crate::files::check_output(&output, &[input], force)?;
+    let size = std::fs::metadata(input)
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", input.display())))?
+        .len();
+    if size > ilink::voice::MAX_SILK_BYTES as u64 {
+        return Err(CliError::Other(format!(
+            "{} has {size} bytes, more than the {} a voice note decodes from",
+            input.display(),
+            ilink::voice::MAX_SILK_BYTES
+        )));
+    }
+    let (input2, output2) = (input.to_owned(), output.clone());
+    let pcm = tokio::task::spawn_blocking(move || -> Result<ilink::voice::Pcm> {
+        let bytes = std::fs::read(&input2)?;
+        let pcm = ilink::voice::decode(&bytes, sample_rate)
+            .map_err(|e| CliError::Other(format!("{}: {e}", input2.display())))?;
+        let tmp = crate::files::temp_next_to(&output2)?;
+        pcm.write_wav(std::io::BufWriter::new(tmp.as_file()))?;
+        crate::files::persist(tmp, &output2, force)?;
+        Ok(pcm)
+    })
+    .await
+    .map_err(|e| CliError::Other(format!("decode task failed: {e}")))??;
+    out.emit(
+        format!(
+            "Decoded {} into {} ({:.2} s at {} Hz).",
+            input.display(),
+            output.display(),
+            pcm.duration().as_secs_f64(),
+            pcm.sample_rate
+        ),
+        json!({"event": "decoded", "path": output, "duration_ms": pcm.duration().as_millis() as u64,
+               "sample_rate": pcm.sample_rate, "samples": pcm.samples.len()}),
+    );
     Ok(())
 }
 

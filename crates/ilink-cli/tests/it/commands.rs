@@ -998,3 +998,84 @@ async fn exit_codes_and_messages_tell_the_truth() {
     let r = run(cmd(&sim, &state, &["--json", "accounts"]), "").await;
     assert_eq!(r.json_lines()[0]["count"], 0);
 }
+
+#[tokio::test]
+async fn voice_notes_are_saved_as_wav_and_decoded_by_hand() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let account = login(&sim, &state).await;
+    sim.push(
+        &account,
+        Inbound::voice_tone("carol@im.wechat", 440.0, Duration::from_millis(1_000)),
+    );
+    let media = dir.path().join("media");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "listen",
+                "--count",
+                "1",
+                "--timeout",
+                "20",
+                "--download",
+                &arg(&media),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    let saved: Vec<&Value> = lines.iter().filter(|l| l["event"] == "saved").collect();
+    assert_eq!(saved.len(), 2, "{saved:?}");
+    let wav = saved.iter().find(|l| l["format"] == "wav").expect("a wav");
+    assert!((i64::try_from(wav["duration_ms"].as_u64().unwrap()).unwrap() - 1_000).abs() <= 20);
+    let wav_path = Path::new(wav["path"].as_str().unwrap());
+    let bytes = std::fs::read(wav_path).unwrap();
+    assert_eq!(&bytes[..4], b"RIFF");
+    assert_eq!(&bytes[8..12], b"WAVE");
+    let silk = saved.iter().find(|l| l["format"] != "wav").unwrap();
+    let silk_path = Path::new(silk["path"].as_str().unwrap()).to_owned();
+
+    // ilink voice decode IN OUT, by hand: the same audio; never over a file.
+    let by_hand = dir.path().join("by-hand.wav");
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "voice",
+                "decode",
+                &arg(&silk_path),
+                &arg(&by_hand),
+            ],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    assert_eq!(r.json_lines()[0]["sample_rate"], 24_000);
+    assert_eq!(std::fs::read(&by_hand).unwrap(), bytes);
+    let r = run(
+        cmd(
+            &sim,
+            &state,
+            &["voice", "decode", &arg(&silk_path), &arg(&by_hand)],
+        ),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 2, "exists: {}", r.stderr);
+    // Not SILK: a typed failure, nothing written.
+    let junk = dir.path().join("junk.silk");
+    std::fs::write(&junk, b"not audio").unwrap();
+    let r = run(cmd(&sim, &state, &["voice", "decode", &arg(&junk)]), "").await;
+    assert_eq!(r.code, 1, "{}", r.stderr);
+    assert!(r.stderr.contains("not SILK"), "{}", r.stderr);
+    assert!(!dir.path().join("junk.wav").exists());
+}
