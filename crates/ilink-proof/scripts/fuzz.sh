@@ -8,8 +8,16 @@ cd "$(dirname "$0")/../../../fuzz"
 seconds=${1:-600}
 shift || true
 targets=("$@")
-[ ${#targets[@]} -gt 0 ] || targets=(message_decode key_parse pkcs7_unpad stream_decrypt state_files api_responses)
+[ ${#targets[@]} -gt 0 ] || targets=(message_decode key_parse pkcs7_unpad stream_decrypt state_files api_responses voice_decode)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
+# The SILK decoder is C: build it with clang, instrumented for coverage and
+# AddressSanitizer as cargo-fuzz instruments the Rust code (Debian: clang).
+if command -v clang >/dev/null || command -v clang-14 >/dev/null; then
+  export CC=$(command -v clang || command -v clang-14)
+  export CFLAGS="-fsanitize=fuzzer-no-link,address -g"
+else
+  echo "fuzz.sh: no clang; the SILK C code is built uninstrumented" >&2
+fi
 cargo +nightly fuzz build -O
 printf '| target | seconds | executions | crashes |\n|---|---:|---:|---:|\n'
 status=0
