@@ -62,6 +62,9 @@ const TENCENT_PREFIX: u8 = 0x02;
 const MAX_PACKET: usize = 1024;
 /// The most audio one packet can hold: 5 frames of 20 ms.
 const MAX_PACKET_MS: u64 = 100;
+/// After the input: the end marker (a length of -1), then zeros the range
+/// decoder may read when the last packet is shorter than 4 bytes.
+const END_PADDING: [u8; 10] = [0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0];
 
 /// Why voice could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -248,8 +251,17 @@ pub fn decode(silk: &[u8], sample_rate: u32) -> Result<Pcm, VoiceError> {
         .output_sample_rate(i32::try_from(rate).unwrap_or(24_000))
         .build()
         .map_err(|e| VoiceError::Corrupt(format!("the decoder could not start: {e}")))?;
+    // The reference SDK's range decoder reads the first 4 bytes of every
+    // packet whatever its length (SKP_Silk_range_dec_init): a short last
+    // packet would make it read past the input (found by the voice_decode
+    // fuzz target under AddressSanitizer). The input is decoded from a copy
+    // with an end marker and padding after it, so every such read stays in
+    // bytes of ours.
+    let mut padded = Vec::with_capacity(silk.len() + END_PADDING.len());
+    padded.extend_from_slice(silk);
+    padded.extend_from_slice(&END_PADDING);
     let samples = decoder
-        .decode(silk)
+        .decode(&padded)
         .map_err(|e| VoiceError::Corrupt(e.to_string()))?;
     Ok(Pcm {
         samples,
@@ -299,6 +311,18 @@ mod tests {
             decode(&long, 24_000),
             Err(VoiceError::TooLong { .. })
         ));
+    }
+
+    #[test]
+    fn a_short_last_packet_is_decoded_from_padded_bytes() {
+        // The fuzzer's first crash: two 1-byte packets, the last at the end
+        // of the input (ASan saw SKP_Silk_range_dec_init read 3 bytes past).
+        let input = b"\x02#!SILK_V3\x01\x00\x27\x01\x00\x02";
+        match decode(input, 24_000) {
+            Ok(pcm) => assert!(pcm.samples.len() <= 2 * 5 * 480),
+            Err(VoiceError::Corrupt(_)) => {}
+            Err(other) => panic!("{other:?}"),
+        }
     }
 
     #[test]
