@@ -244,11 +244,19 @@ pub(crate) fn state_dir(global: &Global) -> Result<PathBuf> {
     }
 }
 
-/// The state directory's store (its SQLite database). A token given on the
+/// The store: PostgreSQL with `--database-url`, else the state directory's
+/// SQLite database. A token given on the
 /// command line, with no state directory yet, gets a store in memory:
 /// nothing is written for an ad hoc token (context tokens and cursors last
 /// as long as the command).
-pub(crate) fn store(global: &Global) -> Result<Arc<dyn Store>> {
+pub(crate) async fn store(global: &Global) -> Result<Arc<dyn Store>> {
+    if let Some(url) = &global.database_url {
+        // A cluster's state: PostgreSQL (the URL is never printed: it may
+        // hold a password).
+        return Ok(Arc::new(
+            ilink::PgStore::connect_in_schema(url, &global.database_schema).await?,
+        ));
+    }
     let dir = state_dir(global)?;
     if global.token.is_some() && !dir.join(ilink::store::DATABASE_FILE).exists() {
         return Ok(Arc::new(ilink::MemoryStore::new()));
@@ -257,7 +265,7 @@ pub(crate) fn store(global: &Global) -> Result<Arc<dyn Store>> {
 }
 
 /// The client: the state directory's store, the hosts the options name.
-pub(crate) fn client(global: &Global) -> Result<Client> {
+pub(crate) async fn client(global: &Global) -> Result<Client> {
     let mut transport =
         Transport::builder().bot_agent(concat!("ilink-cli/", env!("CARGO_PKG_VERSION")));
     if let Some(u) = &global.base_url {
@@ -267,7 +275,7 @@ pub(crate) fn client(global: &Global) -> Result<Client> {
         transport = transport.cdn_base_url(u.clone());
     }
     Ok(Client::builder()
-        .shared_store(store(global)?)
+        .shared_store(store(global).await?)
         .transport(transport)
         .build()?)
 }
@@ -275,7 +283,7 @@ pub(crate) fn client(global: &Global) -> Result<Client> {
 /// The bot the options name: `--token` (as `--account`, or the token's own
 /// id), else `--account`'s stored login, else the most recent one.
 pub(crate) async fn bot(global: &Global) -> Result<Bot> {
-    let client = client(global)?;
+    let client = client(global).await?;
     if let Some(token) = &global.token {
         let mut credentials = Credentials::from_token(token.clone());
         if let Some(account) = &global.account {

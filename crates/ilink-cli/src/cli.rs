@@ -45,6 +45,25 @@ pub(crate) struct Global {
     /// (default: the platform config dir, e.g. ~/.config/ilink).
     #[arg(long, env = "ILINK_STATE_DIR", global = true)]
     pub(crate) state_dir: Option<PathBuf>,
+    /// Keep the state in PostgreSQL instead of the state directory
+    /// (`postgres://user@host/db`; TLS is required off loopback): the
+    /// store a cluster of bots shares.
+    #[arg(
+        long,
+        env = "ILINK_DATABASE_URL",
+        global = true,
+        hide_env_values = true
+    )]
+    pub(crate) database_url: Option<String>,
+    /// The PostgreSQL schema for the tables (several deployments in one
+    /// database).
+    #[arg(
+        long,
+        env = "ILINK_DATABASE_SCHEMA",
+        global = true,
+        default_value = "ilink"
+    )]
+    pub(crate) database_schema: String,
     /// The account to act as (default: the only or most recent one).
     #[arg(long, env = "ILINK_ACCOUNT", global = true)]
     pub(crate) account: Option<String>,

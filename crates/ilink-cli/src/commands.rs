@@ -181,7 +181,7 @@ async fn login(
     light: bool,
     timeout: u64,
 ) -> Result<()> {
-    let client = app::client(g)?;
+    let client = app::client(g).await?;
     let outcome = client
         .login()
         .deadline(Duration::from_secs(timeout))
@@ -211,7 +211,8 @@ async fn login(
 }
 
 async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
-    let store = app::store(g)?;
+    let client = app::client(g).await?;
+    let store = client.store().clone();
     let all = store.accounts().await?;
     if all.is_empty() {
         out.emit(
@@ -220,7 +221,6 @@ async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
         );
         return Ok(());
     }
-    let client = app::client(g)?;
     for creds in all {
         let bot = client.bot_with(&creds);
         let pending = store.pending(&creds.account_id).await?.len();
@@ -259,7 +259,7 @@ async fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Re
             "logout forgets a stored login; a --token is not stored".to_owned(),
         ));
     }
-    let store = app::store(g)?;
+    let store = app::store(g).await?;
     let id = match account.or_else(|| g.account.clone()) {
         Some(id) => ilink::AccountId::from(id),
         None => store
@@ -496,7 +496,7 @@ async fn echo(g: &crate::cli::Global, out: Out, max_failures: u32) -> Result<()>
 /// `ilink users`: who the bot can reach now.
 async fn users(g: &crate::cli::Global, out: Out) -> Result<()> {
     let bot = app::bot(g).await?;
-    let store = app::store(g)?;
+    let store = bot.client().store().clone();
     let tokens = store.context_tokens(bot.id()).await?;
     if tokens.is_empty() {
         out.emit(

@@ -21,6 +21,8 @@ const ENV_OPTIONS: &[(&str, &str)] = &[
     ("base_url", "ILINK_BASE_URL"),
     ("cdn_base_url", "ILINK_CDN_BASE_URL"),
     ("state_dir", "ILINK_STATE_DIR"),
+    ("database_url", "ILINK_DATABASE_URL"),
+    ("database_schema", "ILINK_DATABASE_SCHEMA"),
     ("account", "ILINK_ACCOUNT"),
     ("token", "ILINK_TOKEN"),
 ];

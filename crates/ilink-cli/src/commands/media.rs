@@ -152,7 +152,7 @@ pub(crate) async fn download(
     force: bool,
 ) -> Result<()> {
     crate::files::check_output(&output, &[], force)?;
-    let client = app::client(g)?;
+    let client = app::client(g).await?;
     let source = match (url, param) {
         (Some(u), _) => DownloadSource::full_url(u),
         (None, Some(p)) => DownloadSource::param(p),

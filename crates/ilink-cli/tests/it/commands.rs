@@ -1079,3 +1079,80 @@ async fn voice_notes_are_saved_as_wav_and_decoded_by_hand() {
     assert!(r.stderr.contains("not SILK"), "{}", r.stderr);
     assert!(!dir.path().join("junk.wav").exists());
 }
+
+#[tokio::test]
+async fn the_command_keeps_its_state_in_postgresql_when_told() {
+    let Some(url) = std::env::var("ILINK_TEST_PG_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+    else {
+        assert!(
+            std::env::var_os("ILINK_TEST_PG_REQUIRED").is_none(),
+            "ILINK_TEST_PG_REQUIRED is set but ILINK_TEST_PG_URL is not"
+        );
+        eprintln!("SKIP the CLI on PostgreSQL: ILINK_TEST_PG_URL is not set");
+        return;
+    };
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    // The state directory is never used: nothing may appear in it.
+    let state = dir.path().join("state");
+    let schema = format!("cli_{}", std::process::id());
+    let pg = |args: &[&str]| {
+        let mut c = cmd(&sim, &state, args);
+        c.env("ILINK_DATABASE_URL", &url)
+            .env("ILINK_DATABASE_SCHEMA", &schema);
+        c
+    };
+    sim.script_login(QrScript::new(vec![
+        QrStep::Scanned,
+        QrStep::Confirm {
+            target: LoginTarget::NewBot,
+        },
+    ]));
+    let r = run(pg(&["--json", "login", "--no-qr"]), "").await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let account = r
+        .json_lines()
+        .iter()
+        .find(|l| l["event"] == "logged_in")
+        .expect("logged in")["account"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    sim.push(&account, Inbound::text("alice@im.wechat", "hello"));
+    let r = run(
+        pg(&["--json", "listen", "--count", "1", "--timeout", "20"]),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}", r.stderr);
+    let r = run(
+        pg(&["--json", "send", "--to", "alice@im.wechat", "--text", "hi"]),
+        "",
+    )
+    .await;
+    assert_eq!(
+        r.code, 0,
+        "the context token came from PostgreSQL: {}",
+        r.stderr
+    );
+    let r = run(pg(&["--json", "users"]), "").await;
+    assert_eq!(r.json_lines()[0]["replies_left"], 9);
+    let r = run(pg(&["--json", "accounts"]), "").await;
+    assert_eq!(r.json_lines()[0]["account"], account.as_str());
+    assert!(!state.exists(), "nothing written to the state directory");
+    // The URL (which may hold a password) is never printed, even failing.
+    let mut c = cmd(&sim, &state, &["accounts"]);
+    c.env(
+        "ILINK_DATABASE_URL",
+        "postgres://me:s3cret-pw@127.0.0.1:1/db",
+    );
+    let r = run(c, "").await;
+    assert_ne!(r.code, 0);
+    assert!(
+        !r.stderr.contains("s3cret-pw") && !r.stdout.contains("s3cret-pw"),
+        "{}",
+        r.stderr
+    );
+}
