@@ -48,6 +48,10 @@
 pub use ilink_crypto as crypto;
 pub use ilink_http as http;
 pub use ilink_proto as proto;
+/// The TLS library whose configuration
+/// [`PgStore::connect_with_tls`](store::PgStore::connect_with_tls) takes.
+#[cfg(feature = "postgres")]
+pub use rustls;
 
 pub mod backoff;
 pub mod chunk;

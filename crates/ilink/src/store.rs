@@ -463,10 +463,11 @@ pub enum StoreError {
         /// The account.
         account: AccountId,
     },
-    /// The database is on another host and the connection would carry bot
-    /// state in clear text (TLS to a remote database is not supported yet).
+    /// The database is not on this host (a Unix socket or loopback) and
+    /// the URL turns TLS off (`sslmode=disable`): the bot token and the
+    /// messages would cross the network in clear text.
     #[error(
-        "the database is not on this host (a Unix socket or loopback), and TLS is not supported yet"
+        "the database is not on this host (a Unix socket or loopback) and the URL turns TLS off (sslmode=disable)"
     )]
     InsecureDatabase,
     /// The account id cannot name a store namespace (empty).

@@ -67,11 +67,20 @@ impl PgStore {
     /// Connects to the database at `url` (`postgres://user@host/db` or the
     /// `key=value` form) and brings its schema (`ilink`) to this version's.
     ///
+    /// A database on this host (a Unix socket or loopback) is reached
+    /// without TLS unless the URL says `sslmode=require`. Any other host is
+    /// reached over TLS only (rustls; a plaintext fallback is never made),
+    /// its certificate verified against the Mozilla roots and its name
+    /// (what libpq calls `verify-full`). For a private CA, use
+    /// [`connect_with_tls`](Self::connect_with_tls).
+    ///
     /// # Errors
     ///
     /// [`StoreError::InsecureDatabase`] for a host that is neither a Unix
-    /// socket nor loopback, [`StoreError::NewerSchema`] for a schema of a
-    /// newer version, [`StoreError::Database`] when the database fails.
+    /// socket nor loopback with `sslmode=disable`,
+    /// [`StoreError::NewerSchema`] for a schema of a newer version,
+    /// [`StoreError::Database`] when the database fails (a certificate that
+    /// does not verify included).
     pub async fn connect(url: &str) -> Result<Self, StoreError> {
         Self::connect_in_schema(url, "ilink").await
     }
@@ -85,6 +94,51 @@ impl PgStore {
     /// As [`connect`](Self::connect); [`StoreError::InvalidAccount`] is not
     /// used, an unusable schema name is [`StoreError::Database`].
     pub async fn connect_in_schema(url: &str, schema: &str) -> Result<Self, StoreError> {
+        Self::open(url, schema, None).await
+    }
+
+    /// [`connect_in_schema`](Self::connect_in_schema) over TLS with this
+    /// rustls configuration, whatever the host (loopback included): for a
+    /// server whose certificate a private CA signed.
+    ///
+    /// ```no_run
+    /// # async fn demo() -> Result<(), Box<dyn std::error::Error>> {
+    /// use std::sync::Arc;
+    /// use ilink::rustls;
+    /// use rustls::pki_types::pem::PemObject;
+    ///
+    /// let mut roots = rustls::RootCertStore::empty();
+    /// for cert in rustls::pki_types::CertificateDer::pem_file_iter("ca.crt")? {
+    ///     roots.add(cert?)?;
+    /// }
+    /// let tls = rustls::ClientConfig::builder_with_provider(Arc::new(
+    ///     rustls::crypto::ring::default_provider(),
+    /// ))
+    /// .with_safe_default_protocol_versions()?
+    /// .with_root_certificates(roots)
+    /// .with_no_client_auth();
+    /// let store = ilink::PgStore::connect_with_tls("postgres://bot@db.internal/bots", "ilink", tls)
+    ///     .await?;
+    /// # let _ = store; Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// As [`connect`](Self::connect).
+    pub async fn connect_with_tls(
+        url: &str,
+        schema: &str,
+        tls: rustls::ClientConfig,
+    ) -> Result<Self, StoreError> {
+        Self::open(url, schema, Some(tls)).await
+    }
+
+    async fn open(
+        url: &str,
+        schema: &str,
+        tls: Option<rustls::ClientConfig>,
+    ) -> Result<Self, StoreError> {
+        use tokio_postgres::config::SslMode;
         if schema.is_empty()
             || schema.len() > 48
             || !schema
@@ -96,29 +150,45 @@ impl PgStore {
             )));
         }
         let mut config: tokio_postgres::Config = url.parse().map_err(db_error)?;
-        for host in config.get_hosts() {
-            let local = match host {
-                #[cfg(unix)]
-                tokio_postgres::config::Host::Unix(_) => true,
-                tokio_postgres::config::Host::Tcp(name) => {
-                    name == "localhost"
-                        || name
-                            .parse::<std::net::IpAddr>()
-                            .is_ok_and(|ip| ip.is_loopback())
-                }
-            };
-            if !local {
-                return Err(StoreError::InsecureDatabase);
+        let all_local = config.get_hosts().iter().all(|host| match host {
+            #[cfg(unix)]
+            tokio_postgres::config::Host::Unix(_) => true,
+            tokio_postgres::config::Host::Tcp(name) => {
+                name == "localhost"
+                    || name
+                        .parse::<std::net::IpAddr>()
+                        .is_ok_and(|ip| ip.is_loopback())
             }
+        });
+        let disabled = config.get_ssl_mode() == SslMode::Disable;
+        if !all_local && disabled {
+            return Err(StoreError::InsecureDatabase);
+        }
+        // TLS: always with a configuration given; off loopback always; on
+        // loopback when the URL asks for it.
+        let tls = match tls {
+            Some(tls) => Some(tls),
+            None if !all_local || config.get_ssl_mode() == SslMode::Require => {
+                Some(mozilla_roots()?)
+            }
+            None => None,
+        };
+        if tls.is_some() {
+            // No plaintext fallback (the default, `prefer`, would allow it).
+            config.ssl_mode(SslMode::Require);
         }
         config.options(format!("-c search_path={schema}"));
-        let manager = Manager::from_config(
-            config,
-            NoTls,
-            ManagerConfig {
-                recycling_method: RecyclingMethod::Fast,
-            },
-        );
+        let manager_config = ManagerConfig {
+            recycling_method: RecyclingMethod::Fast,
+        };
+        let manager = match tls {
+            Some(tls) => Manager::from_config(
+                config,
+                tokio_postgres_rustls::MakeRustlsConnect::new(tls),
+                manager_config,
+            ),
+            None => Manager::from_config(config, NoTls, manager_config),
+        };
         let pool = Pool::builder(manager)
             .max_size(POOL_SIZE)
             .build()
@@ -131,6 +201,22 @@ impl PgStore {
         schema::migrate(&mut client, schema).await?;
         Ok(store)
     }
+}
+
+/// TLS verified against the Mozilla roots (webpki-roots), with ring.
+fn mozilla_roots() -> Result<rustls::ClientConfig, StoreError> {
+    let roots = rustls::RootCertStore {
+        roots: webpki_roots::TLS_SERVER_ROOTS.to_vec(),
+    };
+    Ok(
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(db_error)?
+        .with_root_certificates(roots)
+        .with_no_client_auth(),
+    )
 }
 
 /// Runs an `async` block with `$tx` (a `&Transaction`) in a transaction,

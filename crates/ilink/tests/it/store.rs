@@ -1248,20 +1248,106 @@ mod postgres_only {
     use super::*;
 
     #[test]
-    fn a_database_off_this_host_is_refused_before_connecting() {
-        // Bot state (context tokens) would cross the network in clear text.
+    fn a_database_off_this_host_without_tls_is_refused_before_connecting() {
+        // Bot state (tokens, messages) would cross the network in clear
+        // text. Refused before any lookup or connection is made.
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
             .unwrap();
         for url in [
-            "postgres://bot@db.example.invalid/ilink",
-            "host=db.example.invalid user=bot dbname=ilink",
+            "postgres://bot@db.example.invalid/ilink?sslmode=disable",
+            "host=db.example.invalid user=bot dbname=ilink sslmode=disable",
+            "postgres://bot@127.0.0.1,db.example.invalid/ilink?sslmode=disable",
         ] {
             match rt.block_on(ilink::store::PgStore::connect(url)) {
                 Err(StoreError::InsecureDatabase) => {}
                 other => panic!("{url}: expected InsecureDatabase, got {other:?}"),
             }
         }
+    }
+
+    /// The test cluster's URL as the TLS-only role, and its CA; `None`
+    /// (after a SKIP line) without them, unless CI requires them.
+    fn tls_server() -> Option<(String, std::path::PathBuf)> {
+        let url = std::env::var("ILINK_TEST_PG_URL")
+            .ok()
+            .filter(|u| !u.is_empty());
+        let ca = std::env::var_os("ILINK_TEST_PG_CA").filter(|c| !c.is_empty());
+        let (Some(url), Some(ca)) = (url, ca) else {
+            assert!(
+                std::env::var_os("ILINK_TEST_PG_REQUIRED").is_none(),
+                "ILINK_TEST_PG_REQUIRED is set but ILINK_TEST_PG_URL or ILINK_TEST_PG_CA is not"
+            );
+            eprintln!("SKIP PostgreSQL over TLS: ILINK_TEST_PG_URL or ILINK_TEST_PG_CA is not set");
+            return None;
+        };
+        // pg-test-server.sh's role that may connect over TLS only.
+        Some((url.replacen("postgres@", "tlsonly@", 1), ca.into()))
+    }
+
+    fn trusting(ca: &std::path::Path) -> ilink::rustls::ClientConfig {
+        use ilink::rustls;
+        use rustls::pki_types::pem::PemObject;
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in rustls::pki_types::CertificateDer::pem_file_iter(ca).unwrap() {
+            roots.add(cert.unwrap()).unwrap();
+        }
+        rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth()
+    }
+
+    #[test]
+    fn the_store_works_over_verified_tls() {
+        let Some((url, ca)) = tls_server() else {
+            return;
+        };
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let schema = format!("tls_{}", std::process::id());
+        rt.block_on(async {
+            // The role is refused without TLS: what works below went over TLS.
+            let plain = ilink::store::PgStore::connect_in_schema(
+                &format!("{url}?sslmode=disable"),
+                &schema,
+            )
+            .await;
+            assert!(matches!(plain, Err(StoreError::Database(_))), "{plain:?}");
+            let store = ilink::store::PgStore::connect_with_tls(&url, &schema, trusting(&ca))
+                .await
+                .expect("TLS with the cluster's CA");
+            let creds = credentials("tls-account", "token", 1);
+            store.save_credentials(&creds).await.unwrap();
+            let back = store
+                .load_credentials(&creds.account_id)
+                .await
+                .unwrap()
+                .unwrap();
+            assert_eq!(back.bot_token.expose(), "token");
+            // Asked for TLS on loopback, connect verifies against the public
+            // roots: the test CA is not among them, so it fails.
+            let untrusted = ilink::store::PgStore::connect_in_schema(
+                &format!("{url}?sslmode=require"),
+                &schema,
+            )
+            .await;
+            let Err(err) = untrusted else {
+                panic!("an untrusted certificate was accepted")
+            };
+            let mut chain = err.to_string();
+            let mut source = std::error::Error::source(&err);
+            while let Some(s) = source {
+                chain.push_str(&format!(": {s}"));
+                source = s.source();
+            }
+            assert!(chain.contains("certificate"), "{chain}");
+        });
     }
 }
