@@ -1,6 +1,9 @@
 //! `bench_store`: what a store costs per batch and per acknowledgement, as
 //! the poller uses it: `commit_batch` of a batch of received messages (with
-//! the cursor), then one `ack` per message once its handler finished.
+//! the cursor), then one `ack` per message once its handler finished; and
+//! what the outbox adds to a reply: its `enqueue` (admitted against the
+//! conversation's budget, in one transaction) before the send and its
+//! `dequeue` after, next to the `ack` measured in the same run.
 //!
 //! ```text
 //! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4]
@@ -11,13 +14,13 @@
 //! WAL mode with `synchronous=FULL`). Revisions up to eda0b91 also measure
 //! the file store (`--store file`) this replaced; `scripts/bench-store.sh`
 //! runs both in one run. Prints one line:
-//! `RESULT bench=store store=.. batches=.. messages=.. secs=.. batches_per_s=.. acks_per_s=.. commit_us=.. ack_us=..`.
+//! `RESULT bench=store store=.. batches=.. messages=.. secs=.. batches_per_s=.. acks_per_s=.. commit_us=.. ack_us=.. enqueue_us=.. dequeue_us=.. outbox_per_ack=..`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ilink::store::{InboxEntry, ReceivedBatch, Store};
-use ilink::{AccountId, Cursor};
+use ilink::store::{Admission, InboxEntry, OutboxEntry, ReceivedBatch, ReplyLimits, Store};
+use ilink::{AccountId, Cursor, UserId};
 
 const ACCOUNT: &str = "bench@im.bot";
 
@@ -74,6 +77,15 @@ async fn run() -> Result<(), String> {
 
     let mut commit = Duration::ZERO;
     let mut ack = Duration::ZERO;
+    let mut enqueue = Duration::ZERO;
+    let mut dequeue = Duration::ZERO;
+    let user = UserId::from("o9cq80_someone_quite_long@im.wechat");
+    let limits = ReplyLimits::new(Some(10), Some(Duration::from_secs(86_400)));
+    let reply = serde_json::json!({
+        "msg": {"to_user_id": user.as_str(), "client_id": "", "message_type": 2, "message_state": 2,
+                "context_token": "AARzJWAFAAABAAAAAAAp2Kx1P8wAAAA5LrTmXg3dq2pXrX4S6eh0dJhgq3WBkLsBqBm1M3h/Ue9Ka3PpRF2hPqkC1Wk+8pXb7g==",
+                "item_list": [{"type": 1, "text_item": {"text": "Tomorrow in Shenzhen: showers in the afternoon, 24 to 29 degrees. Take an umbrella."}}]}
+    });
     let mut seq = 0u64;
     let started = Instant::now();
     for b in 0..batches {
@@ -88,7 +100,8 @@ async fn run() -> Result<(), String> {
         let fresh = store
             .commit_batch(
                 &lease,
-                ReceivedBatch::new(entries, Cursor::new(format!("cursor-{b}"))),
+                ReceivedBatch::new(entries, Cursor::new(format!("cursor-{b}")))
+                    .with_inbound(vec![(user.clone(), now_ms() + b as u64)]),
             )
             .await
             .map_err(|e| format!("commit_batch: {e}"))?;
@@ -96,14 +109,36 @@ async fn run() -> Result<(), String> {
         if fresh.len() != batch {
             return Err(format!("{} of {batch} entries were new", fresh.len()));
         }
-        let t = Instant::now();
         for key in &keys {
+            // The handler's reply: queued before the send, removed after.
+            let id = format!("bench:r{key}");
+            let t = Instant::now();
+            let admitted = store
+                .enqueue(
+                    &account,
+                    &user,
+                    vec![OutboxEntry::new(id.clone(), user.clone(), reply.clone(), now_ms())],
+                    limits,
+                )
+                .await
+                .map_err(|e| format!("enqueue: {e}"))?;
+            enqueue += t.elapsed();
+            if !matches!(admitted, Admission::Queued { .. }) {
+                return Err(format!("the reply was not queued: {admitted:?}"));
+            }
+            let t = Instant::now();
+            store
+                .dequeue(&account, &id)
+                .await
+                .map_err(|e| format!("dequeue: {e}"))?;
+            dequeue += t.elapsed();
+            let t = Instant::now();
             store
                 .ack(&lease, key)
                 .await
                 .map_err(|e| format!("ack: {e}"))?;
+            ack += t.elapsed();
         }
-        ack += t.elapsed();
     }
     let secs = started.elapsed().as_secs_f64();
     let pending = store
@@ -115,16 +150,26 @@ async fn run() -> Result<(), String> {
         return Err(format!("{pending} entries left pending"));
     }
     let messages = batches * batch;
+    let per = |d: Duration| d.as_secs_f64() * 1e6 / messages as f64;
     println!(
-        "RESULT bench=store store={kind} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0}",
+        "RESULT bench=store store={kind} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0} enqueue_us={:.0} dequeue_us={:.0} outbox_per_ack={:.2}",
         batches as f64 / commit.as_secs_f64(),
         messages as f64 / ack.as_secs_f64(),
         commit.as_secs_f64() * 1e6 / batches as f64,
-        ack.as_secs_f64() * 1e6 / messages as f64,
+        per(ack),
+        per(enqueue),
+        per(dequeue),
+        (enqueue + dequeue).as_secs_f64() / ack.as_secs_f64(),
     );
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
     Ok(())
+}
+
+fn now_ms() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_millis() as u64)
 }
 
 async fn open(kind: &str, dir: &std::path::Path) -> Result<Box<dyn Store>, String> {
