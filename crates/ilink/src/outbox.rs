@@ -655,7 +655,10 @@ pub(crate) fn keep_sending(bot: Bot, report: LostListener) -> OutboxTask {
     let task = tokio::spawn(async move {
         let mut failures = 0u32;
         loop {
-            let wait = match bot.flush_outbox().await {
+            // Boxed: the flush (sends, retries, the HTTP exchange) is large,
+            // and an idle account's task would hold room for it in its
+            // state while it waits, 10,000 accounts over.
+            let wait = match Box::pin(bot.flush_outbox()).await {
                 Ok(r) if r.waiting == 0 => {
                     failures = 0;
                     None

@@ -5,7 +5,7 @@
 //! ```text
 //! bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
 //! bench_ilink file --urls JSON --path FILE
-//! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]
+//! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
 //! ```
 //!
 //! Every mode also takes `--ca FILE`, the PEM root of a simulator started
@@ -60,7 +60,7 @@ type BoxError = Box<dyn std::error::Error + Send + Sync>;
 const USAGE: &str = "\
 usage: bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
        bench_ilink file --urls JSON --path FILE
-       bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S]
+       bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
 every mode also takes --ca FILE (trust this PEM root, for a --tls simulator)
 and --http 1|2 (2, the default, offers h2 and takes what the server picks)";
 
@@ -523,7 +523,17 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     let mut ctl = Control::new(&urls.control)?;
 
     let rt = runtime()?;
-    let store = Arc::new(MemoryStore::new());
+    // The store the accounts' state lives in: memory (SQLite in memory), or
+    // a SQLite file on this disk (a fresh state directory).
+    let state_dir = std::env::temp_dir().join(format!("ilink-bench-idle-{}", std::process::id()));
+    let store: Arc<dyn Store> = match args.get("store") {
+        None | Some("memory") => Arc::new(MemoryStore::new()),
+        Some("sqlite") => {
+            let _ = std::fs::remove_dir_all(&state_dir);
+            Arc::new(ilink::SqliteStore::open(&state_dir)?)
+        }
+        Some(other) => return Err(format!("no store {other:?}").into()),
+    };
     let mut ids = Vec::with_capacity(accounts);
     for _ in 0..accounts {
         let (bot_id, token) = ctl.create_account()?;
@@ -610,13 +620,15 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     rt.shutdown_background();
     let per_account = rss_after.saturating_sub(rss_before) as f64 / accounts as f64;
     println!(
-        "RESULT bench=idle impl=ours accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1} runner_state_bytes={runner_state_bytes} conns_http1={} conns_http2={}",
+        "RESULT bench=idle impl=ours store={} accounts={accounts} rss_before_kib={rss_before} rss_after_kib={rss_after} per_account_kib={per_account:.2} idle_cpu_ms={} window_s={} polls={polls} held={held} fds={fds} threads={threads} ramp_s={:.1} runner_state_bytes={runner_state_bytes} conns_http1={} conns_http2={}",
+        args.get("store").unwrap_or("memory"),
         idle_cpu.as_millis(),
         window.as_secs(),
         ramp.as_secs_f64(),
         conns.http1,
         conns.http2,
     );
+    let _ = std::fs::remove_dir_all(&state_dir);
     if held != accounts {
         return Err(format!("only {held} of {accounts} accounts had a poll held").into());
     }
