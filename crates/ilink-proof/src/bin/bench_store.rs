@@ -117,7 +117,12 @@ async fn run() -> Result<(), String> {
                 .enqueue(
                     &account,
                     &user,
-                    vec![OutboxEntry::new(id.clone(), user.clone(), reply.clone(), now_ms())],
+                    vec![OutboxEntry::new(
+                        id.clone(),
+                        user.clone(),
+                        reply.clone(),
+                        now_ms(),
+                    )],
                     limits,
                 )
                 .await
