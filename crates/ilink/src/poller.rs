@@ -360,6 +360,34 @@ impl Poller {
         self.bot.ack(&self.lease, msg.key()).await
     }
 
+    /// Acknowledges several handled messages at once: one transaction (one
+    /// fsync) for all of them where the store has transactions, so a bot
+    /// that handles a batch before acknowledging it pays one durable write,
+    /// not one per message.
+    ///
+    /// ```no_run
+    /// # async fn demo(bot: ilink::Bot) -> Result<(), ilink::Error> {
+    /// let mut poller = bot.poller().await?;
+    /// let batch = poller.next_batch().await?;
+    /// for msg in &batch.messages {
+    ///     println!("{}", msg.text());
+    /// }
+    /// poller.ack_all(&batch.messages).await?;
+    /// # Ok(()) }
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`Error::Store`]: then none of them is acknowledged, and they come
+    /// back after a restart.
+    pub async fn ack_all(&self, msgs: &[Message]) -> Result<(), Error> {
+        let keys: Vec<String> = msgs.iter().map(|m| m.key().to_owned()).collect();
+        self.bot.store().ack_many(&self.lease, &keys).await?;
+        let n = u64::try_from(keys.len()).unwrap_or(u64::MAX);
+        self.bot.account.health.update(|h| h.messages_handled += n);
+        Ok(())
+    }
+
     /// The lease this poller holds.
     pub fn lease(&self) -> &Lease {
         &self.lease

@@ -572,6 +572,21 @@ pub trait Store: Send + Sync + 'static {
     /// its key joins the deduplication window (bounded to [`DEDUP_WINDOW`]
     /// keys; the oldest fall out first).
     fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()>;
+    /// Acknowledges several handled messages under `lease`, as [`ack`]
+    /// does each, in one transaction where the store has them (one commit,
+    /// one fsync, for all): all of them or, on an error, none.
+    ///
+    /// The default acknowledges them one by one.
+    ///
+    /// [`ack`]: Store::ack
+    fn ack_many<'a>(&'a self, lease: &'a Lease, keys: &'a [String]) -> StoreFuture<'a, ()> {
+        Box::pin(async move {
+            for key in keys {
+                self.ack(lease, key).await?;
+            }
+            Ok(())
+        })
+    }
     /// Whether a key is in the inbox or the deduplication window.
     fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool>;
 

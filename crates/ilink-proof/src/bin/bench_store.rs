@@ -3,10 +3,12 @@
 //! the cursor), then one `ack` per message once its handler finished; and
 //! what the outbox adds to a reply: its `enqueue` (admitted against the
 //! conversation's budget, in one transaction) before the send and its
-//! `dequeue` after, next to the `ack` measured in the same run.
+//! `dequeue` after, next to the `ack` measured in the same run. With
+//! `--ack-many` a batch's messages are acknowledged together
+//! (`Store::ack_many`, one transaction) instead of one by one.
 //!
 //! ```text
-//! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4]
+//! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4] [--ack-many]
 //! ```
 //!
 //! Every message is a realistic received text message (about 600 bytes of
@@ -62,6 +64,7 @@ async fn run() -> Result<(), String> {
     let kind = arg("--store").ok_or("--store memory|sqlite|postgres")?;
     let batches = number("--batches", 2000)?;
     let batch = number("--batch", 4)?.max(1);
+    let many = std::env::args().any(|a| a == "--ack-many");
     let dir = match arg("--dir") {
         Some(d) => std::path::PathBuf::from(d),
         None => std::env::temp_dir().join(format!("ilink-bench-store-{}", std::process::id())),
@@ -137,11 +140,21 @@ async fn run() -> Result<(), String> {
                 .await
                 .map_err(|e| format!("dequeue: {e}"))?;
             dequeue += t.elapsed();
+            if !many {
+                let t = Instant::now();
+                store
+                    .ack(&lease, key)
+                    .await
+                    .map_err(|e| format!("ack: {e}"))?;
+                ack += t.elapsed();
+            }
+        }
+        if many {
             let t = Instant::now();
             store
-                .ack(&lease, key)
+                .ack_many(&lease, &keys)
                 .await
-                .map_err(|e| format!("ack: {e}"))?;
+                .map_err(|e| format!("ack_many: {e}"))?;
             ack += t.elapsed();
         }
     }
@@ -157,7 +170,8 @@ async fn run() -> Result<(), String> {
     let messages = batches * batch;
     let per = |d: Duration| d.as_secs_f64() * 1e6 / messages as f64;
     println!(
-        "RESULT bench=store store={kind} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0} enqueue_us={:.0} dequeue_us={:.0} outbox_per_ack={:.2}",
+        "RESULT bench=store store={kind} acks={} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0} enqueue_us={:.0} dequeue_us={:.0} outbox_per_ack={:.2}",
+        if many { "many" } else { "one" },
         batches as f64 / commit.as_secs_f64(),
         messages as f64 / ack.as_secs_f64(),
         commit.as_secs_f64() * 1e6 / batches as f64,

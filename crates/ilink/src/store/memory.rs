@@ -90,6 +90,9 @@ impl Store for MemoryStore {
     fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()> {
         self.0.ack(lease, key)
     }
+    fn ack_many<'a>(&'a self, lease: &'a Lease, keys: &'a [String]) -> StoreFuture<'a, ()> {
+        self.0.ack_many(lease, keys)
+    }
     fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
         self.0.seen(account, key)
     }

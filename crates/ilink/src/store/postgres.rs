@@ -662,6 +662,43 @@ impl Store for PgStore {
         })
     }
 
+    fn ack_many<'a>(&'a self, lease: &'a Lease, keys: &'a [String]) -> StoreFuture<'a, ()> {
+        in_tx!(self, |tx| async move {
+            fence(tx, lease).await?;
+            let id = lease.account.as_str().as_bytes();
+            let keys: Vec<&[u8]> = keys.iter().map(|k| k.as_bytes()).collect();
+            // One statement each for all the keys (`unnest`), as a batch
+            // is committed; keys in the order given.
+            tx.execute(
+                "DELETE FROM inbox WHERE account_id = $1 AND key = ANY($2)",
+                &[&id, &keys],
+            )
+            .await
+            .map_err(db_error)?;
+            let added = tx
+                .execute(
+                    "INSERT INTO acked (account_id, key)
+                     SELECT $1, k FROM unnest($2::bytea[]) WITH ORDINALITY AS t(k, n)
+                     ORDER BY n
+                     ON CONFLICT (account_id, key) DO NOTHING",
+                    &[&id, &keys],
+                )
+                .await
+                .map_err(db_error)?;
+            if added > 0 {
+                tx.execute(
+                    "DELETE FROM acked WHERE account_id = $1 AND id <= (
+                           SELECT id FROM acked WHERE account_id = $1
+                           ORDER BY id DESC OFFSET $2 LIMIT 1)",
+                    &[&id, &(DEDUP_WINDOW as i64)],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
     fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
         in_tx!(self, |tx| async move {
             let id = account.as_str().as_bytes();

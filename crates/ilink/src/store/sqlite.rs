@@ -557,6 +557,38 @@ impl Store for SqliteStore {
         })
     }
 
+    fn ack_many<'a>(&'a self, lease: &'a Lease, keys: &'a [String]) -> StoreFuture<'a, ()> {
+        let lease = lease.clone();
+        let keys = keys.to_vec();
+        self.write(move |tx| {
+            fence(tx, &lease)?;
+            let account = lease.account.as_str();
+            let mut added = 0;
+            for key in &keys {
+                tx.prepare_cached("DELETE FROM inbox WHERE account_id = ?1 AND key = ?2")
+                    .and_then(|mut s| s.execute(params![account, key]))
+                    .map_err(db_error)?;
+                added += tx
+                    .prepare_cached(
+                        "INSERT INTO acked (account_id, key) VALUES (?1, ?2)
+                         ON CONFLICT (account_id, key) DO NOTHING",
+                    )
+                    .and_then(|mut s| s.execute(params![account, key]))
+                    .map_err(db_error)?;
+            }
+            if added > 0 {
+                tx.prepare_cached(
+                    "DELETE FROM acked WHERE account_id = ?1 AND id <= (
+                       SELECT id FROM acked WHERE account_id = ?1
+                       ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+                )
+                .and_then(|mut s| s.execute(params![account, DEDUP_WINDOW as i64]))
+                .map_err(db_error)?;
+            }
+            Ok(())
+        })
+    }
+
     fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
         let account = account.clone();
         let key = key.to_owned();

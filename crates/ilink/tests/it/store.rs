@@ -108,6 +108,11 @@ impl Blocking {
         let lease = self.lease(account)?;
         self.on(self.store.ack(&lease, key))
     }
+    fn ack_many(&self, account: &str, keys: &[&str]) -> Result<(), StoreError> {
+        let lease = self.lease(account)?;
+        let keys: Vec<String> = keys.iter().map(|k| (*k).to_owned()).collect();
+        self.on(self.store.ack_many(&lease, &keys))
+    }
     fn seen(&self, account: &str, key: &str) -> Result<bool, StoreError> {
         self.on(self.store.seen(&AccountId::from(account), key))
     }
@@ -480,6 +485,30 @@ fn inbox_commit_pending_ack(f: Fixture) {
     );
 }
 
+fn several_acks_in_one_go(f: Fixture) {
+    let s = &f.store;
+    s.commit_batch(ACCOUNT, entries(&["1", "2", "3", "4"]), "c1")
+        .unwrap();
+    // Known, repeated and never-received keys together; the rest stays.
+    s.ack_many(ACCOUNT, &["3", "1", "3", "9"]).unwrap();
+    assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["2", "4"]);
+    for key in ["1", "3", "9"] {
+        assert!(s.seen(ACCOUNT, key).unwrap(), "{key}");
+    }
+    assert!(
+        s.commit_batch(ACCOUNT, entries(&["1", "9", "5"]), "c2")
+            .unwrap()
+            .iter()
+            .map(|e| e.key.as_str())
+            .eq(["5"]),
+        "acknowledged keys stay deduplicated"
+    );
+    s.ack_many(ACCOUNT, &[]).unwrap();
+    s.ack_many(ACCOUNT, &["2", "4", "5"]).unwrap();
+    assert!(s.pending(ACCOUNT).unwrap().is_empty());
+    assert!(!s.seen(OTHER, "2").unwrap(), "accounts do not share keys");
+}
+
 fn duplicates_are_skipped(f: Fixture) {
     let s = &f.store;
     // Within one batch: the first copy wins.
@@ -759,6 +788,7 @@ fn leases_are_exclusive_and_fence_every_write(f: Fixture) {
         ReceivedBatch::new(entries(&["2"]), Cursor::from("c2")),
     ))));
     assert!(lost(s.on(store.ack(&first, "1"))));
+    assert!(lost(s.on(store.ack_many(&first, &["1".to_owned()]))));
     assert!(lost(s.on(store.renew(&first, ttl)).map(drop)));
     assert_eq!(s.load_cursor(ACCOUNT).unwrap().as_deref(), Some("c1"));
     assert_eq!(keys_of(&s.pending(ACCOUNT).unwrap()), ["1"]);
@@ -998,6 +1028,7 @@ conformance!(
     remove_account_forgets_everything,
     cursor_follows_commits,
     inbox_commit_pending_ack,
+    several_acks_in_one_go,
     duplicates_are_skipped,
     odd_keys_work,
     dedup_window_is_bounded,
