@@ -350,17 +350,24 @@ async fn save_wav(
 ) -> std::result::Result<std::time::Duration, String> {
     let rate = ilink::voice::sample_rate_of(item);
     let (silk, wav) = (silk.to_owned(), wav.to_owned());
-    tokio::task::spawn_blocking(move || {
-        let bytes = std::fs::read(&silk).map_err(|e| e.to_string())?;
-        let pcm = ilink::voice::decode(&bytes, rate).map_err(|e| e.to_string())?;
-        let tmp = crate::files::temp_next_to(&wav).map_err(|e| app::describe(&e))?;
-        pcm.write_wav(std::io::BufWriter::new(tmp.as_file()))
-            .map_err(|e| e.to_string())?;
-        crate::files::persist(tmp, &wav, false).map_err(|e| app::describe(&e))?;
-        Ok(pcm.duration())
-    })
-    .await
-    .map_err(|e| e.to_string())?
+    let pcm = tokio::task::spawn_blocking(move || decode_to_wav(&silk, rate, &wav, false))
+        .await
+        .map_err(|e| e.to_string())?
+        .map_err(|e| app::describe(&e))?;
+    Ok(pcm.duration())
+}
+
+/// Decodes a SILK file into a WAV next to its destination, moved into place
+/// only when whole (over an existing file only with `force`).
+fn decode_to_wav(silk: &Path, rate: u32, wav: &Path, force: bool) -> Result<ilink::voice::Pcm> {
+    let bytes = std::fs::read(silk)
+        .map_err(|e| CliError::Other(format!("cannot read {}: {e}", silk.display())))?;
+    let pcm = ilink::voice::decode(&bytes, rate)
+        .map_err(|e| CliError::Other(format!("{}: {e}", silk.display())))?;
+    let tmp = crate::files::temp_next_to(wav)?;
+    pcm.write_wav(std::io::BufWriter::new(tmp.as_file()))?;
+    crate::files::persist(tmp, wav, force)?;
+    Ok(pcm)
 }
 
 /// `ilink voice decode`.
@@ -390,17 +397,10 @@ pub(crate) async fn voice_decode(
         )));
     }
     let (input2, output2) = (input.to_owned(), output.clone());
-    let pcm = tokio::task::spawn_blocking(move || -> Result<ilink::voice::Pcm> {
-        let bytes = std::fs::read(&input2)?;
-        let pcm = ilink::voice::decode(&bytes, sample_rate)
-            .map_err(|e| CliError::Other(format!("{}: {e}", input2.display())))?;
-        let tmp = crate::files::temp_next_to(&output2)?;
-        pcm.write_wav(std::io::BufWriter::new(tmp.as_file()))?;
-        crate::files::persist(tmp, &output2, force)?;
-        Ok(pcm)
-    })
-    .await
-    .map_err(|e| CliError::Other(format!("decode task failed: {e}")))??;
+    let pcm =
+        tokio::task::spawn_blocking(move || decode_to_wav(&input2, sample_rate, &output2, force))
+            .await
+            .map_err(|e| CliError::Other(format!("decode task failed: {e}")))??;
     out.emit(
         format!(
             "Decoded {} into {} ({:.2} s at {} Hz).",

@@ -432,9 +432,9 @@ fn check_replies(
     }
 }
 
-/// How many messages the account's outbox holds.
-async fn outbox_len(target: &Target, account: &str) -> Result<usize, String> {
-    let store: Box<dyn Store> = match target {
+/// Opens the store a target names.
+async fn open_store(target: &Target) -> Result<Box<dyn Store>, String> {
+    Ok(match target {
         Target::Dir(dir) => {
             Box::new(SqliteStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?)
         }
@@ -443,7 +443,12 @@ async fn outbox_len(target: &Target, account: &str) -> Result<usize, String> {
                 .await
                 .map_err(|e| format!("open: {}", describe(&e)))?,
         ),
-    };
+    })
+}
+
+/// How many messages the account's outbox holds.
+async fn outbox_len(target: &Target, account: &str) -> Result<usize, String> {
+    let store = open_store(target).await?;
     store
         .outbox(&ilink::AccountId::from(account))
         .await
@@ -464,16 +469,7 @@ async fn read_state(
     target: &Target,
     account: &str,
 ) -> Result<(HashSet<String>, Option<String>), String> {
-    let store: Box<dyn Store> = match target {
-        Target::Dir(dir) => {
-            Box::new(SqliteStore::open(dir).map_err(|e| format!("open: {}", describe(&e)))?)
-        }
-        Target::Pg(url, schema) => Box::new(
-            ilink::store::PgStore::connect_in_schema(url, schema)
-                .await
-                .map_err(|e| format!("open: {}", describe(&e)))?,
-        ),
-    };
+    let store = open_store(target).await?;
     let id = ilink::AccountId::from(account);
     let accounts = store
         .accounts()
@@ -642,6 +638,14 @@ impl Campaign {
             if self.sim.held_polls() == 0 && self.sim.queued(&self.bot_id) == queued {
                 return;
             }
+        }
+    }
+
+    /// The bot's live state: its PostgreSQL schema or its state directory.
+    fn final_target(&self) -> Target {
+        match &self.args.pg_url {
+            Some(url) => Target::Pg(url.clone(), self.schema.clone()),
+            None => Target::Dir(self.state.clone()),
         }
     }
 
@@ -994,10 +998,7 @@ async fn run(args: Args) -> Result<bool, String> {
         }
     }
     let final_state = if completed {
-        let target = match &c.args.pg_url {
-            Some(url) => Target::Pg(url.clone(), c.schema.clone()),
-            None => Target::Dir(c.state.clone()),
-        };
+        let target = c.final_target();
         match read_state(&target, &c.bot_id).await {
             Ok((pending, cursor)) => {
                 if !pending.is_empty() {
@@ -1041,10 +1042,7 @@ async fn run(args: Args) -> Result<bool, String> {
         .replies
         .then(|| check_replies(&c.sim, &c.bot_id, &c.keys, &mut c.tally, &handled));
     let outbox_left = if c.args.replies && completed {
-        let target = match &c.args.pg_url {
-            Some(url) => Target::Pg(url.clone(), c.schema.clone()),
-            None => Target::Dir(c.state.clone()),
-        };
+        let target = c.final_target();
         match outbox_len(&target, &c.bot_id).await {
             Ok(0) => Some("0".to_owned()),
             Ok(n) => {

@@ -631,35 +631,7 @@ impl Store for PgStore {
     }
 
     fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()> {
-        in_tx!(self, |tx| async move {
-            fence(tx, lease).await?;
-            let id = lease.account.as_str().as_bytes();
-            tx.execute(
-                "DELETE FROM inbox WHERE account_id = $1 AND key = $2",
-                &[&id, &key.as_bytes()],
-            )
-            .await
-            .map_err(db_error)?;
-            let added = tx
-                .execute(
-                    "INSERT INTO acked (account_id, key) VALUES ($1, $2)
-                         ON CONFLICT (account_id, key) DO NOTHING",
-                    &[&id, &key.as_bytes()],
-                )
-                .await
-                .map_err(db_error)?;
-            if added == 1 {
-                tx.execute(
-                    "DELETE FROM acked WHERE account_id = $1 AND id <= (
-                           SELECT id FROM acked WHERE account_id = $1
-                           ORDER BY id DESC OFFSET $2 LIMIT 1)",
-                    &[&id, &(DEDUP_WINDOW as i64)],
-                )
-                .await
-                .map_err(db_error)?;
-            }
-            Ok(())
-        })
+        Box::pin(async move { self.ack_many(lease, &[key.to_owned()]).await })
     }
 
     fn ack_many<'a>(&'a self, lease: &'a Lease, keys: &'a [String]) -> StoreFuture<'a, ()> {

@@ -204,6 +204,41 @@ fn read_entry(
     Ok(InboxEntry::new(key, message, unsigned(at)))
 }
 
+/// Acknowledges keys under a lease in the transaction: each leaves the
+/// inbox and joins the deduplication window, which is trimmed once.
+fn ack_keys(
+    tx: &rusqlite::Transaction<'_>,
+    lease: &Lease,
+    keys: &[String],
+) -> Result<(), StoreError> {
+    fence(tx, lease)?;
+    let account = lease.account.as_str();
+    let mut added = 0;
+    for key in keys {
+        tx.prepare_cached("DELETE FROM inbox WHERE account_id = ?1 AND key = ?2")
+            .and_then(|mut s| s.execute(params![account, key]))
+            .map_err(db_error)?;
+        added += tx
+            .prepare_cached(
+                "INSERT INTO acked (account_id, key) VALUES (?1, ?2)
+                 ON CONFLICT (account_id, key) DO NOTHING",
+            )
+            .and_then(|mut s| s.execute(params![account, key]))
+            .map_err(db_error)?;
+    }
+    if added > 0 {
+        // The window keeps the newest DEDUP_WINDOW keys.
+        tx.prepare_cached(
+            "DELETE FROM acked WHERE account_id = ?1 AND id <= (
+               SELECT id FROM acked WHERE account_id = ?1
+               ORDER BY id DESC LIMIT 1 OFFSET ?2)",
+        )
+        .and_then(|mut s| s.execute(params![account, DEDUP_WINDOW as i64]))
+        .map_err(db_error)?;
+    }
+    Ok(())
+}
+
 impl Store for SqliteStore {
     fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()> {
         let credentials = credentials.clone();
@@ -529,64 +564,14 @@ impl Store for SqliteStore {
 
     fn ack<'a>(&'a self, lease: &'a Lease, key: &'a str) -> StoreFuture<'a, ()> {
         let lease = lease.clone();
-        let key = key.to_owned();
-        self.write(move |tx| {
-            fence(tx, &lease)?;
-            let account = lease.account.as_str();
-            tx.prepare_cached("DELETE FROM inbox WHERE account_id = ?1 AND key = ?2")
-                .and_then(|mut s| s.execute(params![account, key]))
-                .map_err(db_error)?;
-            let added = tx
-                .prepare_cached(
-                    "INSERT INTO acked (account_id, key) VALUES (?1, ?2)
-                     ON CONFLICT (account_id, key) DO NOTHING",
-                )
-                .and_then(|mut s| s.execute(params![account, key]))
-                .map_err(db_error)?;
-            if added == 1 {
-                // The window keeps the newest DEDUP_WINDOW keys.
-                tx.prepare_cached(
-                    "DELETE FROM acked WHERE account_id = ?1 AND id <= (
-                       SELECT id FROM acked WHERE account_id = ?1
-                       ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-                )
-                .and_then(|mut s| s.execute(params![account, DEDUP_WINDOW as i64]))
-                .map_err(db_error)?;
-            }
-            Ok(())
-        })
+        let keys = vec![key.to_owned()];
+        self.write(move |tx| ack_keys(tx, &lease, &keys))
     }
 
     fn ack_many<'a>(&'a self, lease: &'a Lease, keys: &'a [String]) -> StoreFuture<'a, ()> {
         let lease = lease.clone();
         let keys = keys.to_vec();
-        self.write(move |tx| {
-            fence(tx, &lease)?;
-            let account = lease.account.as_str();
-            let mut added = 0;
-            for key in &keys {
-                tx.prepare_cached("DELETE FROM inbox WHERE account_id = ?1 AND key = ?2")
-                    .and_then(|mut s| s.execute(params![account, key]))
-                    .map_err(db_error)?;
-                added += tx
-                    .prepare_cached(
-                        "INSERT INTO acked (account_id, key) VALUES (?1, ?2)
-                         ON CONFLICT (account_id, key) DO NOTHING",
-                    )
-                    .and_then(|mut s| s.execute(params![account, key]))
-                    .map_err(db_error)?;
-            }
-            if added > 0 {
-                tx.prepare_cached(
-                    "DELETE FROM acked WHERE account_id = ?1 AND id <= (
-                       SELECT id FROM acked WHERE account_id = ?1
-                       ORDER BY id DESC LIMIT 1 OFFSET ?2)",
-                )
-                .and_then(|mut s| s.execute(params![account, DEDUP_WINDOW as i64]))
-                .map_err(db_error)?;
-            }
-            Ok(())
-        })
+        self.write(move |tx| ack_keys(tx, &lease, &keys))
     }
 
     fn seen<'a>(&'a self, account: &'a AccountId, key: &'a str) -> StoreFuture<'a, bool> {
