@@ -171,10 +171,28 @@ pub(crate) struct Governor {
     evidence: Mutex<VecDeque<(Instant, UserId)>>,
     /// Cooldowns in a row.
     level: AtomicU32,
-    /// Wakes the runner's outbox task when something was left queued.
-    pub(crate) wake: tokio::sync::Notify,
+    /// Wakes the runner's outbox task while it waits for a retry.
+    retry_now: tokio::sync::Notify,
+    /// The runner's outbox drain, while a runner runs.
+    drain: Mutex<Option<Drain>>,
+    /// Tells one runner's drain from the next.
+    drains: AtomicU32,
+}
+
+/// The runner's outbox drain. Its task runs only while the outbox has
+/// work: an idle account holds no task, 10,000 accounts over.
+struct Drain {
+    /// Which drain this is (see [`Governor::drains`]).
+    id: u32,
+    /// The runner's bot (this makes a cycle with the account, which
+    /// [`OutboxTask`]'s drop breaks).
+    bot: Bot,
     /// Where the runner wants undeliverable messages reported.
-    pub(crate) listener: Mutex<Option<LostListener>>,
+    report: LostListener,
+    /// The task, while one runs.
+    task: Option<tokio::task::AbortHandle>,
+    /// Something was left queued since the task last read the outbox.
+    again: bool,
 }
 
 impl Governor {
@@ -217,9 +235,53 @@ impl Governor {
             error = %lost.error.report(),
             "a queued message can never be delivered; it left the outbox"
         );
-        let listener = lock(&self.listener).clone();
+        let listener = lock(&self.drain).as_ref().map(|d| d.report.clone());
         if let Some(l) = listener {
             l(lost);
+        }
+    }
+
+    /// Something was left queued: the runner's drain (if a runner runs)
+    /// sends it, starting its task if none runs.
+    fn wake(&self) {
+        let mut drain = lock(&self.drain);
+        let Some(d) = drain.as_mut() else {
+            return;
+        };
+        d.again = true;
+        // (A task that panicked is finished too: another starts.)
+        if d.task.as_ref().is_some_and(|t| !t.is_finished()) {
+            self.retry_now.notify_one();
+            return;
+        }
+        let task = tokio::spawn(drain_outbox(d.bot.clone(), d.id));
+        d.task = Some(task.abort_handle());
+    }
+
+    /// Before the drain `id` reads the outbox: what was queued until now
+    /// it will see. `false` if the drain is no longer the runner's.
+    fn reading(&self, id: u32) -> bool {
+        match lock(&self.drain).as_mut() {
+            Some(d) if d.id == id => {
+                d.again = false;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// The drain `id` found nothing waiting: it ends, unless something was
+    /// queued since it read (then it reads again: `false`).
+    fn idle(&self, id: u32) -> bool {
+        match lock(&self.drain).as_mut() {
+            Some(d) if d.id == id => {
+                if d.again {
+                    return false;
+                }
+                d.task = None;
+                true
+            }
+            _ => true,
         }
     }
 }
@@ -335,7 +397,7 @@ impl Bot {
             }
         }
         if waiting {
-            self.account.governor.wake.notify_one();
+            self.account.governor.wake();
         }
         Ok(sent)
     }
@@ -645,62 +707,82 @@ fn retry_delay(bot: &Bot, failures: u32) -> Duration {
     bot.shared().config.send_backoff.delay(failures.max(1))
 }
 
-/// The runner's outbox task: sends what waits (what a crash left, what a
-/// passing failure held back), then sleeps until a send leaves something
-/// waiting or its retry is due. Reports undeliverable messages to
-/// `report`. Ends when the returned guard drops.
+/// Starts the runner's outbox drain: it sends what waits (what a crash
+/// left, what a passing failure holds back), retrying until nothing does,
+/// and starts again whenever a send leaves something waiting. Reports
+/// undeliverable messages to `report`. Ends when the returned guard drops.
 pub(crate) fn keep_sending(bot: Bot, report: LostListener) -> OutboxTask {
-    *lock(&bot.account.governor.listener) = Some(report);
     let account = bot.account.clone();
-    let task = tokio::spawn(async move {
-        let mut failures = 0u32;
-        loop {
-            // Boxed: the flush (sends, retries, the HTTP exchange) is large,
-            // and an idle account's task would hold room for it in its
-            // state while it waits, 10,000 accounts over.
-            let wait = match Box::pin(bot.flush_outbox()).await {
-                Ok(r) if r.waiting == 0 => {
-                    failures = 0;
-                    None
-                }
-                Ok(r) => {
-                    failures = failures.saturating_add(1);
-                    if let Some(why) = &r.waiting_because {
-                        tracing::debug!(waiting = r.waiting, error = %why.report(), "outbox messages wait");
-                    }
-                    Some(retry_delay(&bot, failures))
-                }
-                Err(e) => {
-                    failures = failures.saturating_add(1);
-                    tracing::warn!(error = %e.report(), "could not read the outbox; trying again");
-                    Some(retry_delay(&bot, failures))
-                }
-            };
-            let wake = bot.account.governor.wake.notified();
-            match wait {
-                None => wake.await,
-                Some(delay) => {
-                    tokio::select! {
-                        () = wake => {}
-                        () = tokio::time::sleep(delay) => {}
-                    }
-                }
-            }
-        }
+    let governor = &account.governor;
+    let id = governor.drains.fetch_add(1, Ordering::Relaxed);
+    let old = lock(&governor.drain).replace(Drain {
+        id,
+        bot,
+        report,
+        task: None,
+        again: false,
     });
-    OutboxTask { task, account }
+    if let Some(task) = old.and_then(|d| d.task) {
+        task.abort();
+    }
+    governor.wake();
+    OutboxTask { account, id }
 }
 
-/// Stops the runner's outbox task when dropped.
+/// The drain's task: flushes until nothing waits, then ends.
+async fn drain_outbox(bot: Bot, id: u32) {
+    let governor = &bot.account.governor;
+    let mut failures = 0u32;
+    loop {
+        if !governor.reading(id) {
+            return;
+        }
+        // Boxed: the flush (sends, retries, the HTTP exchange) is large,
+        // and the task's state would keep room for it while it waits.
+        let delay = match Box::pin(bot.flush_outbox()).await {
+            Ok(r) if r.waiting == 0 => {
+                if governor.idle(id) {
+                    return;
+                }
+                failures = 0;
+                continue;
+            }
+            Ok(r) => {
+                failures = failures.saturating_add(1);
+                if let Some(why) = &r.waiting_because {
+                    tracing::debug!(waiting = r.waiting, error = %why.report(), "outbox messages wait");
+                }
+                retry_delay(&bot, failures)
+            }
+            Err(e) => {
+                failures = failures.saturating_add(1);
+                tracing::warn!(error = %e.report(), "could not read the outbox; trying again");
+                retry_delay(&bot, failures)
+            }
+        };
+        tokio::select! {
+            () = governor.retry_now.notified() => {}
+            () = tokio::time::sleep(delay) => {}
+        }
+    }
+}
+
+/// Stops the runner's outbox drain when dropped.
 pub(crate) struct OutboxTask {
-    task: tokio::task::JoinHandle<()>,
     account: Arc<crate::client::AccountHandle>,
+    id: u32,
 }
 
 impl Drop for OutboxTask {
     fn drop(&mut self) {
-        self.task.abort();
-        *lock(&self.account.governor.listener) = None;
+        let mut drain = lock(&self.account.governor.drain);
+        if drain.as_ref().is_some_and(|d| d.id == self.id) {
+            let ours = drain.take();
+            drop(drain);
+            if let Some(task) = ours.as_ref().and_then(|d| d.task.as_ref()) {
+                task.abort();
+            }
+        }
     }
 }
 

@@ -380,3 +380,65 @@ async fn outbox_is_empty(bot: &ilink::Bot) -> bool {
         .unwrap()
         .is_empty()
 }
+
+#[tokio::test]
+async fn the_runner_retries_what_waits_and_again_after_its_outbox_drained() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, memory());
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let received = Arc::new(tokio::sync::Notify::new());
+    let handled = received.clone();
+    let run = tokio::spawn(client.runner().run_until(
+        handler_fn(move |_ctx: Context, _msg: ilink::Message| {
+            let handled = handled.clone();
+            async move {
+                handled.notify_one();
+                Ok(())
+            }
+        }),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    tokio::time::timeout(WAIT, received.notified())
+        .await
+        .expect("the message reached the handler");
+    let mut ids = Vec::new();
+    for round in 1..=2 {
+        // Every attempt of the send fails: the reply waits, and the runner
+        // (not this test) sends it. The second round finds the runner's
+        // drain ended with its outbox empty: the send starts it again.
+        for _ in 0..3 {
+            sim.inject(Fault::new(
+                Route::SendMessage,
+                FaultKind::ConnectionReset,
+                1,
+            ));
+        }
+        let sent = client
+            .send_text("alice@im.wechat", format!("round {round}"))
+            .await
+            .unwrap();
+        assert!(sent[0].waiting.is_some(), "round {round}: not left waiting");
+        ids.push(sent[0].client_id.clone());
+        let at_sim = sim.wait_for_sent(round, WAIT).await.unwrap();
+        let at_sim: Vec<String> = at_sim
+            .iter()
+            .map(|m| m.msg.client_id.clone().unwrap())
+            .collect();
+        assert_eq!(at_sim, ids, "round {round}");
+        let deadline = tokio::time::Instant::now() + WAIT;
+        while !outbox_is_empty(&client).await {
+            assert!(tokio::time::Instant::now() < deadline, "outbox kept it");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        }
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
