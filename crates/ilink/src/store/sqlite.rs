@@ -3,8 +3,10 @@
 //! `synchronous=FULL`.
 
 use std::collections::BTreeMap;
+use std::panic::AssertUnwindSafe;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::{Arc, mpsc};
+use std::thread::JoinHandle;
 use std::time::Duration;
 
 use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
@@ -34,16 +36,55 @@ const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 /// The bundled SQLite is compiled in (no system library needed); see the
 /// crate's README for what that needs at build time (a C compiler).
 ///
-/// Cheap to clone; clones share one connection. Calls run on tokio's
-/// blocking threads.
+/// Cheap to clone; clones share one connection, which lives on a thread
+/// of its own: calls queue for it in the order they are made, and a store
+/// that 10,000 accounts share costs one thread, not one blocking thread
+/// per waiting call. The thread ends (and the database closes) when the
+/// last clone drops.
 #[derive(Clone)]
 pub struct SqliteStore {
     inner: Arc<Inner>,
 }
 
+/// A call, run on the connection's thread.
+type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+
 struct Inner {
-    conn: Mutex<Connection>,
+    /// To the connection's thread (`None` once dropping).
+    jobs: Option<mpsc::Sender<Job>>,
+    thread: Option<JoinHandle<()>>,
     path: Option<PathBuf>,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        // Closing the channel ends the thread once the calls queued before
+        // are done; waiting for it closes the database before the drop
+        // returns, as a connection dropped in place would.
+        drop(self.jobs.take());
+        if let Some(thread) = self.thread.take()
+            && thread.thread().id() != std::thread::current().id()
+        {
+            let _ = thread.join();
+        }
+    }
+}
+
+/// The connection's thread: runs calls one after the other until every
+/// clone of the store dropped.
+fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>) {
+    while let Ok(job) = jobs.recv() {
+        job(&mut conn);
+    }
+}
+
+/// What the connection's thread could not do.
+#[derive(Debug, thiserror::Error)]
+enum ThreadError {
+    #[error("the SQLite connection's thread has ended")]
+    Ended,
+    #[error("a SQLite call panicked")]
+    Panicked,
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -102,9 +143,18 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(db_error)?;
         schema::migrate(&mut conn)?;
+        let (jobs, queue) = mpsc::channel::<Job>();
+        let thread = std::thread::Builder::new()
+            .name("ilink-sqlite".to_owned())
+            .spawn(move || serve(conn, &queue))
+            .map_err(|source| StoreError::Io {
+                path: path.clone().unwrap_or_default(),
+                source,
+            })?;
         Ok(Self {
             inner: Arc::new(Inner {
-                conn: Mutex::new(conn),
+                jobs: Some(jobs),
+                thread: Some(thread),
                 path,
             }),
         })
@@ -115,7 +165,9 @@ impl SqliteStore {
         self.inner.path.as_deref()
     }
 
-    /// Runs `f` with the connection on a blocking thread.
+    /// Runs `f` with the connection on its thread, once the calls queued
+    /// before it are done. A call whose future is dropped still runs (as a
+    /// transaction, whole or not at all).
     fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
@@ -123,12 +175,26 @@ impl SqliteStore {
     {
         let inner = self.inner.clone();
         Box::pin(async move {
-            tokio::task::spawn_blocking(move || {
-                let mut conn = lock(&inner.conn);
-                f(&mut conn)
-            })
-            .await
-            .map_err(|e| StoreError::Database(Box::new(e)))?
+            let (done, result) = tokio::sync::oneshot::channel();
+            let job: Job = Box::new(move |conn| {
+                // A panicking call fails alone (its transaction rolls back
+                // as it unwinds); the thread goes on with the next.
+                let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)));
+                let _ = done.send(r);
+            });
+            let ended = || StoreError::Database(Box::new(ThreadError::Ended));
+            inner
+                .jobs
+                .as_ref()
+                .ok_or_else(ended)?
+                .send(job)
+                .map_err(|_| ended())?;
+            drop(inner);
+            match result.await {
+                Ok(Ok(r)) => r,
+                Ok(Err(_)) => Err(StoreError::Database(Box::new(ThreadError::Panicked))),
+                Err(_) => Err(ended()),
+            }
         })
     }
 
@@ -148,11 +214,6 @@ impl SqliteStore {
             Ok(value)
         })
     }
-}
-
-fn lock(conn: &Mutex<Connection>) -> MutexGuard<'_, Connection> {
-    conn.lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// A user's conversation row.
