@@ -9,7 +9,16 @@
 //!
 //! ```text
 //! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4] [--ack-many]
+//! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] --footprint 10000
 //! ```
+//!
+//! With `--footprint N` it measures instead what the store holds for N idle
+//! accounts, as a running bot leaves them: each account's credentials
+//! saved, its lease taken and renewed, its outbox read, one empty batch
+//! committed with a cursor. It prints the process's resident memory
+//! before and after, per account, and for SQLite on disk the database's
+//! size per account:
+//! `RESULT bench=store_footprint store=.. accounts=.. rss_kib_per_account=.. db_bytes_per_account=..`.
 //!
 //! Every message is a realistic received text message (about 600 bytes of
 //! JSON). Each write is as durable as the store makes it (SQLite runs in
@@ -70,6 +79,10 @@ async fn run() -> Result<(), String> {
         None => std::env::temp_dir().join(format!("ilink-bench-store-{}", std::process::id())),
     };
     let _ = std::fs::remove_dir_all(&dir);
+    if let Some(n) = arg("--footprint") {
+        let n: usize = n.parse().map_err(|_| "--footprint needs a number")?;
+        return footprint(&kind, &dir, n.max(1)).await;
+    }
     let store = open(&kind, &dir).await?;
     let message = message_json();
     let account = AccountId::from(ACCOUNT);
@@ -182,6 +195,83 @@ async fn run() -> Result<(), String> {
     );
     drop(store);
     let _ = std::fs::remove_dir_all(&dir);
+    Ok(())
+}
+
+/// What `n` idle accounts leave in the store (see the module's doc).
+async fn footprint(kind: &str, dir: &std::path::Path, n: usize) -> Result<(), String> {
+    let store = open(kind, dir).await?;
+    let ttl = Duration::from_secs(3600);
+    // One account first, so that what every store allocates once (its
+    // connection, its prepared statements) is not counted per account.
+    let mut leases = Vec::with_capacity(n + 1);
+    let idle = async |i: usize| -> Result<ilink::store::Lease, String> {
+        let id = format!("o9cq80_{i:08}_bench_account@im.bot");
+        let mut credentials = ilink::Credentials::new(
+            id.as_str(),
+            format!("{i:08}@im.bot:060000a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f607").into(),
+        );
+        credentials.user_id = Some(UserId::from("o9cq80_someone_quite_long@im.wechat"));
+        store
+            .save_credentials(&credentials)
+            .await
+            .map_err(|e| format!("save_credentials: {e}"))?;
+        let account = AccountId::from(id.as_str());
+        let lease = store
+            .acquire(&account, "bench", ttl)
+            .await
+            .map_err(|e| format!("acquire: {e}"))?;
+        let lease = store
+            .renew(&lease, ttl)
+            .await
+            .map_err(|e| format!("renew: {e}"))?;
+        store
+            .load_cursor(&account)
+            .await
+            .map_err(|e| format!("load_cursor: {e}"))?;
+        store
+            .outbox(&account)
+            .await
+            .map_err(|e| format!("outbox: {e}"))?;
+        store
+            .commit_batch(
+                &lease,
+                ReceivedBatch::new(
+                    Vec::new(),
+                    Cursor::new(format!("CgQIARAAGgYIgICAgBAiBgiAgICAECoGCICAgIAQ{i:08}")),
+                ),
+            )
+            .await
+            .map_err(|e| format!("commit_batch: {e}"))?;
+        Ok(lease)
+    };
+    leases.push(idle(n).await?);
+    let before = ilink_proof::rss_kib();
+    for i in 0..n {
+        leases.push(idle(i).await?);
+    }
+    let after = ilink_proof::rss_kib();
+    let accounts = store.accounts().await.map_err(|e| e.to_string())?.len();
+    if accounts != n + 1 {
+        return Err(format!("{accounts} accounts stored, not {}", n + 1));
+    }
+    let db = if kind == "sqlite" {
+        let bytes: u64 = std::fs::read_dir(dir)
+            .map_err(|e| e.to_string())?
+            .filter_map(|e| e.ok()?.metadata().ok())
+            .map(|m| m.len())
+            .sum();
+        format!("{:.0}", bytes as f64 / (n + 1) as f64)
+    } else {
+        "-".to_owned()
+    };
+    println!(
+        "RESULT bench=store_footprint store={kind} accounts={n} rss_kib_before={before} rss_kib_after={after} rss_kib_per_account={:.3} db_bytes_per_account={db}",
+        after.saturating_sub(before) as f64 / n as f64,
+    );
+    drop(leases);
+    drop(store);
+    let _ = std::fs::remove_dir_all(dir);
     Ok(())
 }
 
