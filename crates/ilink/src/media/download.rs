@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 use ilink_crypto::MediaKey;
 use ilink_http::DownloadSource;
 use ilink_proto::{ItemContent, MessageItem};
+use tempfile::NamedTempFile;
 use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 
 use super::name::{is_single_component, local_name, numbered};
@@ -239,8 +240,8 @@ impl Download {
             _ => PathBuf::from("."),
         };
         let (temp, written) = self.fetch_to_temp(&plan, &dir).await?;
-        tokio::fs::rename(temp.path(), path).await?;
-        temp.keep();
+        let path = path.to_path_buf();
+        blocking(move || temp.persist(path).map(drop).map_err(|e| e.error)).await?;
         Ok(written)
     }
 
@@ -268,7 +269,7 @@ impl Download {
         let dir = dir.as_ref();
         let plan = plan(&self.item)?;
         tokio::fs::create_dir_all(dir).await?;
-        let (temp, _) = self.fetch_to_temp(&plan, dir).await?;
+        let (mut temp, _) = self.fetch_to_temp(&plan, dir).await?;
         let head = read_head(temp.path()).await?;
         let name = local_name(&self.item, plan.kind, &head);
         for n in 0..MAX_ALTERNATIVES {
@@ -281,24 +282,15 @@ impl Download {
                 return Err(MediaError::NoLocalName.into());
             }
             let target = dir.join(&candidate);
-            // Claim the name first: a rename alone would replace a file that
-            // appeared in the meantime.
-            match tokio::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&target)
-                .await
-            {
-                Ok(_) => {}
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
-                Err(e) => return Err(Error::Io(e)),
+            // Never over a file that is there, even one that appeared a
+            // moment ago (an atomic no-replace rename, or a link).
+            let to = target.clone();
+            let kept = blocking(move || Ok(temp.persist_noclobber(to))).await?;
+            match kept {
+                Ok(_) => return Ok(target),
+                Err(e) if e.error.kind() == io::ErrorKind::AlreadyExists => temp = e.file,
+                Err(e) => return Err(Error::Io(e.error)),
             }
-            if let Err(e) = tokio::fs::rename(temp.path(), &target).await {
-                let _ = tokio::fs::remove_file(&target).await;
-                return Err(Error::Io(e));
-            }
-            temp.keep();
-            return Ok(target);
         }
         Err(Error::Io(io::Error::new(
             io::ErrorKind::AlreadyExists,
@@ -355,10 +347,20 @@ impl Download {
             .map_err(Error::from_transport)
     }
 
-    /// Downloads into a fresh temporary file in `dir`, flushed to disk.
-    async fn fetch_to_temp(&self, plan: &Plan, dir: &Path) -> Result<(TempFile, u64), Error> {
-        let (temp, file) = TempFile::create(dir).await?;
-        let mut out = BufWriter::with_capacity(FILE_BUFFER, file);
+    /// Downloads into a fresh temporary file in `dir` (removed when
+    /// dropped unless persisted), flushed to disk.
+    async fn fetch_to_temp(&self, plan: &Plan, dir: &Path) -> Result<(NamedTempFile, u64), Error> {
+        let dir = dir.to_path_buf();
+        let (temp, file) = blocking(move || {
+            let temp = tempfile::Builder::new()
+                .prefix(".ilink-")
+                .suffix(".part")
+                .tempfile_in(dir)?;
+            let file = temp.as_file().try_clone()?;
+            Ok((temp, file))
+        })
+        .await?;
+        let mut out = BufWriter::with_capacity(FILE_BUFFER, tokio::fs::File::from_std(file));
         let written = self.fetch(plan, &mut out).await?;
         out.flush().await?;
         out.into_inner().sync_all().await?;
@@ -430,45 +432,15 @@ async fn read_head(path: &Path) -> io::Result<Vec<u8>> {
     Ok(head)
 }
 
-/// A temporary file that is removed when dropped, unless kept.
-struct TempFile {
-    path: PathBuf,
-    keep: bool,
-}
-
-impl TempFile {
-    async fn create(dir: &Path) -> io::Result<(Self, tokio::fs::File)> {
-        loop {
-            let path = dir.join(format!(".ilink-{:016x}.part", crate::backoff::random_u64()));
-            match tokio::fs::OpenOptions::new()
-                .write(true)
-                .create_new(true)
-                .open(&path)
-                .await
-            {
-                Ok(file) => return Ok((Self { path, keep: false }, file)),
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => {}
-                Err(e) => return Err(e),
-            }
-        }
-    }
-
-    fn path(&self) -> &Path {
-        &self.path
-    }
-
-    /// The file was renamed away: nothing to remove.
-    fn keep(mut self) {
-        self.keep = true;
-    }
-}
-
-impl Drop for TempFile {
-    fn drop(&mut self) {
-        if !self.keep {
-            let _ = std::fs::remove_file(&self.path);
-        }
-    }
+/// Runs file-system work on a blocking thread.
+async fn blocking<T, F>(f: F) -> io::Result<T>
+where
+    T: Send + 'static,
+    F: FnOnce() -> io::Result<T> + Send + 'static,
+{
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(io::Error::other)?
 }
 
 impl Bot {
