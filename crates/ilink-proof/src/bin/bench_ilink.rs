@@ -6,6 +6,7 @@
 //! bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
 //! bench_ilink file --urls JSON --path FILE
 //! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
+//! bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite]
 //! ```
 //!
 //! Every mode also takes `--ca FILE`, the PEM root of a simulator started
@@ -26,10 +27,19 @@
 //!   [`Client::bot`]. Memory per account is (RSS once every poll is
 //!   held and the process has settled − RSS before the first account
 //!   started) / accounts; then the CPU time over an idle window. The settling
-//!   (default 12 s) lets the runtime's blocking threads, which the store
-//!   calls at start-up used, time out (tokio keeps them 10 s). The result
+//!   (default 12 s) lets any blocking threads used at start-up time out
+//!   (tokio keeps them 10 s). The result
 //!   line also gives `runner_state_bytes`, the size of one account's
 //!   `run_until` future, which every idle account holds.
+//! - `receive`: one account with `messages` texts waiting from `users`
+//!   senders (default 64), pushed before the runner starts; then
+//!   [`Bot::runner`] with a trivial handler and `concurrency` (default 16)
+//!   handlers at once receives, stores, handles and acknowledges them all.
+//!   Rate = messages / time from the runner's start to the last handler's
+//!   end (the acknowledgements of all but the last `concurrency` inside
+//!   it); once the runner stopped, the inbox is checked empty. What it measures is the receive
+//!   path with its durable writes (one commit per batch, the
+//!   acknowledgements), so `--store sqlite` is the figure that matters.
 //!
 //! Each mode checks through the control API that the simulator accepted
 //! everything (every message, the file with its size and MD5, a held poll
@@ -61,6 +71,7 @@ const USAGE: &str = "\
 usage: bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
        bench_ilink file --urls JSON --path FILE
        bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
+       bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite]
 every mode also takes --ca FILE (trust this PEM root, for a --tls simulator)
 and --http 1|2 (2, the default, offers h2 and takes what the server picks)";
 
@@ -76,6 +87,7 @@ fn main() -> ExitCode {
         "send" => send(&a),
         "file" => file(&a),
         "idle" => idle(&a),
+        "receive" => receive(&a),
         _ => Err(format!("unknown mode {mode:?}").into()),
     });
     match result {
@@ -526,14 +538,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     // The store the accounts' state lives in: memory (SQLite in memory), or
     // a SQLite file on this disk (a fresh state directory).
     let state_dir = std::env::temp_dir().join(format!("ilink-bench-idle-{}", std::process::id()));
-    let store: Arc<dyn Store> = match args.get("store") {
-        None | Some("memory") => Arc::new(MemoryStore::new()),
-        Some("sqlite") => {
-            let _ = std::fs::remove_dir_all(&state_dir);
-            Arc::new(ilink::SqliteStore::open(&state_dir)?)
-        }
-        Some(other) => return Err(format!("no store {other:?}").into()),
-    };
+    let store = bench_store(args, &state_dir)?;
     let mut ids = Vec::with_capacity(accounts);
     for _ in 0..accounts {
         let (bot_id, token) = ctl.create_account()?;
@@ -643,4 +648,98 @@ fn idle(args: &Args) -> Result<(), BoxError> {
         return Err("the window ran past the simulator's hold".into());
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------ receive
+
+fn receive(args: &Args) -> Result<(), BoxError> {
+    let urls = args.urls()?;
+    let messages = usize::try_from(args.number("messages", None)?)?.max(1);
+    let users = usize::try_from(args.number("users", Some(64))?)?.max(1);
+    let concurrency = usize::try_from(args.number("concurrency", Some(16))?)?.max(1);
+    let mut ctl = Control::new(&urls.control)?;
+    let rt = runtime()?;
+    let state_dir =
+        std::env::temp_dir().join(format!("ilink-bench-receive-{}", std::process::id()));
+    let store = bench_store(args, &state_dir)?;
+    let (bot_id, token) = ctl.create_account()?;
+    rt.block_on(store.save_credentials(&Credentials::new(bot_id.as_str(), BotToken::new(token))))?;
+    for i in 0..messages {
+        let from = format!("bench_sender_{:04}@im.wechat", i % users);
+        let body = serde_json::to_string(&Inbound::text(&from, TEXT))?;
+        ctl.json("POST", &format!("/accounts/{bot_id}/push"), &body)?;
+    }
+    eprintln!("receive: {messages} messages from {users} senders waiting");
+
+    let handled = Arc::new(AtomicUsize::new(0));
+    let all_handled = Arc::new(tokio::sync::Notify::new());
+    let (secs, pending) = rt.block_on(async {
+        let client = Client::builder()
+            .transport(args.transport(&urls)?)
+            .shared_store(store.clone())
+            .build()?;
+        let bot = client.bot(bot_id.as_str()).await?;
+        let (count, done) = (handled.clone(), all_handled.clone());
+        let handler = handler_fn(move |_ctx: Context, _msg: Message| {
+            let (count, done) = (count.clone(), done.clone());
+            async move {
+                if count.fetch_add(1, Ordering::Relaxed) + 1 == messages {
+                    done.notify_one();
+                }
+                Ok(())
+            }
+        });
+        let started = Instant::now();
+        let finished = Arc::new(std::sync::Mutex::new(None));
+        let stop = {
+            let finished = finished.clone();
+            async move {
+                all_handled.notified().await;
+                *finished.lock().unwrap_or_else(|p| p.into_inner()) = Some(started.elapsed());
+            }
+        };
+        let run = bot
+            .runner()
+            .concurrency(concurrency)
+            .shutdown_grace(Duration::from_millis(100));
+        tokio::time::timeout(Duration::from_secs(600), run.run_until(handler, stop))
+            .await
+            .map_err(|_| "the messages were not all handled within 600 s")??;
+        // Up to the last handler's end: the stop that follows (the held poll
+        // cut after the grace, the lease released) is not receiving.
+        let secs = finished
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .map_or(f64::NAN, |d| d.as_secs_f64());
+        let pending = store.pending(&bot_id.as_str().into()).await?.len();
+        Ok::<_, BoxError>((secs, pending))
+    })?;
+    rt.shutdown_background();
+    let _ = std::fs::remove_dir_all(&state_dir);
+    let n = handled.load(Ordering::Relaxed);
+    println!(
+        "RESULT bench=receive impl=ours store={} messages={messages} users={users} concurrency={concurrency} handled={n} secs={secs:.3} messages_per_s={:.0} pending_after={pending}",
+        args.get("store").unwrap_or("memory"),
+        n as f64 / secs,
+    );
+    if n != messages {
+        return Err(format!("{n} of {messages} messages handled").into());
+    }
+    if pending != 0 {
+        return Err(format!("{pending} messages still pending after the run").into());
+    }
+    ctl.check_clean()
+}
+
+/// The store `--store` names: memory (SQLite in memory), or a SQLite file
+/// in a fresh state directory `dir`.
+fn bench_store(args: &Args, dir: &std::path::Path) -> Result<Arc<dyn Store>, BoxError> {
+    Ok(match args.get("store") {
+        None | Some("memory") => Arc::new(MemoryStore::new()),
+        Some("sqlite") => {
+            let _ = std::fs::remove_dir_all(dir);
+            Arc::new(ilink::SqliteStore::open(dir)?)
+        }
+        Some(other) => return Err(format!("no store {other:?}").into()),
+    })
 }
