@@ -382,10 +382,7 @@ impl Poller {
     /// back after a restart.
     pub async fn ack_all(&self, msgs: &[Message]) -> Result<(), Error> {
         let keys: Vec<String> = msgs.iter().map(|m| m.key().to_owned()).collect();
-        self.bot.store().ack_many(&self.lease, &keys).await?;
-        let n = u64::try_from(keys.len()).unwrap_or(u64::MAX);
-        self.bot.account.health.update(|h| h.messages_handled += n);
-        Ok(())
+        self.bot.ack_many(&self.lease, &keys).await
     }
 
     /// The lease this poller holds.
@@ -454,6 +451,15 @@ impl Bot {
     pub(crate) async fn ack(&self, lease: &Lease, key: &str) -> Result<(), Error> {
         self.store().ack(lease, key).await?;
         self.account.health.update(|h| h.messages_handled += 1);
+        Ok(())
+    }
+
+    /// Acknowledges these messages in one store transaction, under the
+    /// poller's lease: all of them or, on an error, none.
+    pub(crate) async fn ack_many(&self, lease: &Lease, keys: &[String]) -> Result<(), Error> {
+        self.store().ack_many(lease, keys).await?;
+        let n = u64::try_from(keys.len()).unwrap_or(u64::MAX);
+        self.account.health.update(|h| h.messages_handled += n);
         Ok(())
     }
 }

@@ -14,7 +14,7 @@ use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::Error;
-use crate::client::Bot;
+use crate::client::{Bot, lock};
 use crate::error::BoxError;
 use crate::message::Message;
 use crate::poller::Poller;
@@ -714,6 +714,137 @@ struct DispatchShared<H> {
     running: Arc<Semaphore>,
     queues: Mutex<HashMap<String, VecDeque<Queued>>>,
     listener: Option<Listener>,
+    acks: Acks,
+}
+
+/// The acknowledgements of handlers that ended, committed in groups: the
+/// first to arrive commits at once, and whatever arrives while its
+/// transaction runs goes together in the next one (a group commit: no wait
+/// when the runner is quiet, one transaction and one fsync for many
+/// messages when it is busy). Each handler's task waits until its own
+/// acknowledgement was written (or failed), as if it had written it alone.
+#[derive(Default)]
+struct Acks {
+    queue: Mutex<AckQueue>,
+}
+
+#[derive(Default)]
+struct AckQueue {
+    waiting: Vec<PendingAck>,
+    /// A task is committing: new acknowledgements wait for it.
+    committing: bool,
+}
+
+struct PendingAck {
+    lease: Arc<crate::store::Lease>,
+    key: String,
+    /// Tells the waiting task its acknowledgement is done (`Done`) or that
+    /// it commits the next group itself (`Commit`). `None` for the task
+    /// that commits.
+    turn: Option<tokio::sync::oneshot::Sender<AckTurn>>,
+}
+
+enum AckTurn {
+    Done,
+    Commit,
+}
+
+/// While a task commits, or waits with the turn to commit perhaps handed to
+/// it: if it is dropped there (its runner aborted), the turn goes to a task
+/// that waits, or the commit ends so that the next acknowledgement commits
+/// at once. (The group it was committing stays pending and comes again
+/// after a restart.)
+struct Turn<'a> {
+    acks: &'a Acks,
+    /// Committing now.
+    committing: bool,
+    /// Waiting for this.
+    waiting: Option<tokio::sync::oneshot::Receiver<AckTurn>>,
+}
+
+impl Drop for Turn<'_> {
+    fn drop(&mut self) {
+        let handed = self
+            .waiting
+            .as_mut()
+            .is_some_and(|w| matches!(w.try_recv(), Ok(AckTurn::Commit)));
+        if self.committing || handed {
+            lock(&self.acks.queue).hand_over();
+        }
+    }
+}
+
+impl AckQueue {
+    /// The committing task is done: the turn goes to the first task that
+    /// waits and can still take it, else the commit ends. Acknowledgements
+    /// left by tasks that are gone stay in the queue for the next commit.
+    fn hand_over(&mut self) {
+        for p in &mut self.waiting {
+            if let Some(t) = p.turn.take()
+                && t.send(AckTurn::Commit).is_ok()
+            {
+                return;
+            }
+        }
+        self.committing = false;
+    }
+}
+
+impl Acks {
+    /// Acknowledges `key` under `lease`, with whatever else waits.
+    async fn ack(&self, bot: &Bot, lease: &Arc<crate::store::Lease>, key: String) {
+        let (tell, told) = tokio::sync::oneshot::channel();
+        let mut turn = Turn {
+            acks: self,
+            committing: false,
+            waiting: None,
+        };
+        {
+            let mut q = lock(&self.queue);
+            turn.committing = !q.committing;
+            q.committing = true;
+            q.waiting.push(PendingAck {
+                lease: lease.clone(),
+                key,
+                turn: (!turn.committing).then_some(tell),
+            });
+        }
+        if !turn.committing {
+            let told = turn.waiting.insert(told);
+            let t = told.await;
+            turn.waiting = None;
+            match t {
+                Ok(AckTurn::Commit) => turn.committing = true,
+                Ok(AckTurn::Done) | Err(_) => return,
+            }
+        }
+        let mut group = std::mem::take(&mut lock(&self.queue).waiting);
+        // One transaction per lease (a runner's messages share one).
+        while !group.is_empty() {
+            let lease = group[0].lease.clone();
+            let (same, rest): (Vec<_>, Vec<_>) = group
+                .into_iter()
+                .partition(|p| p.lease.epoch == lease.epoch && p.lease.holder == lease.holder);
+            group = rest;
+            let keys: Vec<String> = same.iter().map(|p| p.key.clone()).collect();
+            if let Err(e) = Box::pin(bot.ack_many(&lease, &keys)).await {
+                tracing::error!(
+                    messages = keys.len(),
+                    error = %e.report(),
+                    "ack failed; the messages will be delivered again after a restart"
+                );
+            }
+            for p in same {
+                if let Some(t) = p.turn {
+                    let _ = t.send(AckTurn::Done);
+                }
+            }
+        }
+        // The next group is another task's to commit (this one's handler
+        // ended: it goes back to its conversation).
+        turn.committing = false;
+        lock(&self.queue).hand_over();
+    }
 }
 
 /// A message with its place in the queue bound.
@@ -738,6 +869,7 @@ impl<H: Handler> Dispatcher<H> {
                 running: Arc::new(Semaphore::new(concurrency)),
                 queues: Mutex::new(HashMap::new()),
                 listener,
+                acks: Acks::default(),
             }),
             queued: Arc::new(Semaphore::new(queue_capacity)),
             tasks: JoinSet::new(),
@@ -829,7 +961,7 @@ impl<H: Handler> DispatchShared<H> {
         }
     }
 
-    async fn handle_one(&self, bot: &Bot, lease: &crate::store::Lease, msg: Message) {
+    async fn handle_one(&self, bot: &Bot, lease: &Arc<crate::store::Lease>, msg: Message) {
         let key = msg.key().to_owned();
         let ctx = Context::new(bot.clone(), &msg);
         // A panic is caught here, in this task, and acknowledged as a
@@ -862,8 +994,6 @@ impl<H: Handler> DispatchShared<H> {
         if keep {
             return;
         }
-        if let Err(e) = bot.ack(lease, &key).await {
-            tracing::error!(%key, error = %e.report(), "ack failed; the message will be delivered again after a restart");
-        }
+        self.acks.ack(bot, lease, key).await;
     }
 }

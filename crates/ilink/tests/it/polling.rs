@@ -853,3 +853,63 @@ async fn a_handler_can_leave_its_message_pending() {
     assert_eq!(seen.texts(), ["keep me"]);
     assert!(store.pending(client.id()).await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn handlers_ending_together_have_every_acknowledgement_written() {
+    let store = memory();
+    acknowledgements_of_handlers_ending_together(store).await;
+}
+
+#[tokio::test]
+async fn handlers_ending_together_on_the_sqlite_store() {
+    let dir = tempfile::tempdir().unwrap();
+    let store: Arc<dyn Store> = Arc::new(ilink::SqliteStore::open(dir.path()).unwrap());
+    acknowledgements_of_handlers_ending_together(store).await;
+}
+
+/// 48 conversations, 16 handlers at once that end together (a barrier):
+/// their acknowledgements are committed in groups, and every one is
+/// written before the run returns.
+async fn acknowledgements_of_handlers_ending_together(store: Arc<dyn Store>) {
+    const AT_ONCE: usize = 16;
+    const MESSAGES: usize = 3 * AT_ONCE;
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = client(&sim, &bot, store.clone());
+    for i in 0..MESSAGES {
+        sim.push(
+            &bot.bot_id,
+            Inbound::text(format!("u{i}@im.wechat"), format!("m{i}")),
+        );
+    }
+    let barrier = Arc::new(tokio::sync::Barrier::new(AT_ONCE));
+    let handled = Arc::new(AtomicUsize::new(0));
+    let stop = Arc::new(Notify::new());
+    let handler = {
+        let (barrier, handled, stop) = (barrier.clone(), handled.clone(), stop.clone());
+        handler_fn(move |_ctx: Context, _msg: Message| {
+            let (barrier, handled, stop) = (barrier.clone(), handled.clone(), stop.clone());
+            async move {
+                barrier.wait().await;
+                if handled.fetch_add(1, Ordering::SeqCst) + 1 == MESSAGES {
+                    stop.notify_one();
+                }
+                Ok(())
+            }
+        })
+    };
+    tokio::time::timeout(
+        WAIT,
+        client
+            .runner()
+            .concurrency(AT_ONCE)
+            .run_until(handler, stop.notified()),
+    )
+    .await
+    .expect("every message handled in time")
+    .unwrap();
+    assert_eq!(handled.load(Ordering::SeqCst), MESSAGES);
+    let pending = store.pending(client.id()).await.unwrap();
+    assert!(pending.is_empty(), "{} left pending", pending.len());
+    assert_eq!(client.health().messages_handled, MESSAGES as u64);
+}
