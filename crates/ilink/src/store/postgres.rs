@@ -33,10 +33,10 @@ const POOL_SIZE: usize = 8;
 /// Identifiers and cursors are kept as bytes (`bytea`): any text, a NUL
 /// included, round-trips.
 ///
-/// The connection carries bot state (context tokens among it) in clear
-/// text: [`connect`](Self::connect) refuses a host that is not a Unix
-/// socket or a loopback address (TLS to a remote server is not supported
-/// yet).
+/// The connection carries bot state (context tokens among it), so a
+/// database off this host is reached over verified TLS only (see
+/// [`connect`](Self::connect)); one on this host (a Unix socket or
+/// loopback) may be reached without.
 #[derive(Clone)]
 pub struct PgStore {
     pool: Pool,
