@@ -5,7 +5,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::Duration;
 
-use ilink_proto::{GetConfigRequest, SendTypingRequest, TypingStatus, UserId};
+use ilink_proto::{ContextToken, GetConfigRequest, SendTypingRequest, TypingStatus, UserId};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
@@ -72,9 +72,14 @@ pub(crate) fn next_entry(
 }
 
 impl Bot {
-    /// The typing ticket for a user, from the cache or getconfig. Never
-    /// fails: `None` when no ticket could be had (typing is best-effort).
-    pub(crate) async fn typing_ticket(&self, user_id: &UserId) -> Option<String> {
+    /// The typing ticket for a user, from the cache or getconfig (asked with
+    /// the user's context token `token`). Never fails: `None` when no ticket
+    /// could be had (typing is best-effort).
+    pub(crate) async fn typing_ticket(
+        &self,
+        user_id: &UserId,
+        token: Option<ContextToken>,
+    ) -> Option<String> {
         let handle = &self.account;
         let now = now_ms();
         let cached = {
@@ -99,7 +104,6 @@ impl Bot {
         {
             return (!c.ticket.is_empty()).then(|| c.ticket.clone());
         }
-        let token = self.context_token(user_id).await.ok().flatten();
         let entry = match handle
             .http
             .get_config(GetConfigRequest::new(user_id.as_str(), token))
@@ -143,11 +147,11 @@ impl Bot {
     }
 
     /// The user's id as the server gave it (see [`Bot::context_token`]),
-    /// or the id as given when none is known.
-    async fn typing_target(&self, user_id: UserId) -> UserId {
+    /// or the id as given when none is known, with the user's context token.
+    async fn typing_target(&self, user_id: UserId) -> (UserId, Option<ContextToken>) {
         match self.recipient(&user_id, None).await {
-            Ok((canonical, _)) => canonical,
-            Err(_) => user_id,
+            Ok(found) => found,
+            Err(_) => (user_id, None),
         }
     }
 
@@ -156,8 +160,8 @@ impl Bot {
     /// two minutes). Best-effort: without a ticket, or when the server
     /// refuses, nothing is shown and nothing fails.
     pub async fn typing(&self, user_id: impl Into<UserId>) -> Typing {
-        let user_id = self.typing_target(user_id.into()).await;
-        let Some(ticket) = self.typing_ticket(&user_id).await else {
+        let (user_id, token) = self.typing_target(user_id.into()).await;
+        let Some(ticket) = self.typing_ticket(&user_id, token).await else {
             return Typing::inert();
         };
         let (stop_tx, stop_rx) = oneshot::channel();
@@ -181,8 +185,8 @@ impl Bot {
         user_id: impl Into<UserId>,
         status: TypingStatus,
     ) -> Result<(), crate::Error> {
-        let user_id = self.typing_target(user_id.into()).await;
-        let Some(ticket) = self.typing_ticket(&user_id).await else {
+        let (user_id, token) = self.typing_target(user_id.into()).await;
+        let Some(ticket) = self.typing_ticket(&user_id, token).await else {
             return Err(crate::Error::NoTypingTicket { user: user_id });
         };
         self.account

@@ -221,6 +221,13 @@ async fn a_user_id_in_another_case_reaches_the_same_conversation() {
             pushed.context_token
         );
     }
+    // Typing for the id in another case asks getconfig for the server's
+    // id, with the context token found for it.
+    client.typing(lower.as_str()).await.finish().await;
+    let asked = sim.requests_to(Route::GetConfig);
+    let body = asked.last().unwrap().body.as_ref().unwrap();
+    assert_eq!(body["ilink_user_id"], user);
+    assert_eq!(body["context_token"], pushed.context_token.as_str());
     // The budget of 2 is the conversation's, whatever the id's case.
     let third = client.send_text(lower.as_str(), "three").await.unwrap_err();
     assert!(third.is_conversation_closed(), "{third}");
