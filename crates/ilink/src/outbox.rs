@@ -254,7 +254,12 @@ impl Governor {
             self.retry_now.notify_one();
             return;
         }
-        let task = tokio::spawn(drain_outbox(d.bot.clone(), d.id));
+        // (Outside a runtime, as when a send is dropped with its runtime,
+        // there is nothing to start: the next run's drain sends it.)
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        let task = runtime.spawn(drain_outbox(d.bot.clone(), d.id));
         d.task = Some(task.abort_handle());
     }
 
@@ -282,6 +287,23 @@ impl Governor {
                 true
             }
             _ => true,
+        }
+    }
+}
+
+/// Wakes the runner's outbox drain when dropped, unless disarmed.
+struct Nudge<'a>(Option<&'a Governor>);
+
+impl Nudge<'_> {
+    fn disarm(mut self) {
+        self.0 = None;
+    }
+}
+
+impl Drop for Nudge<'_> {
+    fn drop(&mut self) {
+        if let Some(governor) = self.0 {
+            governor.wake();
         }
     }
 }
@@ -349,12 +371,34 @@ impl Bot {
             }
             Admission::Queued { .. } => {}
         }
+        // From here on something may be left queued however this ends (an
+        // error, a drop half-way): the runner's drain is woken then, unless
+        // everything of ours went.
+        let nudge = Nudge(Some(&self.account.governor));
         let mut outcomes = self.deliver(to).await?;
         let total = ours.len();
+        let mine: Vec<(String, Option<Outcome>)> = ours
+            .into_iter()
+            .map(|id| {
+                let outcome = outcomes.remove(&id);
+                (id, outcome)
+            })
+            .collect();
+        // Earlier messages of the conversation that this run found unable
+        // to go are reported too: never silently.
+        for (client_id, outcome) in outcomes {
+            if let Outcome::Failed(e) = outcome {
+                self.account.governor.report(&Undeliverable {
+                    user: to.clone(),
+                    client_id,
+                    error: Arc::new(e),
+                });
+            }
+        }
         let mut sent = Vec::with_capacity(total);
         let mut waiting = false;
-        for client_id in ours {
-            match outcomes.remove(&client_id) {
+        for (client_id, outcome) in mine {
+            match outcome {
                 Some(Outcome::Delivered(message_id)) => sent.push(Sent {
                     client_id,
                     message_id,
@@ -385,19 +429,8 @@ impl Bot {
                 }),
             }
         }
-        // Earlier messages of the conversation that this run found unable
-        // to go are reported too: never silently.
-        for (client_id, outcome) in outcomes {
-            if let Outcome::Failed(e) = outcome {
-                self.account.governor.report(&Undeliverable {
-                    user: to.clone(),
-                    client_id,
-                    error: Arc::new(e),
-                });
-            }
-        }
-        if waiting {
-            self.account.governor.wake();
+        if !waiting {
+            nudge.disarm();
         }
         Ok(sent)
     }

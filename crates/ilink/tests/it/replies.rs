@@ -442,3 +442,70 @@ async fn the_runner_retries_what_waits_and_again_after_its_outbox_drained() {
         .unwrap()
         .unwrap();
 }
+
+#[tokio::test]
+async fn a_send_dropped_half_way_is_sent_by_the_runner() {
+    // A handler that gives up on a reply (a timeout around it, say) while
+    // the reply waits for a retry has left it in the outbox: the runner's
+    // drain sends it, though no send returned "waiting".
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = builder(&sim)
+        .send_backoff(ilink::backoff::Backoff::new(
+            Duration::from_secs(30),
+            Duration::from_secs(30),
+        ))
+        .shared_store(memory())
+        .build()
+        .unwrap()
+        .bot_with(&credentials(&bot));
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let received = Arc::new(tokio::sync::Notify::new());
+    let handled = received.clone();
+    let run = tokio::spawn(client.runner().run_until(
+        handler_fn(move |_ctx: Context, _msg: ilink::Message| {
+            let handled = handled.clone();
+            async move {
+                handled.notify_one();
+                Ok(())
+            }
+        }),
+        async move {
+            let _ = stopped.await;
+        },
+    ));
+    tokio::time::timeout(WAIT, received.notified())
+        .await
+        .expect("the message reached the handler");
+    // The runner's drain found its outbox empty at the start and ended.
+    sim.inject(Fault::new(
+        Route::SendMessage,
+        FaultKind::ConnectionReset,
+        1,
+    ));
+    let send = tokio::spawn({
+        let client = client.clone();
+        async move { client.send_text("alice@im.wechat", "given up on").await }
+    });
+    // Its first attempt failed; it waits 30 s to retry. Dropped there:
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while sim.count(Route::SendMessage) == 0 {
+        assert!(tokio::time::Instant::now() < deadline, "no attempt");
+        tokio::time::sleep(Duration::from_millis(2)).await;
+    }
+    send.abort();
+    assert!(send.await.unwrap_err().is_cancelled(), "the send had ended");
+    sim.wait_for_sent(1, WAIT).await.unwrap();
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !outbox_is_empty(&client).await {
+        assert!(tokio::time::Instant::now() < deadline, "outbox kept it");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+    stop.send(()).unwrap();
+    tokio::time::timeout(WAIT, run)
+        .await
+        .unwrap()
+        .unwrap()
+        .unwrap();
+}
