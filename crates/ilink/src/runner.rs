@@ -579,7 +579,20 @@ impl Runner {
                         }
                         Some(Ok(fresh)) => {
                             bot = fresh;
-                            poller = Box::new(Box::pin(bot.poller()).await?);
+                            // A poller refused (another holder took the
+                            // account meanwhile): the handlers still running
+                            // finish and acknowledge first, as on every stop.
+                            // (One boxed future: what it holds takes no room
+                            // in every idle run's state.)
+                            let polled = Box::pin(async {
+                                let polled = bot.poller().await;
+                                if polled.is_err() {
+                                    dispatcher.drain().await;
+                                }
+                                polled
+                            })
+                            .await;
+                            poller = Box::new(polled?);
                             self.emit(RunEvent::SessionRestored {
                                 account_id: account_id.clone(),
                             });
@@ -764,10 +777,12 @@ struct Turn<'a> {
 
 impl Drop for Turn<'_> {
     fn drop(&mut self) {
-        let handed = self
-            .waiting
-            .as_mut()
-            .is_some_and(|w| matches!(w.try_recv(), Ok(AckTurn::Commit)));
+        // Closed first: a turn handed from now on is refused (and goes to
+        // another task), one handed before is in the channel.
+        let handed = self.waiting.as_mut().is_some_and(|w| {
+            w.close();
+            matches!(w.try_recv(), Ok(AckTurn::Commit))
+        });
         if self.committing || handed {
             lock(&self.acks.queue).hand_over();
         }
@@ -815,7 +830,14 @@ impl Acks {
             turn.waiting = None;
             match t {
                 Ok(AckTurn::Commit) => turn.committing = true,
-                Ok(AckTurn::Done) | Err(_) => return,
+                Ok(AckTurn::Done) => return,
+                Err(_) => {
+                    // The task committing it was dropped or panicked.
+                    tracing::error!(
+                        "an acknowledgement was abandoned; the message will be delivered again after a restart"
+                    );
+                    return;
+                }
             }
         }
         let mut group = std::mem::take(&mut lock(&self.queue).waiting);
@@ -985,10 +1007,16 @@ impl<H: Handler> DispatchShared<H> {
                 tracing::warn!(%key, error = %failure, "handler failed; acknowledging the message anyway");
             }
             if let Some(l) = &self.listener {
-                l(&RunEvent::HandlerFailed {
+                let event = RunEvent::HandlerFailed {
                     key: key.clone(),
                     failure,
-                });
+                };
+                // A listener that panics must not end this conversation's
+                // task (its queue would wait for it for ever): the
+                // message is acknowledged all the same.
+                if std::panic::catch_unwind(AssertUnwindSafe(|| l(&event))).is_err() {
+                    tracing::error!(%key, "the runner's event listener panicked");
+                }
             }
         }
         if keep {
