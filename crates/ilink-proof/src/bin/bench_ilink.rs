@@ -6,7 +6,7 @@
 //! bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
 //! bench_ilink file --urls JSON --path FILE
 //! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
-//! bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite]
+//! bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
 //! ```
 //!
 //! Every mode also takes `--ca FILE`, the PEM root of a simulator started
@@ -71,7 +71,7 @@ const USAGE: &str = "\
 usage: bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
        bench_ilink file --urls JSON --path FILE
        bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
-       bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite]
+       bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
 every mode also takes --ca FILE (trust this PEM root, for a --tls simulator)
 and --http 1|2 (2, the default, offers h2 and takes what the server picks)";
 
@@ -538,7 +538,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     // The store the accounts' state lives in: memory (SQLite in memory), or
     // a SQLite file on this disk (a fresh state directory).
     let state_dir = std::env::temp_dir().join(format!("ilink-bench-idle-{}", std::process::id()));
-    let store = bench_store(args, &state_dir)?;
+    let store = bench_store(args, &state_dir, &rt)?;
     let mut ids = Vec::with_capacity(accounts);
     for _ in 0..accounts {
         let (bot_id, token) = ctl.create_account()?;
@@ -661,7 +661,7 @@ fn receive(args: &Args) -> Result<(), BoxError> {
     let rt = runtime()?;
     let state_dir =
         std::env::temp_dir().join(format!("ilink-bench-receive-{}", std::process::id()));
-    let store = bench_store(args, &state_dir)?;
+    let store = bench_store(args, &state_dir, &rt)?;
     let (bot_id, token) = ctl.create_account()?;
     rt.block_on(store.save_credentials(&Credentials::new(bot_id.as_str(), BotToken::new(token))))?;
     for i in 0..messages {
@@ -731,14 +731,24 @@ fn receive(args: &Args) -> Result<(), BoxError> {
     ctl.check_clean()
 }
 
-/// The store `--store` names: memory (SQLite in memory), or a SQLite file
-/// in a fresh state directory `dir`.
-fn bench_store(args: &Args, dir: &std::path::Path) -> Result<Arc<dyn Store>, BoxError> {
+/// The store `--store` names: memory (SQLite in memory), a SQLite file in
+/// a fresh state directory `dir`, or PostgreSQL at `--url` (in a schema of
+/// its own, `bench_<pid>`).
+fn bench_store(
+    args: &Args,
+    dir: &std::path::Path,
+    rt: &tokio::runtime::Runtime,
+) -> Result<Arc<dyn Store>, BoxError> {
     Ok(match args.get("store") {
         None | Some("memory") => Arc::new(MemoryStore::new()),
         Some("sqlite") => {
             let _ = std::fs::remove_dir_all(dir);
             Arc::new(ilink::SqliteStore::open(dir)?)
+        }
+        Some("postgres") => {
+            let url = args.text("url")?;
+            let schema = format!("bench_{}", std::process::id());
+            Arc::new(rt.block_on(ilink::store::PgStore::connect_in_schema(url, &schema))?)
         }
         Some(other) => return Err(format!("no store {other:?}").into()),
     })
