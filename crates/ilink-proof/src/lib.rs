@@ -1,10 +1,43 @@
 //! Shared helpers of the proof binaries: process measurements (peak RSS,
-//! CPU time) read from `/proc`. The benchmarks and campaigns of
+//! CPU time) read from `/proc`, and the store a benchmark names. The benchmarks and campaigns of
 //! `docs/performance.md` and `docs/reliability.md` run from this crate (its
 //! README lists one command per entry point); the simulator, transport and
 //! hostile-server figures come from those crates' own benches and tests.
 
+use std::path::Path;
+use std::sync::Arc;
 use std::time::Duration;
+
+use ilink::Store;
+
+/// The store a benchmark's `--store` names: `memory` (SQLite in memory),
+/// `sqlite` (a SQLite file in the state directory `dir`) or `postgres` (at
+/// `pg_url`, in a schema of its own, `bench_<pid>`).
+///
+/// # Errors
+///
+/// An unknown kind, `postgres` without a URL, or the store failing to open.
+pub async fn bench_store(
+    kind: &str,
+    dir: &Path,
+    pg_url: Option<&str>,
+) -> Result<Arc<dyn Store>, String> {
+    match kind {
+        "memory" => Ok(Arc::new(ilink::MemoryStore::new())),
+        "sqlite" => ilink::SqliteStore::open(dir)
+            .map(|s| Arc::new(s) as Arc<dyn Store>)
+            .map_err(|e| e.to_string()),
+        "postgres" => {
+            let url = pg_url.ok_or("--store postgres needs --url")?;
+            let schema = format!("bench_{}", std::process::id());
+            ilink::store::PgStore::connect_in_schema(url, &schema)
+                .await
+                .map(|s| Arc::new(s) as Arc<dyn Store>)
+                .map_err(|e| e.to_string())
+        }
+        other => Err(format!("no store {other:?} in this build")),
+    }
+}
 
 /// Resident memory of this process now, in KiB (`VmRSS`), 0 where `/proc`
 /// is missing.

@@ -58,9 +58,7 @@ use std::time::{Duration, Instant};
 use ilink::http::Transport;
 use ilink::pacing::Pacing;
 use ilink::proto::{BotToken, ContextToken, MessageItem, SendMessageRequest, WeixinMessage};
-use ilink::{
-    Bot, Client, Context, Credentials, MediaSource, MemoryStore, Message, Store, handler_fn,
-};
+use ilink::{Bot, Client, Context, Credentials, MediaSource, Message, Store, handler_fn};
 use ilink_proof::{cpu_time, peak_rss_kib, rss_kib};
 use ilink_testkit::Inbound;
 use serde_json::Value;
@@ -731,25 +729,16 @@ fn receive(args: &Args) -> Result<(), BoxError> {
     ctl.check_clean()
 }
 
-/// The store `--store` names: memory (SQLite in memory), a SQLite file in
-/// a fresh state directory `dir`, or PostgreSQL at `--url` (in a schema of
-/// its own, `bench_<pid>`).
+/// The store `--store` names (default `memory`), in a fresh state
+/// directory `dir` for `sqlite`.
 fn bench_store(
     args: &Args,
     dir: &std::path::Path,
     rt: &tokio::runtime::Runtime,
 ) -> Result<Arc<dyn Store>, BoxError> {
-    Ok(match args.get("store") {
-        None | Some("memory") => Arc::new(MemoryStore::new()),
-        Some("sqlite") => {
-            let _ = std::fs::remove_dir_all(dir);
-            Arc::new(ilink::SqliteStore::open(dir)?)
-        }
-        Some("postgres") => {
-            let url = args.text("url")?;
-            let schema = format!("bench_{}", std::process::id());
-            Arc::new(rt.block_on(ilink::store::PgStore::connect_in_schema(url, &schema))?)
-        }
-        Some(other) => return Err(format!("no store {other:?}").into()),
-    })
+    let kind = args.get("store").unwrap_or("memory");
+    if kind == "sqlite" {
+        let _ = std::fs::remove_dir_all(dir);
+    }
+    Ok(rt.block_on(ilink_proof::bench_store(kind, dir, args.get("url")))?)
 }

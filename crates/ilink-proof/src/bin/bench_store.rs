@@ -30,7 +30,7 @@
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-use ilink::store::{Admission, InboxEntry, OutboxEntry, ReceivedBatch, ReplyLimits, Store};
+use ilink::store::{Admission, InboxEntry, OutboxEntry, ReceivedBatch, ReplyLimits};
 use ilink::{AccountId, Cursor, UserId};
 
 const ACCOUNT: &str = "bench@im.bot";
@@ -83,7 +83,7 @@ async fn run() -> Result<(), String> {
         let n: usize = n.parse().map_err(|_| "--footprint needs a number")?;
         return footprint(&kind, &dir, n.max(1)).await;
     }
-    let store = open(&kind, &dir).await?;
+    let store = ilink_proof::bench_store(&kind, &dir, arg("--url").as_deref()).await?;
     let message = message_json();
     let account = AccountId::from(ACCOUNT);
     let lease = store
@@ -200,7 +200,7 @@ async fn run() -> Result<(), String> {
 
 /// What `n` idle accounts leave in the store (see the module's doc).
 async fn footprint(kind: &str, dir: &std::path::Path, n: usize) -> Result<(), String> {
-    let store = open(kind, dir).await?;
+    let store = ilink_proof::bench_store(kind, dir, arg("--url").as_deref()).await?;
     let ttl = Duration::from_secs(3600);
     // One account first, so that what every store allocates once (its
     // connection, its prepared statements) is not counted per account.
@@ -279,24 +279,6 @@ fn now_ms() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_millis() as u64)
-}
-
-async fn open(kind: &str, dir: &std::path::Path) -> Result<Box<dyn Store>, String> {
-    match kind {
-        "postgres" => {
-            let url = arg("--url").ok_or("--store postgres needs --url")?;
-            let schema = format!("bench_{}", std::process::id());
-            ilink::store::PgStore::connect_in_schema(&url, &schema)
-                .await
-                .map(|s| Box::new(s) as Box<dyn Store>)
-                .map_err(|e| e.to_string())
-        }
-        "memory" => Ok(Box::new(ilink::MemoryStore::new())),
-        "sqlite" => ilink::SqliteStore::open(dir)
-            .map(|s| Box::new(s) as Box<dyn Store>)
-            .map_err(|e| e.to_string()),
-        other => Err(format!("no store {other:?} in this build")),
-    }
 }
 
 /// A received text message as the server sends it.

@@ -381,30 +381,62 @@ async fn outbox_is_empty(bot: &ilink::Bot) -> bool {
         .is_empty()
 }
 
+/// A runner in a task of its own, for tests that send beside it: started
+/// and seen handling a first message from alice, stopped when told.
+struct Running {
+    stop: tokio::sync::oneshot::Sender<()>,
+    run: tokio::task::JoinHandle<Result<ilink::Cursor, Error>>,
+}
+
+impl Running {
+    async fn start(sim: &Simulator, bot: &ilink_testkit::TestAccount, client: &ilink::Bot) -> Self {
+        let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+        let received = Arc::new(tokio::sync::Notify::new());
+        let handled = received.clone();
+        let run = tokio::spawn(client.runner().run_until(
+            handler_fn(move |_ctx: Context, _msg: ilink::Message| {
+                let handled = handled.clone();
+                async move {
+                    handled.notify_one();
+                    Ok(())
+                }
+            }),
+            async move {
+                let _ = stopped.await;
+            },
+        ));
+        sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+        tokio::time::timeout(WAIT, received.notified())
+            .await
+            .expect("the message reached the handler");
+        Self { stop, run }
+    }
+
+    async fn stop(self) {
+        self.stop.send(()).unwrap();
+        tokio::time::timeout(WAIT, self.run)
+            .await
+            .unwrap()
+            .unwrap()
+            .unwrap();
+    }
+}
+
+/// Waits (bounded) until the bot's outbox is empty.
+async fn outbox_empties(client: &ilink::Bot) {
+    let deadline = tokio::time::Instant::now() + WAIT;
+    while !outbox_is_empty(client).await {
+        assert!(tokio::time::Instant::now() < deadline, "outbox kept it");
+        tokio::time::sleep(Duration::from_millis(5)).await;
+    }
+}
+
 #[tokio::test]
 async fn the_runner_retries_what_waits_and_again_after_its_outbox_drained() {
     let sim = sim().await;
     let bot = sim.create_account();
     let client = client(&sim, &bot, memory());
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let received = Arc::new(tokio::sync::Notify::new());
-    let handled = received.clone();
-    let run = tokio::spawn(client.runner().run_until(
-        handler_fn(move |_ctx: Context, _msg: ilink::Message| {
-            let handled = handled.clone();
-            async move {
-                handled.notify_one();
-                Ok(())
-            }
-        }),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
-    tokio::time::timeout(WAIT, received.notified())
-        .await
-        .expect("the message reached the handler");
+    let runner = Running::start(&sim, &bot, &client).await;
     let mut ids = Vec::new();
     for round in 1..=2 {
         // Every attempt of the send fails: the reply waits, and the runner
@@ -429,18 +461,9 @@ async fn the_runner_retries_what_waits_and_again_after_its_outbox_drained() {
             .map(|m| m.msg.client_id.clone().unwrap())
             .collect();
         assert_eq!(at_sim, ids, "round {round}");
-        let deadline = tokio::time::Instant::now() + WAIT;
-        while !outbox_is_empty(&client).await {
-            assert!(tokio::time::Instant::now() < deadline, "outbox kept it");
-            tokio::time::sleep(Duration::from_millis(5)).await;
-        }
+        outbox_empties(&client).await;
     }
-    stop.send(()).unwrap();
-    tokio::time::timeout(WAIT, run)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    runner.stop().await;
 }
 
 #[tokio::test]
@@ -459,25 +482,7 @@ async fn a_send_dropped_half_way_is_sent_by_the_runner() {
         .build()
         .unwrap()
         .bot_with(&credentials(&bot));
-    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
-    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
-    let received = Arc::new(tokio::sync::Notify::new());
-    let handled = received.clone();
-    let run = tokio::spawn(client.runner().run_until(
-        handler_fn(move |_ctx: Context, _msg: ilink::Message| {
-            let handled = handled.clone();
-            async move {
-                handled.notify_one();
-                Ok(())
-            }
-        }),
-        async move {
-            let _ = stopped.await;
-        },
-    ));
-    tokio::time::timeout(WAIT, received.notified())
-        .await
-        .expect("the message reached the handler");
+    let runner = Running::start(&sim, &bot, &client).await;
     // The runner's drain found its outbox empty at the start and ended.
     sim.inject(Fault::new(
         Route::SendMessage,
@@ -497,15 +502,6 @@ async fn a_send_dropped_half_way_is_sent_by_the_runner() {
     send.abort();
     assert!(send.await.unwrap_err().is_cancelled(), "the send had ended");
     sim.wait_for_sent(1, WAIT).await.unwrap();
-    let deadline = tokio::time::Instant::now() + WAIT;
-    while !outbox_is_empty(&client).await {
-        assert!(tokio::time::Instant::now() < deadline, "outbox kept it");
-        tokio::time::sleep(Duration::from_millis(5)).await;
-    }
-    stop.send(()).unwrap();
-    tokio::time::timeout(WAIT, run)
-        .await
-        .unwrap()
-        .unwrap()
-        .unwrap();
+    outbox_empties(&client).await;
+    runner.stop().await;
 }
