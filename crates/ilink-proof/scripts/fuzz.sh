@@ -11,10 +11,11 @@ targets=("$@")
 [ ${#targets[@]} -gt 0 ] || targets=(message_decode key_parse pkcs7_unpad stream_decrypt state_files api_responses voice_decode)
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked
 # The SILK decoder is C: build it with clang, instrumented for coverage and
-# AddressSanitizer as cargo-fuzz instruments the Rust code (Debian: clang).
+# AddressSanitizer as cargo-fuzz instruments the Rust code, plus
+# UndefinedBehaviorSanitizer, every finding fatal (Debian: clang).
 if command -v clang >/dev/null || command -v clang-14 >/dev/null; then
   export CC=$(command -v clang || command -v clang-14)
-  export CFLAGS="-fsanitize=fuzzer-no-link,address -g"
+  export CFLAGS="-fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -g"
 else
   echo "fuzz.sh: no clang; the SILK C code is built uninstrumented" >&2
 fi

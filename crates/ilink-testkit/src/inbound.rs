@@ -315,12 +315,8 @@ impl Inbound {
                 (0.4 * f64::from(i16::MAX) * (2.0 * std::f64::consts::PI * hz * t).sin()) as i16
             })
             .collect();
-        let bytes = silk_codec::SilkCoder::builder()
-            .encoder()
-            .sample_rate(RATE as i32)
-            .bit_rate(24_000)
-            .build()
-            .and_then(|mut e| e.encode(&pcm, true))
+        let bytes = ilink_silk::Encoder::new(RATE, 24_000)
+            .and_then(|mut e| e.encode(&pcm))
             .expect("the SILK encoder takes 24 kHz mono");
         Self::new(
             from,

@@ -5,7 +5,11 @@
 //! `\x02` byte before `#!SILK_V3`. The official client decodes them to a
 //! 24 kHz WAV (through `silk-wasm`) so that a bot can run its own speech
 //! recognition; [`decode`] does the same with the SILK reference SDK, in C,
-//! through the [`silk-codec`](https://crates.io/crates/silk-codec) crate.
+//! vendored in the [`ilink-silk`](https://docs.rs/ilink-silk) crate with
+//! checks of its own: every assertion of the reference decoder is an error
+//! there rather than compiled out, and every index the decoder derives from
+//! the bitstream is checked before use (fuzzed under AddressSanitizer and
+//! UndefinedBehaviorSanitizer).
 //! The server's own transcript, when it sends one, is
 //! [`Message::transcript`](crate::Message::transcript).
 //!
@@ -16,8 +20,8 @@
 //! Memory is bounded by those limits (10 minutes at 48 kHz is 55 MiB of PCM;
 //! a WeChat voice note lasts at most 60 s).
 //!
-//! **Build needs**: a C compiler and libclang (for bindgen), e.g. Debian's
-//! `build-essential` and `libclang-dev`.
+//! **Build needs**: a C compiler (e.g. Debian's `build-essential`); no
+//! libclang (ilink-silk declares the SDK's functions by hand, no bindgen).
 //!
 //! **Sending voice**: the server accepts voice items from bots, but phones
 //! show nothing (Tencent/openclaw-weixin#215; the official client turned
@@ -59,12 +63,9 @@ const MAGIC: &[u8] = b"#!SILK_V3";
 /// Tencent's prefix byte before the magic.
 const TENCENT_PREFIX: u8 = 0x02;
 /// A packet is at most this long (the SDK's limit is 1024 bytes: 5 frames).
-const MAX_PACKET: usize = 1024;
+const MAX_PACKET: usize = ilink_silk::MAX_PACKET_BYTES;
 /// The most audio one packet can hold: 5 frames of 20 ms.
-const MAX_PACKET_MS: u64 = 100;
-/// After the input: the end marker (a length of -1), then zeros the range
-/// decoder may read when the last packet is shorter than 4 bytes.
-const END_PADDING: [u8; 10] = [0xff, 0xff, 0, 0, 0, 0, 0, 0, 0, 0];
+const MAX_PACKET_MS: u64 = 20 * ilink_silk::MAX_FRAMES_PER_PACKET as u64;
 
 /// Why voice could not be decoded.
 #[derive(Debug, thiserror::Error)]
@@ -181,6 +182,19 @@ pub fn sample_rate_of(item: &VoiceItem) -> u32 {
         .unwrap_or(DEFAULT_SAMPLE_RATE)
 }
 
+/// The packets of a SILK body: a 16-bit little-endian length before each,
+/// up to the end or a `-1` end marker. Stops at a length it cannot use
+/// (which [`check_framing`] refuses first).
+fn packets(mut rest: &[u8]) -> impl Iterator<Item = &[u8]> {
+    std::iter::from_fn(move || {
+        let (len, tail) = rest.split_first_chunk::<2>()?;
+        let len = usize::try_from(i16::from_le_bytes(*len)).ok()?;
+        let packet = tail.get(..len)?;
+        rest = &tail[len..];
+        Some(packet)
+    })
+}
+
 /// Checks the framing (a length before each packet, an optional `-1` end
 /// marker) and counts the packets, before the decoder sees anything.
 fn check_framing(mut rest: &[u8]) -> Result<u64, VoiceError> {
@@ -246,23 +260,18 @@ pub fn decode(silk: &[u8], sample_rate: u32) -> Result<Pcm, VoiceError> {
     } else {
         DEFAULT_SAMPLE_RATE
     };
-    let mut decoder = silk_codec::SilkCoder::builder()
-        .decoder()
-        .output_sample_rate(i32::try_from(rate).unwrap_or(24_000))
-        .build()
+    let mut decoder = ilink_silk::Decoder::new(rate)
         .map_err(|e| VoiceError::Corrupt(format!("the decoder could not start: {e}")))?;
-    // The reference SDK's range decoder reads the first 4 bytes of every
-    // packet whatever its length (SKP_Silk_range_dec_init): a short last
-    // packet would make it read past the input (found by the voice_decode
-    // fuzz target under AddressSanitizer). The input is decoded from a copy
-    // with an end marker and padding after it, so every such read stays in
-    // bytes of ours.
-    let mut padded = Vec::with_capacity(silk.len() + END_PADDING.len());
-    padded.extend_from_slice(silk);
-    padded.extend_from_slice(&END_PADDING);
-    let samples = decoder
-        .decode(&padded)
-        .map_err(|e| VoiceError::Corrupt(e.to_string()))?;
+    // Each packet goes to the decoder as the slice it is: ilink-silk's
+    // range decoder reads no byte past a packet's length (the reference
+    // read the first 4 bytes of any packet, past the end of a short last
+    // one: the voice_decode fuzz target's first finding).
+    let mut samples = Vec::new();
+    for packet in packets(body) {
+        decoder
+            .decode_packet(packet, &mut samples)
+            .map_err(|e| VoiceError::Corrupt(e.to_string()))?;
+    }
     Ok(Pcm {
         samples,
         sample_rate: rate,
@@ -316,7 +325,8 @@ mod tests {
     #[test]
     fn a_short_last_packet_is_decoded_from_padded_bytes() {
         // The fuzzer's first crash: two 1-byte packets, the last at the end
-        // of the input (ASan saw SKP_Silk_range_dec_init read 3 bytes past).
+        // of the input (ASan saw SKP_Silk_range_dec_init read 3 bytes past;
+        // ilink-silk's range decoder now reads zeros past a packet's end).
         let input = b"\x02#!SILK_V3\x01\x00\x27\x01\x00\x02";
         match decode(input, 24_000) {
             Ok(pcm) => assert!(pcm.samples.len() <= 2 * 5 * 480),
