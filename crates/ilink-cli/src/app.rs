@@ -158,9 +158,9 @@ impl fmt::Display for CliError {
 /// rejected (there never was a session), not that a session expired.
 pub(crate) fn describe_for(err: &CliError, global: &Global) -> String {
     if global.token.is_some() && err.code() == exit::SESSION {
-        return "the server rejected the bot token given with --token or ILINK_TOKEN \
-                (ret -14): it is wrong, revoked or expired; log in with `ilink login` \
-                for a new one"
+        return "the server rejected the bot token given with --token, --token-file, \
+                --token-stdin or ILINK_TOKEN (ret -14): it is wrong, revoked or expired; \
+                log in with `ilink login` for a new one"
             .to_owned();
     }
     describe(err)
@@ -254,7 +254,7 @@ pub(crate) async fn store(global: &Global) -> Result<Arc<dyn Store>> {
         // A cluster's state: PostgreSQL (the URL is never printed: it may
         // hold a password).
         return Ok(Arc::new(
-            ilink::PgStore::connect_in_schema(url, &global.database_schema).await?,
+            ilink::PgStore::connect_in_schema(url.expose(), &global.database_schema).await?,
         ));
     }
     let dir = state_dir(global)?;
@@ -285,7 +285,7 @@ pub(crate) async fn client(global: &Global) -> Result<Client> {
 pub(crate) async fn bot(global: &Global) -> Result<Bot> {
     let client = client(global).await?;
     if let Some(token) = &global.token {
-        let mut credentials = Credentials::from_token(token.clone());
+        let mut credentials = Credentials::from_token(token.expose());
         if let Some(account) = &global.account {
             credentials.account_id = account.as_str().into();
         }

@@ -1,8 +1,10 @@
 //! The command line, as clap parses it.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
+
+use crate::app::CliError;
 
 /// The ilink command: a WeChat iLink bot from the terminal.
 ///
@@ -47,14 +49,20 @@ pub(crate) struct Global {
     pub(crate) state_dir: Option<PathBuf>,
     /// Keep the state in PostgreSQL instead of the state directory
     /// (`postgres://user@host/db`; TLS is required off loopback): the
-    /// store a cluster of bots shares.
+    /// store a cluster of bots shares. A password in it is visible in
+    /// `ps`: prefer --database-url-file.
     #[arg(
         long,
         env = "ILINK_DATABASE_URL",
         global = true,
-        hide_env_values = true
+        hide_env_values = true,
+        value_parser = Secret::parse,
+        conflicts_with = "database_url_file"
     )]
-    pub(crate) database_url: Option<String>,
+    pub(crate) database_url: Option<Secret>,
+    /// Read the PostgreSQL URL from the first line of this file.
+    #[arg(long, value_name = "PATH", global = true)]
+    pub(crate) database_url_file: Option<PathBuf>,
     /// The PostgreSQL schema for the tables (several deployments in one
     /// database).
     #[arg(
@@ -67,15 +75,134 @@ pub(crate) struct Global {
     /// The account to act as (default: the only or most recent one).
     #[arg(long, env = "ILINK_ACCOUNT", global = true)]
     pub(crate) account: Option<String>,
-    /// Use this bot token instead of a stored login.
-    #[arg(long, env = "ILINK_TOKEN", global = true, hide_env_values = true)]
-    pub(crate) token: Option<String>,
+    /// Use this bot token instead of a stored login (visible in `ps`:
+    /// prefer --token-file, --token-stdin or ILINK_TOKEN).
+    #[arg(
+        long,
+        env = "ILINK_TOKEN",
+        global = true,
+        hide_env_values = true,
+        value_parser = Secret::parse,
+        conflicts_with_all = ["token_file", "token_stdin"]
+    )]
+    pub(crate) token: Option<Secret>,
+    /// Read the bot token from the first line of this file.
+    #[arg(
+        long,
+        value_name = "PATH",
+        global = true,
+        conflicts_with = "token_stdin"
+    )]
+    pub(crate) token_file: Option<PathBuf>,
+    /// Read the bot token from the first line of standard input.
+    #[arg(long, global = true)]
+    pub(crate) token_stdin: bool,
     /// Print one JSON object per line instead of text.
     #[arg(long, global = true)]
     pub(crate) json: bool,
     /// More logs on stderr (-v, -vv).
     #[arg(short, long, action = clap::ArgAction::Count, global = true)]
     pub(crate) verbose: u8,
+}
+
+/// The longest secret read from a file or standard input (a token or a
+/// URL is far shorter).
+const MAX_SECRET_INPUT: usize = 64 * 1024;
+
+/// A token or a database URL as the user gave it: `Debug` shows no part
+/// of it, and it has no `Display`.
+#[derive(Clone)]
+pub(crate) struct Secret(String);
+
+impl Secret {
+    /// The value, for the one place that needs it.
+    pub(crate) fn expose(&self) -> &str {
+        &self.0
+    }
+
+    fn parse(value: &str) -> Result<Self, std::convert::Infallible> {
+        Ok(Self(value.to_owned()))
+    }
+}
+
+impl std::fmt::Debug for Secret {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Secret(<redacted>)")
+    }
+}
+
+impl Global {
+    /// Fills `token` and `database_url` from `--token-file`,
+    /// `--token-stdin` and `--database-url-file` (clap has already refused
+    /// two sources for one value). `key_stdin`: the command also reads its
+    /// AES key from standard input, which only one of them may do.
+    pub(crate) fn read_secrets(&mut self, key_stdin: bool) -> Result<(), CliError> {
+        if self.token_stdin && key_stdin {
+            return Err(CliError::Usage(
+                "--token-stdin and --key-stdin cannot both read standard input; \
+                 give one of them as a file"
+                    .to_owned(),
+            ));
+        }
+        if let Some(path) = &self.token_file {
+            self.token = Some(secret_from_file(path, "token file")?);
+        } else if self.token_stdin {
+            let stdin = std::io::stdin().lock();
+            self.token = Some(first_line(stdin, "the token on standard input")?);
+        }
+        if let Some(path) = &self.database_url_file {
+            self.database_url = Some(secret_from_file(path, "database URL file")?);
+        }
+        Ok(())
+    }
+}
+
+fn secret_from_file(path: &Path, what: &str) -> Result<Secret, CliError> {
+    let file = std::fs::File::open(path)
+        .map_err(|e| CliError::Other(format!("cannot read the {what} {}: {e}", path.display())))?;
+    first_line(
+        std::io::BufReader::new(file),
+        &format!("the {what} {}", path.display()),
+    )
+}
+
+/// The first line of `input`, trimmed: at most [`MAX_SECRET_INPUT`] bytes
+/// are read, and an empty value is refused. Errors never quote the input.
+fn first_line(input: impl std::io::BufRead, what: &str) -> Result<Secret, CliError> {
+    use std::io::BufRead;
+    let mut line = Vec::new();
+    input
+        .take(MAX_SECRET_INPUT as u64 + 1)
+        .read_until(b'\n', &mut line)
+        .map_err(|e| CliError::Other(format!("cannot read {what}: {e}")))?;
+    if line.last() == Some(&b'\n') {
+        line.pop();
+    }
+    if line.len() > MAX_SECRET_INPUT {
+        return Err(CliError::Other(format!(
+            "{what}: the first line is longer than {} KiB",
+            MAX_SECRET_INPUT / 1024
+        )));
+    }
+    let text = String::from_utf8(line)
+        .map_err(|_| CliError::Other(format!("{what}: the first line is not UTF-8 text")))?;
+    let value = text.trim();
+    if value.is_empty() {
+        return Err(CliError::Other(format!("{what}: the first line is empty")));
+    }
+    Ok(Secret(value.to_owned()))
+}
+
+impl Cli {
+    /// Whether the command reads its AES key from standard input.
+    pub(crate) fn key_stdin(&self) -> bool {
+        match &self.command {
+            Command::Download { key, .. }
+            | Command::Decrypt { key, .. }
+            | Command::Encrypt { key, .. } => key.key_stdin,
+            _ => false,
+        }
+    }
 }
 
 /// The commands.

@@ -52,9 +52,13 @@ fn parse() -> cli::Cli {
 }
 
 fn main() -> ExitCode {
-    let cli = parse();
+    let mut cli = parse();
     init_logging(cli.global.verbose);
     let json = cli.global.json;
+    let key_stdin = cli.key_stdin();
+    if let Err(err) = cli.global.read_secrets(key_stdin) {
+        return report(&err, &err.to_string(), json);
+    }
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()

@@ -2,4 +2,5 @@
 
 mod commands;
 mod hostile;
+mod secret_inputs;
 mod secrets;
