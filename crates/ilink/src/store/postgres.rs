@@ -68,7 +68,12 @@ impl PgStore {
     /// `key=value` form) and brings its schema (`ilink`) to this version's.
     ///
     /// A database on this host (a Unix socket or loopback) is reached
-    /// without TLS unless the URL says `sslmode=require`. Any other host is
+    /// without TLS unless the URL says `sslmode=require`. "On this host" is
+    /// judged by every address the client connects to: a `hostaddr`, when
+    /// given, is where the connection goes (so `host=localhost
+    /// hostaddr=192.0.2.1` is off this host), a remote `host` name over a
+    /// loopback `hostaddr` still gets TLS for that name, and a URL with
+    /// neither is not local. Any other host is
     /// reached over TLS only (rustls; a plaintext fallback is never made),
     /// its certificate verified against the Mozilla roots and its name
     /// (what libpq calls `verify-full`). For a private CA, use
@@ -150,16 +155,7 @@ impl PgStore {
             )));
         }
         let mut config: tokio_postgres::Config = url.parse().map_err(db_error)?;
-        let all_local = config.get_hosts().iter().all(|host| match host {
-            #[cfg(unix)]
-            tokio_postgres::config::Host::Unix(_) => true,
-            tokio_postgres::config::Host::Tcp(name) => {
-                name == "localhost"
-                    || name
-                        .parse::<std::net::IpAddr>()
-                        .is_ok_and(|ip| ip.is_loopback())
-            }
-        });
+        let all_local = on_this_host(&config);
         let disabled = config.get_ssl_mode() == SslMode::Disable;
         if !all_local && disabled {
             return Err(StoreError::InsecureDatabase);
@@ -200,6 +196,49 @@ impl PgStore {
         let mut client = store.pool.get().await.map_err(db_error)?;
         schema::migrate(&mut client, schema).await?;
         Ok(store)
+    }
+}
+
+/// Whether every address the client will connect to is on this host (a
+/// Unix socket or loopback), so that plaintext is allowed.
+///
+/// tokio-postgres connects to the `hostaddr` of each entry when one is
+/// given, whatever its `host` says (the host then only names the server for
+/// TLS), else to the `host`; with neither it connects nowhere (an error),
+/// which counts as not local. An entry is local when the address it
+/// connects to is loopback (or a Unix socket, or the name `localhost`
+/// with no `hostaddr` overriding it) and its `host`, if any, names this
+/// host too: a remote name over a loopback `hostaddr` (a tunnel, say) is
+/// reached over TLS verified for that name.
+fn on_this_host(config: &tokio_postgres::Config) -> bool {
+    use tokio_postgres::config::Host;
+    let hosts = config.get_hosts();
+    let addrs = config.get_hostaddrs();
+    if hosts.is_empty() && addrs.is_empty() {
+        return false;
+    }
+    let names_this_host = |host: &Host| match host {
+        #[cfg(unix)]
+        Host::Unix(_) => true,
+        Host::Tcp(name) => {
+            name.eq_ignore_ascii_case("localhost")
+                || name.parse::<std::net::IpAddr>().is_ok_and(is_loopback)
+        }
+    };
+    if addrs.is_empty() {
+        hosts.iter().all(names_this_host)
+    } else {
+        addrs.iter().copied().all(is_loopback) && hosts.iter().all(names_this_host)
+    }
+}
+
+/// 127.0.0.0/8, `::1`, and IPv4-mapped `::ffff:127.x.y.z`.
+fn is_loopback(ip: std::net::IpAddr) -> bool {
+    match ip {
+        std::net::IpAddr::V4(v4) => v4.is_loopback(),
+        std::net::IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -986,5 +1025,71 @@ impl Store for PgStore {
             })
             .transpose()
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{is_loopback, on_this_host};
+
+    fn local(url: &str) -> bool {
+        on_this_host(&url.parse().unwrap())
+    }
+
+    #[test]
+    fn local_is_judged_by_every_address_the_client_connects_to() {
+        // On this host: loopback names and addresses, Unix sockets, and a
+        // loopback hostaddr under a local name or none.
+        for url in [
+            "postgres://bob@localhost/x",
+            "postgres://bob@127.0.0.1/x",
+            "postgres://bob@127.9.9.9/x",
+            "postgres://bob@[::1]/x",
+            "postgres://bob@localhost:1/x?hostaddr=127.0.0.2",
+            "host=localhost hostaddr=127.0.0.2 user=bob",
+            "hostaddr=127.0.0.2 user=bob",
+            "hostaddr=::1 user=bob",
+            "hostaddr=::ffff:127.0.0.1 user=bob",
+            "host=/run/postgresql user=bob",
+            "host=localhost,127.0.0.1 user=bob",
+        ] {
+            assert!(local(url), "{url}");
+        }
+        // Not: a hostaddr off loopback (it overrides a local host), a host
+        // off loopback, one remote entry among local ones, a remote name
+        // over a loopback hostaddr, and no address at all.
+        for url in [
+            "postgres://bob@localhost:1/x?hostaddr=192.0.2.1",
+            "host=localhost hostaddr=192.0.2.1 user=bob",
+            "hostaddr=192.0.2.1 user=bob",
+            "hostaddr=::ffff:192.0.2.1 user=bob",
+            "host=/run/postgresql hostaddr=192.0.2.1 user=bob",
+            "host=192.0.2.1 user=bob",
+            "host=db.example.com user=bob",
+            "host=localhost,192.0.2.1 user=bob",
+            "host=localhost,localhost hostaddr=127.0.0.1,192.0.2.1 user=bob",
+            "host=db.example.com hostaddr=127.0.0.1 user=bob",
+            "postgres://bob@db.example.com/x?hostaddr=127.0.0.1",
+            "postgres:///x",
+            "user=bob dbname=x",
+        ] {
+            assert!(!local(url), "{url}");
+        }
+    }
+
+    #[test]
+    fn loopback_is_127_8_and_v6_one_and_their_mapped_form() {
+        for ip in ["127.0.0.1", "127.255.0.3", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "128.0.0.1",
+            "0.0.0.0",
+            "::",
+            "::ffff:10.0.0.1",
+            "::127.0.0.1",
+        ] {
+            assert!(!is_loopback(ip.parse().unwrap()), "{ip}");
+        }
     }
 }

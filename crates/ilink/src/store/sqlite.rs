@@ -78,6 +78,59 @@ fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>) {
     }
 }
 
+/// A state directory that is itself a link, resolved to its target: an
+/// existing directory (whose owner and mode [`dir::prepare`] then checks),
+/// else [`StoreError::Unsafe`] before anything is created. Anything else is
+/// returned as given.
+fn follow_link(dir: &Path) -> Result<PathBuf, StoreError> {
+    let is_link = std::fs::symlink_metadata(dir).is_ok_and(|m| m.file_type().is_symlink());
+    if !is_link {
+        return Ok(dir.to_path_buf());
+    }
+    let refuse = |reason| StoreError::Unsafe {
+        path: dir.to_path_buf(),
+        reason,
+    };
+    let target = match std::fs::canonicalize(dir) {
+        Ok(target) => target,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(refuse(
+                "it is a link to nothing (its target does not exist)",
+            ));
+        }
+        Err(e) => return Err(dir::io_error(dir)(e)),
+    };
+    let meta = std::fs::metadata(&target).map_err(dir::io_error(&target))?;
+    if !meta.is_dir() {
+        return Err(refuse("it is a link to something that is not a directory"));
+    }
+    Ok(target)
+}
+
+/// The database file's path with no link in it: SQLite, told not to follow
+/// links (`SQLITE_OPEN_NOFOLLOW`), refuses a path with a link anywhere in
+/// it (error 1550), a directory above the state directory included.
+fn real_path(db: &Path) -> Result<PathBuf, StoreError> {
+    let parent = db
+        .parent()
+        .filter(|p| !p.as_os_str().is_empty())
+        .unwrap_or(Path::new("."));
+    let real = std::fs::canonicalize(parent).map_err(dir::io_error(parent))?;
+    Ok(real.join(dir::DB_FILE))
+}
+
+/// Removes a database file this open created when the open failed, unless
+/// something uses it meanwhile (it has contents or a write-ahead log: a
+/// second process that opened the same new directory at the same moment).
+fn remove_unused(db: &Path) {
+    let mut wal = db.as_os_str().to_owned();
+    wal.push("-wal");
+    let empty = std::fs::symlink_metadata(db).is_ok_and(|m| m.is_file() && m.len() == 0);
+    if empty && std::fs::symlink_metadata(Path::new(&wal)).is_err() {
+        let _ = std::fs::remove_file(db);
+    }
+}
+
 /// What the connection's thread could not do.
 #[derive(Debug, thiserror::Error)]
 enum ThreadError {
@@ -103,20 +156,35 @@ impl SqliteStore {
     /// Opens (or creates) the store of the state directory `dir`, migrating
     /// its schema to this version's.
     ///
+    /// A state directory that is a link (`/var/lib/bot -> /data/bot`) is
+    /// followed: resolved once, here, and its target checked like any
+    /// state directory (an existing directory of this user that its group
+    /// and others cannot write) before anything is created in it. The
+    /// database is then opened by its real path, with no link in it.
+    ///
     /// # Errors
     ///
-    /// [`StoreError::Unsafe`] for a directory others could change or a
-    /// database file that is a link, [`StoreError::Io`] when the directory
+    /// [`StoreError::Unsafe`] for a directory others could change, a link
+    /// that leads nowhere or to something other than a directory, or a
+    /// database file that is a link; [`StoreError::Io`] when the directory
     /// cannot be made, [`StoreError::NewerSchema`] for a database of a newer
-    /// version, [`StoreError::Database`] when SQLite fails.
+    /// version, [`StoreError::Database`] when SQLite fails. A refused or
+    /// failed open leaves no database file it created behind.
     pub fn open(dir: impl AsRef<Path>) -> Result<Self, StoreError> {
-        let dir = dir.as_ref();
-        let path = dir::prepare(dir)?;
-        let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
-            | OpenFlags::SQLITE_OPEN_NO_MUTEX
-            | OpenFlags::SQLITE_OPEN_NOFOLLOW;
-        let conn = Connection::open_with_flags(&path, flags).map_err(db_error)?;
-        Self::setup(conn, Some(path))
+        let dir = follow_link(dir.as_ref())?;
+        let existed = std::fs::symlink_metadata(dir.join(dir::DB_FILE)).is_ok();
+        let path = dir::prepare(&dir)?;
+        let opened = real_path(&path).and_then(|real| {
+            let flags = OpenFlags::SQLITE_OPEN_READ_WRITE
+                | OpenFlags::SQLITE_OPEN_NO_MUTEX
+                | OpenFlags::SQLITE_OPEN_NOFOLLOW;
+            let conn = Connection::open_with_flags(&real, flags).map_err(db_error)?;
+            Self::setup(conn, Some(real))
+        });
+        if opened.is_err() && !existed {
+            remove_unused(&path);
+        }
+        opened
     }
 
     /// A store in memory: everything is lost when the last clone drops.

@@ -4,10 +4,12 @@ mod cluster;
 mod common;
 mod login;
 mod media;
+mod pg_plaintext;
 mod polling;
 mod quotes;
 mod replies;
 mod sending;
+mod state_dir_link;
 mod store;
 #[cfg(feature = "voice")]
 mod voice;
