@@ -101,7 +101,7 @@ async fn a_token_from_a_file_or_stdin_acts_as_the_bot_and_never_shows() {
     {
         sim.push(
             &bot.bot_id,
-            Inbound::text("alice@im.wechat", &format!("hello {n}")),
+            Inbound::text("alice@im.wechat", format!("hello {n}")),
         );
         let mut full = vec!["-vv", "--json", "listen", "--count", "1", "--timeout", "20"];
         full.extend(args.iter().copied());
