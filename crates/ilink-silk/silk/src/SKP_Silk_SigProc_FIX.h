@@ -475,13 +475,16 @@ SKP_INLINE SKP_int32 SKP_ROR32( SKP_int32 a32, SKP_int rot )
 /* fixed point macros */
 
 // (a32 * b32) output have to be 32bit int
-#define SKP_MUL(a32, b32)                  ((a32) * (b32))
+/* ilink: 32-bit multiply, multiply-add, add and subtract wrap through the
+   unsigned type (signed overflow, reachable with hostile streams, is
+   undefined behaviour in C); same bits as before for valid streams */
+#define SKP_MUL(a32, b32)                  ((SKP_int32)((SKP_uint32)(a32) * (SKP_uint32)(b32)))
 
 // (a32 * b32) output have to be 32bit uint
-#define SKP_MUL_uint(a32, b32)             SKP_MUL(a32, b32)
+#define SKP_MUL_uint(a32, b32)             ((SKP_uint32)(a32) * (SKP_uint32)(b32))  /* ilink: unsigned, not through SKP_MUL */
 
 // a32 + (b32 * c32) output have to be 32bit int
-#define SKP_MLA(a32, b32, c32)             SKP_ADD32((a32),((b32) * (c32)))
+#define SKP_MLA(a32, b32, c32)             SKP_ADD32((a32), SKP_MUL((b32), (c32)))  /* ilink: wraps */
 
 /* ((a32 >> 16)  * (b32 >> 16)) output have to be 32bit int */
 #define SKP_SMULTT(a32, b32)			(((a32) >> 16) * ((b32) >> 16))
@@ -512,10 +515,10 @@ SKP_INLINE SKP_int32 SKP_ROR32( SKP_int32 a32, SKP_int rot )
 #define SKP_DIV32_16(a32, b16)             ((SKP_int32)((a32) / (b16)))
 #define SKP_DIV32(a32, b32)                ((SKP_int32)((a32) / (b32)))
 
-#define SKP_ADD32(a, b)                    ((a) + (b))
+#define SKP_ADD32(a, b)                    ((SKP_int32)((SKP_uint32)(a) + (SKP_uint32)(b)))  /* ilink: wraps */
 #define SKP_ADD64(a, b)                    ((a) + (b))
 
-#define SKP_SUB32(a, b)                    ((a) - (b))
+#define SKP_SUB32(a, b)                    ((SKP_int32)((SKP_uint32)(a) - (SKP_uint32)(b)))  /* ilink: wraps */
 
 #define SKP_SAT16(a)                       ((a) > SKP_int16_MAX ? SKP_int16_MAX : \
                                            ((a) < SKP_int16_MIN ? SKP_int16_MIN : (a)))

@@ -129,9 +129,10 @@ void SKP_Silk_decode_core(
             lag = psDecCtrl->pitchL[ k ];
             /* ilink: the LTP reads sLTP_Q16[ sLTP_buf_idx - lag - 2 .. + 2 ]
                and rewrites lag + 2 samples before sLTP_buf_idx: the lag must
-               stay within the 18 ms (and above the 2 ms) the codec uses. */
-            if( SKP_ilink_fails( lag > LTP_ORDER && lag <= MAX_PITCH_LAG_MS * psDec->fs_kHz &&
-                                 lag <= psDec->frame_length - psDec->LPC_order - LTP_ORDER / 2 ) ) {
+               keep start_idx >= 0 and the reads inside the buffer (it comes
+               from the bitstream, checked in decode_parameters, or from the
+               PLC's last lag). */
+            if( SKP_ilink_fails( lag > LTP_ORDER && lag <= psDec->frame_length - psDec->LPC_order - LTP_ORDER / 2 ) ) {
                 SKP_memset( xq, 0, psDec->frame_length * sizeof( SKP_int16 ) );
                 return;
             }

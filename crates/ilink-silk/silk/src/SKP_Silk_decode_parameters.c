@@ -212,15 +212,16 @@ void SKP_Silk_decode_parameters(
         SKP_ILINK_REQUIRE( psRC, Ixs[ 1 ] >= 0 && Ixs[ 1 ] < ( psDec->fs_kHz == 8 ? PITCH_EST_NB_CBKS_STAGE2_EXT : PITCH_EST_NB_CBKS_STAGE3_MAX ) );
         /* Decode pitch values */
         SKP_Silk_decode_pitch( Ixs[ 0 ], Ixs[ 1 ], psDecCtrl->pitchL, psDec->fs_kHz );
-        /* ilink: every subframe's lag within the range an encoder produces
-           (2 to 18 ms; SKP_Silk_pitch_analysis_core limits its lags to it),
-           which keeps decode_core's start_idx = frame_length - lag -
-           LPC_order - LTP_ORDER / 2 >= 0 at every rate. Lag index plus
-           contour could reach 18 ms + 9 samples: at 12 kHz start_idx was -3
-           and SKP_Silk_MA_Prediction wrote before sLTP[] (issue 33). */
+        /* ilink: every subframe's lag keeps decode_core's
+           start_idx = frame_length - lag - LPC_order - LTP_ORDER / 2 >= 0 and
+           the LTP reads inside sLTP_Q16 (lag > LTP_ORDER). Lag index plus
+           contour can pass 18 ms (the encoder checks only the first
+           subframe's lag against it): at 12 kHz start_idx reached -3, and
+           SKP_Silk_MA_Prediction wrote before sLTP[] (issue 33). Valid
+           lags, 2 ms - 9 samples and up, are far inside this. */
         for( k = 0; k < NB_SUBFR; k++ ) {
-            SKP_ILINK_REQUIRE( psRC, psDecCtrl->pitchL[ k ] >= PITCH_EST_MIN_LAG_MS * psDec->fs_kHz &&
-                                     psDecCtrl->pitchL[ k ] <= PITCH_EST_MAX_LAG_MS * psDec->fs_kHz );
+            SKP_ILINK_REQUIRE( psRC, psDecCtrl->pitchL[ k ] > LTP_ORDER &&
+                                     psDecCtrl->pitchL[ k ] <= psDec->frame_length - psDec->LPC_order - LTP_ORDER / 2 );
         }
 
         /********************/

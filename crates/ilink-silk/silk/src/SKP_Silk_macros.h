@@ -34,25 +34,29 @@ OF THIS SOFTWARE, EVEN IF ADVISED OF THE POSSIBILITY OF SUCH DAMAGE.
 #define SKP_SMULWB(a32, b32)            ((((a32) >> 16) * (SKP_int32)((SKP_int16)(b32))) + ((((a32) & 0x0000FFFF) * (SKP_int32)((SKP_int16)(b32))) >> 16))
 
 // a32 + (b32 * (SKP_int32)((SKP_int16)(c32))) >> 16 output have to be 32bit int
-#define SKP_SMLAWB(a32, b32, c32)       ((a32) + ((((b32) >> 16) * (SKP_int32)((SKP_int16)(c32))) + ((((b32) & 0x0000FFFF) * (SKP_int32)((SKP_int16)(c32))) >> 16)))
+/* ilink: the accumulating macros add through the unsigned type: with the
+   gains and signals a hostile stream can give, the sums overflow 32 bits,
+   which is undefined behaviour in C; they wrap now, as the reference's
+   arithmetic did on every compiler it ran on (same bits for valid streams) */
+#define SKP_SMLAWB(a32, b32, c32)       ((SKP_int32)((SKP_uint32)(a32) + (SKP_uint32)((((b32) >> 16) * (SKP_int32)((SKP_int16)(c32))) + ((((b32) & 0x0000FFFF) * (SKP_int32)((SKP_int16)(c32))) >> 16))))
 
 // (a32 * (b32 >> 16)) >> 16
 #define SKP_SMULWT(a32, b32)            (((a32) >> 16) * ((b32) >> 16) + ((((a32) & 0x0000FFFF) * ((b32) >> 16)) >> 16))
 
 // a32 + (b32 * (c32 >> 16)) >> 16
-#define SKP_SMLAWT(a32, b32, c32)       ((a32) + (((b32) >> 16) * ((c32) >> 16)) + ((((b32) & 0x0000FFFF) * ((c32) >> 16)) >> 16))
+#define SKP_SMLAWT(a32, b32, c32)       ((SKP_int32)((SKP_uint32)(a32) + (SKP_uint32)(((b32) >> 16) * ((c32) >> 16)) + (SKP_uint32)((((b32) & 0x0000FFFF) * ((c32) >> 16)) >> 16)))  /* ilink: wraps */
 
 // (SKP_int32)((SKP_int16)(a3))) * (SKP_int32)((SKP_int16)(b32)) output have to be 32bit int
 #define SKP_SMULBB(a32, b32)            ((SKP_int32)((SKP_int16)(a32)) * (SKP_int32)((SKP_int16)(b32)))
 
 // a32 + (SKP_int32)((SKP_int16)(b32)) * (SKP_int32)((SKP_int16)(c32)) output have to be 32bit int
-#define SKP_SMLABB(a32, b32, c32)       ((a32) + ((SKP_int32)((SKP_int16)(b32))) * (SKP_int32)((SKP_int16)(c32)))
+#define SKP_SMLABB(a32, b32, c32)       ((SKP_int32)((SKP_uint32)(a32) + (SKP_uint32)(((SKP_int32)((SKP_int16)(b32))) * (SKP_int32)((SKP_int16)(c32)))))  /* ilink: wraps */
 
 // (SKP_int32)((SKP_int16)(a32)) * (b32 >> 16)
 #define SKP_SMULBT(a32, b32)            ((SKP_int32)((SKP_int16)(a32)) * ((b32) >> 16))
 
 // a32 + (SKP_int32)((SKP_int16)(b32)) * (c32 >> 16)
-#define SKP_SMLABT(a32, b32, c32)       ((a32) + ((SKP_int32)((SKP_int16)(b32))) * ((c32) >> 16))
+#define SKP_SMLABT(a32, b32, c32)       ((SKP_int32)((SKP_uint32)(a32) + (SKP_uint32)(((SKP_int32)((SKP_int16)(b32))) * ((c32) >> 16))))  /* ilink: wraps */
 
 // a64 + (b32 * c32)
 #define SKP_SMLAL(a64, b32, c32)        (SKP_ADD64((a64), ((SKP_int64)(b32) * (SKP_int64)(c32))))

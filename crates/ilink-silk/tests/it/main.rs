@@ -68,6 +68,28 @@ fn the_out_of_bounds_start_idx_packet_is_refused() {
     }
 }
 
+/// Real notes (the fuzz seeds: a 16 kHz chirp whose pitch lags pass 18 ms,
+/// and a 440 Hz tone) decode whole at every rate: the checks refuse nothing
+/// an encoder makes.
+#[test]
+fn real_notes_decode_whole_at_every_rate() {
+    for (name, ms) in [
+        ("seed-chirp-16k-no-prefix.silk", 740),
+        ("seed-tone-440hz-1s.silk", 1000),
+    ] {
+        let path = format!("{}/fuzz/corpus/{name}", env!("CARGO_MANIFEST_DIR"));
+        let file = std::fs::read(path).unwrap();
+        for rate in SAMPLE_RATES {
+            let mut decoder = Decoder::new(rate).unwrap();
+            let mut out = Vec::new();
+            for packet in packets(&file) {
+                decoder.decode_packet(packet, &mut out).unwrap();
+            }
+            assert_eq!(out.len(), rate as usize * ms / 1000, "{name} at {rate} Hz");
+        }
+    }
+}
+
 #[test]
 fn a_tone_round_trips_at_8_16_and_24_khz() {
     for rate in [8_000u32, 16_000, 24_000] {
