@@ -6,11 +6,18 @@
 //! ```text
 //! cluster_bot (--url PG --schema S | --sqlite DIR) --api URL --cdn URL
 //!             --journal FILE --member NAME [--lease-ttl-ms 6000] [--tick-ms 250]
+//!             [--reply]
 //! ```
 //!
 //! Journal lines (appended, one `write` each): `H <key>` handled,
 //! `T <account>` took, `G <account>` gave up or ended, each followed by the
-//! milliseconds since the Unix epoch. It stops gracefully on `SIGTERM`.
+//! milliseconds since the Unix epoch. With `--reply` the handler answers
+//! every message with `re: <text> (<key>)` and journals the outcome after
+//! the time: `R <key> <ms> ok` or `R <key> <ms> err <the error's report>`;
+//! a failed reply fails the handler (the runner's policy then applies).
+//! Every request carries `base_info.bot_agent` `cluster_bot/1 (<member>)`,
+//! so the simulator's records tell which member sent what. It stops
+//! gracefully on `SIGTERM`.
 
 use std::io::Write;
 use std::process::ExitCode;
@@ -48,6 +55,16 @@ impl Journal {
             .unwrap_or_else(std::sync::PoisonError::into_inner);
         let _ = f.write_all(format!("{kind} {what} {}\n", now_ms()).as_bytes());
     }
+
+    /// A line with more after the time (one line: newlines become spaces).
+    fn line_with(&self, kind: char, what: &str, extra: &str) {
+        let extra = extra.replace(['\n', '\r'], " ");
+        let mut f = self
+            .0
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _ = f.write_all(format!("{kind} {what} {} {extra}\n", now_ms()).as_bytes());
+    }
 }
 
 #[tokio::main]
@@ -69,6 +86,7 @@ async fn run() -> Result<(), String> {
             .and_then(|v| v.parse().ok())
             .unwrap_or(6000),
     );
+    let reply = std::env::args().any(|a| a == "--reply");
     let tick = Duration::from_millis(arg("--tick-ms").and_then(|v| v.parse().ok()).unwrap_or(250));
     let file = std::fs::OpenOptions::new()
         .create(true)
@@ -92,7 +110,8 @@ async fn run() -> Result<(), String> {
             Transport::builder()
                 .api_base_url(need("--api")?)
                 .cdn_base_url(need("--cdn")?)
-                .long_poll_margin(Duration::from_millis(500)),
+                .long_poll_margin(Duration::from_millis(500))
+                .bot_agent(format!("cluster_bot/1 ({member})")),
         )
         .poll_backoff(Backoff::new(
             Duration::from_millis(50),
@@ -106,10 +125,19 @@ async fn run() -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let handler = {
         let journal = journal.clone();
-        handler_fn(move |_c: Context, m: Message| {
+        handler_fn(move |c: Context, m: Message| {
             let journal = journal.clone();
             async move {
                 journal.line('H', m.key());
+                if reply {
+                    let text = format!("re: {} ({})", m.text(), m.key());
+                    if let Err(e) = c.reply(text).await {
+                        let report = format!("err {}", ilink::Report::new(&e));
+                        journal.line_with('R', m.key(), &report);
+                        return Err(e.into());
+                    }
+                    journal.line_with('R', m.key(), "ok");
+                }
                 Ok(())
             }
         })
