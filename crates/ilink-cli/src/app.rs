@@ -80,6 +80,7 @@ fn classify_sdk(e: &ilink::Error) -> (u8, &'static str) {
         E::Timeout(_) => (exit::UNREACHABLE, "unreachable"),
         E::EmptyText | E::NoRecipient => (exit::USAGE, "usage"),
         E::UnknownAccount { .. } => (exit::FAILURE, "no_account"),
+        E::TokenOrigin { .. } => (exit::FAILURE, "token_origin"),
         E::Store(_) => (exit::FAILURE, "store"),
         E::Media(_) => (exit::FAILURE, "media"),
         E::Io(_) => (exit::FAILURE, "io"),
@@ -171,10 +172,11 @@ pub(crate) fn describe(err: &CliError) -> String {
     match err {
         // Errors can quote the server (errmsg).
         CliError::Sdk(e) => visible(&e.report().to_string()),
+        // They can name a file or an id: shown, not obeyed.
         CliError::Usage(m)
         | CliError::Refused(m)
         | CliError::Unreachable(m)
-        | CliError::Other(m) => m.clone(),
+        | CliError::Other(m) => visible_lines(m),
     }
 }
 
@@ -182,27 +184,24 @@ pub(crate) type Result<T, E = CliError> = std::result::Result<T, E>;
 
 /// Text from the network made safe for a terminal: control characters
 /// (C0, DEL, C1: the escape sequences that clear the screen, move the
-/// cursor or write the clipboard), line breaks and bidirectional overrides
-/// are shown as `\n`, `\u{1b}` and the like instead of being obeyed. A
-/// sender cannot forge lines or rewrite the operator's terminal.
+/// cursor or write the clipboard), line breaks, bidirectional overrides and
+/// other characters that hide text are shown as `\n`, `\u{1b}` and the
+/// like instead of being obeyed. A sender cannot forge lines or rewrite the
+/// operator's terminal. The one function for this is
+/// [`ilink::proto::display_safe`]; use it on every string of outside
+/// origin (server and sender fields, file names) that is printed.
 pub(crate) fn visible(text: &str) -> String {
-    let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
-        match c {
-            '\n' => out.push_str("\\n"),
-            '\r' => out.push_str("\\r"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control()
-                || matches!(c, '\u{200e}' | '\u{200f}' | '\u{061c}')
-                || ('\u{202a}'..='\u{202e}').contains(&c)
-                || ('\u{2066}'..='\u{2069}').contains(&c) =>
-            {
-                out.push_str(&format!("\\u{{{:x}}}", u32::from(c)));
-            }
-            c => out.push(c),
-        }
-    }
-    out
+    ilink::proto::display_safe(text).into_owned()
+}
+
+/// [`visible`] line by line: our own line breaks kept, nothing else a
+/// terminal would obey. Every human line goes through it on its way out, so
+/// a string that missed [`visible`] still cannot reach the terminal raw.
+pub(crate) fn visible_lines(text: &str) -> String {
+    text.split('\n')
+        .map(ilink::proto::display_safe)
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// Output: human lines on stdout, or one JSON object per line with `--json`.
@@ -217,7 +216,7 @@ impl Out {
         if self.json {
             println!("{json}");
         } else {
-            println!("{human}");
+            println!("{}", visible_lines(&human.to_string()));
         }
     }
 }
@@ -294,9 +293,12 @@ pub(crate) async fn bot(global: &Global) -> Result<Bot> {
     if let Some(account) = &global.account {
         return Ok(client.bot(account.as_str()).await?);
     }
-    client.bots().await?.into_iter().next().ok_or_else(|| {
+    // The most recent login, refused (not skipped for an older one) when
+    // its token cannot go to its own host.
+    let recent = client.accounts().await?.into_iter().next().ok_or_else(|| {
         CliError::Other("no account: run `ilink login` first, or pass --token".to_owned())
-    })
+    })?;
+    Ok(client.stored_bot(&recent)?)
 }
 
 #[cfg(test)]
@@ -313,5 +315,9 @@ mod tests {
             "hi\\u{1b}]52;c;ZXZpbA==\\u{7}\\u{1b}[2J\\nbob: forged\\u{202e}txt.exe\\u{9b}"
         );
         assert_eq!(visible("plain 文字 ✓"), "plain 文字 ✓");
+        assert_eq!(
+            super::visible_lines("one \u{1b}[2J\ntwo \u{202e}\u{7}"),
+            "one \\u{1b}[2J\ntwo \\u{202e}\\u{7}"
+        );
     }
 }

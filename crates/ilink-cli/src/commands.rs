@@ -134,7 +134,10 @@ pub(crate) fn print_login_event(out: Out, no_qr: bool, light: bool, event: &Logi
                 println!("{art}");
             }
             out.emit(
-                format!("Scan with WeChat (code {attempt} of 3): {url}"),
+                format!(
+                    "Scan with WeChat (code {attempt} of 3): {}",
+                    app::visible(url)
+                ),
                 json!({"event": "qr_code", "url": url, "attempt": attempt}),
             );
         }
@@ -143,7 +146,7 @@ pub(crate) fn print_login_event(out: Out, no_qr: bool, light: bool, event: &Logi
             json!({"event": "scanned"}),
         ),
         LoginEvent::Redirected { base_url } => out.emit(
-            format!("Redirected to {base_url}."),
+            format!("Redirected to {}.", app::visible(base_url)),
             json!({"event": "redirected", "base_url": base_url}),
         ),
         LoginEvent::NeedVerifyCode { retry } => out.emit(
@@ -163,11 +166,11 @@ pub(crate) fn print_login_event(out: Out, no_qr: bool, light: bool, event: &Logi
             json!({"event": "expired", "count": count}),
         ),
         LoginEvent::UnknownStatus(s) => out.emit(
-            format!("Unknown status from the server: {s}"),
+            format!("Unknown status from the server: {}", app::visible(s)),
             json!({"event": "unknown_status", "status": s}),
         ),
         LoginEvent::Confirmed { account_id } => out.emit(
-            format!("Confirmed: {account_id}"),
+            format!("Confirmed: {}", app::visible(account_id.as_str())),
             json!({"event": "confirmed", "account": account_id}),
         ),
         _ => {}
@@ -194,8 +197,8 @@ async fn login(
             out.emit(
                 format!(
                     "Logged in as {} (credentials stored in {}).",
-                    credentials.account_id,
-                    dir.display()
+                    app::visible(credentials.account_id.as_str()),
+                    app::visible(&dir.display().to_string())
                 ),
                 json!({"event": "logged_in", "account": credentials.account_id,
                        "user_id": credentials.user_id, "base_url": credentials.base_url}),
@@ -222,26 +225,34 @@ async fn accounts(g: &crate::cli::Global, out: Out) -> Result<()> {
         return Ok(());
     }
     for creds in all {
-        let bot = client.bot_with(&creds);
         let pending = store.pending(&creds.account_id).await?.len();
         let has_cursor = store.load_cursor(&creds.account_id).await?.is_some();
-        // A cheap authenticated call tells whether the token still works.
-        let user = creds.user_id.clone().unwrap_or_default().into_string();
-        let health = match bot
-            .raw()
-            .get_config(ilink::proto::GetConfigRequest::new(user, None))
-            .await
-        {
-            Ok(_) => "ok".to_owned(),
-            Err(e) if e.is_session_expired() => "expired".to_owned(),
-            Err(e) => format!("unreachable ({})", ilink::Report::new(&e)),
+        // A cheap authenticated call tells whether the token still works,
+        // made only at the host the account was logged in at.
+        let health = match client.stored_bot(&creds) {
+            Ok(bot) => {
+                let user = creds.user_id.clone().unwrap_or_default().into_string();
+                match bot
+                    .raw()
+                    .get_config(ilink::proto::GetConfigRequest::new(user, None))
+                    .await
+                {
+                    Ok(_) => "ok".to_owned(),
+                    Err(e) if e.is_session_expired() => "expired".to_owned(),
+                    Err(e) => format!("unreachable ({})", ilink::Report::new(&e)),
+                }
+            }
+            Err(ilink::Error::TokenOrigin { problem, .. }) => {
+                format!("not checked (the token is not sent: {problem})")
+            }
+            Err(e) => return Err(e.into()),
         };
         out.emit(
             format!(
                 "{}  user {}  session {}  pending {}{}",
-                creds.account_id,
-                creds.user_id.as_ref().map_or("?", |u| u.as_str()),
-                health,
+                app::visible(creds.account_id.as_str()),
+                app::visible(creds.user_id.as_ref().map_or("?", |u| u.as_str())),
+                app::visible(&health),
                 pending,
                 if has_cursor { "" } else { "  (never polled)" }
             ),
@@ -271,11 +282,14 @@ async fn logout(g: &crate::cli::Global, out: Out, account: Option<String>) -> Re
             .ok_or_else(|| CliError::Other("no stored account".to_owned()))?,
     };
     if store.load_credentials(&id).await?.is_none() {
-        return Err(CliError::Other(format!("no stored account {id}")));
+        return Err(CliError::Other(format!(
+            "no stored account {}",
+            app::visible(id.as_str())
+        )));
     }
     store.remove_account(&id).await?;
     out.emit(
-        format!("Forgot {id}."),
+        format!("Forgot {}.", app::visible(id.as_str())),
         json!({"event": "logged_out", "account": id}),
     );
     Ok(())
@@ -462,7 +476,10 @@ async fn listen(
 async fn echo(g: &crate::cli::Global, out: Out, max_failures: u32) -> Result<()> {
     let bot = app::bot(g).await?;
     out.emit(
-        format!("Echo bot running as {}; Ctrl-C stops.", bot.id()),
+        format!(
+            "Echo bot running as {}; Ctrl-C stops.",
+            app::visible(bot.id().as_str())
+        ),
         json!({"event": "echo_started", "account": bot.id()}),
     );
     let handler = handler_fn(move |ctx: Context, msg: Message| async move {

@@ -357,7 +357,10 @@ impl StdError for Error {
 /// At most this many characters of a body go into a reason.
 const SNIPPET_CHARS: usize = 200;
 
-/// A short, printable, single-line excerpt of a body.
+/// A short, printable, single-line excerpt of a body: whitespace, control
+/// characters and the characters that reorder or hide text (bidi
+/// overrides, isolates, marks: see [`ilink_proto::is_display_unsafe`])
+/// become single spaces, so a body cannot rewrite the line it is shown on.
 pub(crate) fn snippet(body: &[u8]) -> String {
     let text = String::from_utf8_lossy(body);
     let mut out = String::new();
@@ -367,7 +370,7 @@ pub(crate) fn snippet(body: &[u8]) -> String {
             out.push('…');
             break;
         }
-        if c.is_whitespace() || c.is_control() {
+        if c.is_whitespace() || ilink_proto::is_display_unsafe(c) {
             if !last_space {
                 out.push(' ');
             }
@@ -464,5 +467,13 @@ mod tests {
         assert_eq!(s.chars().count(), SNIPPET_CHARS + 1);
         assert!(s.ends_with('…'));
         assert_eq!(snippet(&[0xff, b'a']), "\u{fffd}a");
+    }
+
+    #[test]
+    fn snippets_drop_escapes_and_bidi_controls() {
+        let hostile = "err\u{1b}[2J\u{7}\u{202e}gnp.exe\u{2066}x\u{200f}y\u{9b}z 文字 👋";
+        let s = snippet(hostile.as_bytes());
+        assert_eq!(s, "err [2J gnp.exe x y z 文字 👋");
+        assert!(!s.chars().any(ilink_proto::is_display_unsafe), "{s:?}");
     }
 }

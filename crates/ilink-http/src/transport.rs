@@ -192,7 +192,7 @@ impl Transport {
                         .with_context(context)
                 })?;
                 if tracing::enabled!(tracing::Level::TRACE) {
-                    tracing::trace!(path = context, body = %redacted_body(&json), "request body");
+                    tracing::trace!(path = context, body = %ilink_proto::display_safe(&redacted_body(&json)), "request body");
                 }
                 Some(Bytes::from(json))
             }
@@ -217,7 +217,7 @@ impl Transport {
             return Err(status_error(status, &resp_headers, bytes).with_context(context));
         }
         if tracing::enabled!(tracing::Level::TRACE) {
-            tracing::trace!(path = context, body = %redacted_body(&bytes), "response body");
+            tracing::trace!(path = context, body = %ilink_proto::display_safe(&redacted_body(&bytes)), "response body");
         }
         let response: E::Response = match serde_json::from_slice(&bytes) {
             Ok(response) => response,

@@ -33,6 +33,7 @@
 mod api;
 mod codes;
 pub mod consts;
+mod display;
 mod ids;
 mod message;
 mod names;
@@ -52,6 +53,7 @@ pub use codes::{
     EncryptType, ErrorCode, ItemType, MessageState, MessageType, TypingStatus, UploadMediaType,
     VoiceEncodeType,
 };
+pub use display::{display_safe, is_display_unsafe};
 pub use ids::{MessageId, OpaqueId};
 pub use message::{
     CdnMedia, Extra, FileItem, ImageItem, ItemContent, MessageItem, PartialText, RefMessage,

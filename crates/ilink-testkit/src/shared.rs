@@ -31,6 +31,10 @@ pub(crate) struct Config {
     pub(crate) strict: bool,
     pub(crate) require_context_on_upload: bool,
     pub(crate) confirmed_base_url: Option<String>,
+    pub(crate) omit_confirmed_base_url: bool,
+    pub(crate) confirmed_bot_id: Option<String>,
+    pub(crate) confirmed_user_id: Option<String>,
+    pub(crate) qr_content: Option<String>,
 }
 
 impl Default for Config {
@@ -48,6 +52,10 @@ impl Default for Config {
             strict: true,
             require_context_on_upload: false,
             confirmed_base_url: None,
+            omit_confirmed_base_url: false,
+            confirmed_bot_id: None,
+            confirmed_user_id: None,
+            qr_content: None,
         }
     }
 }

@@ -162,6 +162,35 @@ impl SimulatorBuilder {
         self
     }
 
+    /// Answer confirmed logins with no `baseurl` at all, as some servers
+    /// do: the client must store the host the login was made at.
+    pub fn confirmed_without_base_url(mut self) -> Self {
+        self.config.omit_confirmed_base_url = true;
+        self
+    }
+
+    /// The `ilink_bot_id` a confirmed login answers, in place of the new
+    /// account's own id (a hostile server's, with terminal escapes, say).
+    /// The token answered is still the account's: calls with it work.
+    pub fn confirmed_bot_id(mut self, id: impl Into<String>) -> Self {
+        self.config.confirmed_bot_id = Some(id.into());
+        self
+    }
+
+    /// The `ilink_user_id` a confirmed login answers, in place of the
+    /// owner's id.
+    pub fn confirmed_user_id(mut self, id: impl Into<String>) -> Self {
+        self.config.confirmed_user_id = Some(id.into());
+        self
+    }
+
+    /// The `qrcode_img_content` get_bot_qrcode answers (default: a liteapp
+    /// URL naming the QR code).
+    pub fn qr_content(mut self, content: impl Into<String>) -> Self {
+        self.config.qr_content = Some(content.into());
+        self
+    }
+
     /// Fixed ports (0, the default, picks free ones).
     pub fn ports(mut self, api: u16, cdn: u16, redirect: u16) -> Self {
         self.api_port = api;

@@ -390,19 +390,27 @@ impl Client {
 
     /// The bot of a stored account.
     ///
+    /// Its token goes only to the origin its login stored (see
+    /// [`stored_bot`](Self::stored_bot)).
+    ///
     /// # Errors
     ///
     /// [`Error::UnknownAccount`] when the store has no login for it,
+    /// [`Error::TokenOrigin`] when its token cannot go to its own origin,
     /// [`Error::Store`] when the store fails.
     pub async fn bot(&self, account: impl Into<AccountId>) -> Result<Bot, Error> {
         let account = account.into();
         match self.shared.store.load_credentials(&account).await? {
-            Some(creds) => Ok(self.bot_with(&creds)),
+            Some(creds) => self.stored_bot(&creds),
             None => Err(Error::UnknownAccount { account }),
         }
     }
 
     /// The bot of every stored account, the most recent login first.
+    ///
+    /// An account whose token cannot go to its own origin (see
+    /// [`stored_bot`](Self::stored_bot)) is left out, with a warning in the
+    /// log; [`bot`](Self::bot) names why.
     ///
     /// # Errors
     ///
@@ -414,12 +422,82 @@ impl Client {
             .accounts()
             .await?
             .iter()
-            .map(|c| self.bot_with(c))
+            .filter_map(|c| match self.stored_bot(c) {
+                Ok(bot) => Some(bot),
+                Err(e) => {
+                    tracing::warn!(error = %crate::Report::new(&e), "account left out");
+                    None
+                }
+            })
             .collect())
+    }
+
+    /// The bot of credentials read from a store: its token goes only to the
+    /// origin (scheme, host, port) of the API base URL its login stored,
+    /// never to another host.
+    ///
+    /// - With no API base URL set on the transport (the official host, the
+    ///   default), the account's calls go to its stored base URL.
+    /// - With one set ([`TransportBuilder::api_base_url`]) of the same
+    ///   origin, they go there; of another origin, this refuses
+    ///   ([`OriginProblem::Elsewhere`]): the token was issued by another
+    ///   host.
+    /// - Credentials that name no base URL (saved by an older version,
+    ///   which did not store the host a login was made at when the server
+    ///   named none) have an unknown origin: this refuses
+    ///   ([`OriginProblem::Unknown`]), and a new login is the remedy. Their
+    ///   token is never sent, not even in a login's `local_token_list`.
+    ///
+    /// [`OriginProblem::Elsewhere`]: crate::OriginProblem::Elsewhere
+    /// [`OriginProblem::Unknown`]: crate::OriginProblem::Unknown
+    ///
+    /// # Errors
+    ///
+    /// [`Error::TokenOrigin`], with the [`OriginProblem`](crate::OriginProblem).
+    pub fn stored_bot(&self, credentials: &Credentials) -> Result<Bot, Error> {
+        match self.origin_problem(credentials) {
+            None => Ok(self.bot_with(credentials)),
+            Some(problem) => Err(Error::TokenOrigin {
+                account: credentials.account_id.clone(),
+                problem,
+            }),
+        }
+    }
+
+    /// Why a stored account's token may not be sent, if it may not.
+    fn origin_problem(&self, credentials: &Credentials) -> Option<crate::OriginProblem> {
+        use crate::OriginProblem;
+        let Some(url) = stored_base_url(credentials) else {
+            return Some(OriginProblem::Unknown);
+        };
+        if !ilink_http::is_trusted_base_url(url) {
+            return Some(OriginProblem::Untrusted);
+        }
+        let configured = self.shared.transport.api_base_url();
+        let (origin, configured) = (
+            ilink_http::origin_of(url),
+            ilink_http::origin_of(configured),
+        );
+        if self.shared.explicit_base_url && origin != configured {
+            return Some(OriginProblem::Elsewhere {
+                origin: origin.unwrap_or_else(|| url.to_owned()),
+                configured: configured.unwrap_or_default(),
+            });
+        }
+        None
     }
 
     /// The bot of these credentials (not saved; see
     /// [`Store::save_credentials`]). Handles of one account share its state.
+    ///
+    /// Where the token goes: with no `base_url` in the credentials (a token
+    /// given to you, as [`Credentials::from_token`] makes), to the
+    /// transport's API base URL; with one, to that URL (to the transport's
+    /// base URL when it is set and of the same origin), never to another
+    /// origin. A `base_url` that is neither https nor loopback is kept, so
+    /// that every call fails before sending anything. For credentials read
+    /// from a store use [`stored_bot`](Self::stored_bot), which also refuses
+    /// those whose origin is unknown.
     pub fn bot_with(&self, credentials: &Credentials) -> Bot {
         let mut registry = self
             .shared
@@ -437,18 +515,21 @@ impl Client {
             };
         }
         let mut http = self.shared.transport.account(credentials.bot_token.clone());
-        if !self.shared.explicit_base_url
-            && let Some(url) = credentials.base_url.as_deref().filter(|u| !u.is_empty())
-        {
-            if ilink_http::is_trusted_base_url(url) {
+        if let Some(url) = stored_base_url(credentials) {
+            let same_origin = ilink_http::origin_of(url).is_some()
+                && ilink_http::origin_of(url)
+                    == ilink_http::origin_of(self.shared.transport.api_base_url());
+            if !(self.shared.explicit_base_url && same_origin) {
+                if !ilink_http::is_trusted_base_url(url) {
+                    // A saved file that names such a URL was not written by
+                    // us. Kept: the transport refuses every call to it, so
+                    // the token goes nowhere (not to the default host).
+                    tracing::warn!(
+                        account = %ilink_proto::display_safe(credentials.account_id.as_str()),
+                        "the saved API base URL is neither https nor loopback; every call fails"
+                    );
+                }
                 http = http.with_base_url(url);
-            } else {
-                // A saved file that names such a URL was not written by
-                // us: the token stays on the default host.
-                tracing::warn!(
-                    account = %credentials.account_id,
-                    "the saved API base URL is neither https nor loopback; using the default"
-                );
             }
         }
         let handle = Arc::new(AccountHandle {
@@ -578,6 +659,15 @@ impl Bot {
         }
         mapped
     }
+}
+
+/// The API base URL stored with credentials, if any (blank counts as none).
+fn stored_base_url(credentials: &Credentials) -> Option<&str> {
+    credentials
+        .base_url
+        .as_deref()
+        .map(str::trim)
+        .filter(|u| !u.is_empty())
 }
 
 /// Locks a mutex, taking it over from a panicked holder (every value kept

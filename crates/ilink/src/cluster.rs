@@ -225,7 +225,7 @@ impl Cluster {
                 Ok(poller) => self.start(handler, running, bot, poller),
                 Err(Error::Store(crate::StoreError::Leased { .. })) => {}
                 Err(e) => {
-                    tracing::warn!(account = %bot.id(), error = %e.report(), "cluster: could not take an account");
+                    tracing::warn!(account = %ilink_proto::display_safe(bot.id().as_str()), error = %e.report(), "cluster: could not take an account");
                 }
             }
         }
@@ -274,9 +274,11 @@ impl Cluster {
             match r.task.await {
                 Ok(Ok(_)) => {}
                 Ok(Err(e)) => {
-                    tracing::warn!(account = %id, error = %e.report(), "cluster: a run ended with an error")
+                    tracing::warn!(account = %ilink_proto::display_safe(id.as_str()), error = %e.report(), "cluster: a run ended with an error")
                 }
-                Err(e) => tracing::warn!(account = %id, error = %e, "cluster: a run failed"),
+                Err(e) => {
+                    tracing::warn!(account = %ilink_proto::display_safe(id.as_str()), error = %e, "cluster: a run failed")
+                }
             }
             self.emit(ClusterEvent::Gave { account_id: id });
         }

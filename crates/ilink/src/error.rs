@@ -83,6 +83,16 @@ pub enum Error {
         /// The account asked for.
         account: AccountId,
     },
+    /// A stored account's token is not sent: the origin it belongs to
+    /// (the host it was logged in at) is unknown, or is not where this
+    /// client would send it. See [`Client::stored_bot`](crate::Client::stored_bot).
+    #[error("the token of account {account} is not sent: {problem}")]
+    TokenOrigin {
+        /// The account.
+        account: AccountId,
+        /// Why.
+        problem: OriginProblem,
+    },
     /// A send had nothing to send.
     #[error("nothing to send: the text is empty")]
     EmptyText,
@@ -170,6 +180,11 @@ impl fmt::Debug for Error {
                 .debug_struct("UnknownAccount")
                 .field("account", account)
                 .finish(),
+            Self::TokenOrigin { account, problem } => f
+                .debug_struct("TokenOrigin")
+                .field("account", account)
+                .field("problem", problem)
+                .finish(),
             Self::EmptyText => f.write_str("EmptyText"),
             Self::NoRecipient => f.write_str("NoRecipient"),
             Self::ConversationClosed { user, refusal } => f
@@ -195,6 +210,40 @@ impl fmt::Debug for Error {
                 .finish(),
         }
     }
+}
+
+/// Why a stored account's token is not sent ([`Error::TokenOrigin`]).
+///
+/// A token goes only to the origin (scheme, host and port) of the API base
+/// URL its login stored: the host the login was made at, or the one the
+/// server named when it confirmed.
+#[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum OriginProblem {
+    /// The stored login names no API base URL (it was saved by a version
+    /// that did not store the host it was made at), so where the token
+    /// belongs is unknown. Log in again: a new login stores it.
+    #[error(
+        "its stored login names no API host (an older version saved it), so where it \
+         belongs is unknown; log in again"
+    )]
+    Unknown,
+    /// The stored API base URL may not carry a token (neither https nor
+    /// loopback): no login of ours saved it.
+    #[error("its stored API base URL is neither https nor loopback; log in again")]
+    Untrusted,
+    /// The client's API base URL was set to another origin than the one
+    /// the account was logged in at.
+    #[error(
+        "it was logged in at {origin}, and the client's API base URL is {configured}; \
+         log in there, or leave the base URL unset to use the account's own host"
+    )]
+    Elsewhere {
+        /// The account's origin (`scheme://host:port`).
+        origin: String,
+        /// The origin of the client's API base URL.
+        configured: String,
+    },
 }
 
 /// Why a QR login ended without credentials.
@@ -332,7 +381,9 @@ impl From<tokio::task::JoinError> for Error {
 /// An error and its causes, on one line: `a: b: c`.
 ///
 /// No error of this workspace puts a secret in its message, so a report is
-/// safe to log and to show.
+/// safe to log and to show; text of outside origin in a message (an account
+/// id, a server's words) goes through [`display_safe`](ilink_proto::display_safe),
+/// so control and bidi characters show as escapes.
 ///
 /// ```
 /// use ilink::Report;
@@ -352,10 +403,13 @@ impl<'a> Report<'a> {
 
 impl fmt::Display for Report<'_> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)?;
+        // Messages can quote the network (ids, a server's words): shown
+        // through display_safe, a report is one line a terminal cannot obey.
+        let layer = |e: &dyn std::error::Error| e.to_string();
+        f.write_str(&ilink_proto::display_safe(&layer(self.0)))?;
         let mut source = self.0.source();
         while let Some(s) = source {
-            write!(f, ": {s}")?;
+            write!(f, ": {}", ilink_proto::display_safe(&layer(s)))?;
             source = s.source();
         }
         Ok(())
@@ -402,6 +456,18 @@ mod tests {
         assert_eq!(
             err.report().to_string(),
             "sent 1 of 3 messages before a failure: login failed: the login deadline passed"
+        );
+    }
+
+    #[test]
+    fn a_report_shows_escapes_from_the_network_as_text() {
+        let err = Error::SessionExpired {
+            account: AccountId::from("a\u{1b}[2J\u{202e}@im.bot"),
+        };
+        let shown = err.report().to_string();
+        assert_eq!(
+            shown,
+            "session expired for account a\\u{1b}[2J\\u{202e}@im.bot; log in again"
         );
     }
 

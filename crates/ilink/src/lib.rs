@@ -76,7 +76,7 @@ pub mod voice;
 
 pub use client::{Bot, Client, ClientBuilder};
 pub use cluster::{Cluster, ClusterEvent};
-pub use error::{BoxError, Error, LoginFailure, Report};
+pub use error::{BoxError, Error, LoginFailure, OriginProblem, Report};
 pub use health::{Health, SessionState};
 pub use ilink_proto::{AccountId, Cursor, UserId};
 pub use login::{Login, LoginEvent, LoginOutcome};

@@ -113,9 +113,13 @@ type Listener = Arc<dyn Fn(&LoginEvent) + Send + Sync>;
 /// It shows up to 3 QR codes (a new one after each expiry), follows IDC
 /// redirects, asks for the verify code through the prompt (again after a
 /// wrong one), and gives up at the deadline (8 minutes by default). The
-/// store's tokens go in `local_token_list` so the server recognises a bot
-/// already bound here. On success the credentials are saved and the
-/// account's cached context tokens are cleared.
+/// tokens of the store's accounts logged in at this login's origin go in
+/// `local_token_list` so the server recognises a bot already bound here
+/// (no other token: not those of other hosts, nor those whose origin is
+/// unknown). On success the credentials are saved with their origin (the
+/// `baseurl` the server names, else the base URL the login was made at,
+/// the default host included) and the account's cached context tokens are
+/// cleared.
 #[must_use = "a login does nothing until awaited"]
 pub struct Login {
     client: Client,
@@ -179,19 +183,21 @@ impl Login {
         let transport = self.client.shared.transport.clone();
         let local: Vec<BotToken> = {
             let accounts = self.client.shared.store.accounts().await?;
-            // Only the tokens of accounts that live on the host asked: a
-            // login at another host learns none of them.
+            // Only the tokens of accounts whose login stored this host's
+            // origin: a login at another host learns none of them, and a
+            // token whose origin is unknown (an older version's login with
+            // no stored base URL) goes nowhere.
             let login_origin = ilink_http::origin_of(&self.base_url);
-            let default_api = self.client.shared.transport.api_base_url().to_owned();
             accounts
                 .into_iter()
                 .filter(|c| {
-                    let api = c
+                    let stored = c
                         .base_url
                         .as_deref()
-                        .filter(|u| !u.trim().is_empty())
-                        .unwrap_or(&default_api);
-                    login_origin.is_some() && ilink_http::origin_of(api) == login_origin
+                        .map(str::trim)
+                        .filter(|u| !u.is_empty() && ilink_http::is_trusted_base_url(u));
+                    login_origin.is_some()
+                        && stored.is_some_and(|u| ilink_http::origin_of(u) == login_origin)
                 })
                 .map(|c| c.bot_token)
                 .take(MAX_LOCAL_TOKENS)
@@ -312,21 +318,22 @@ impl Login {
         ) else {
             return Err(Error::Login(LoginFailure::MissingCredentials));
         };
+        // The token's origin, stored with it always: the host the server
+        // names, else the one the login was made at (after redirects). A
+        // stored token only ever goes there (see `Client::stored_bot`).
         let base_url = resp
             .baseurl
-            .filter(|u| !u.trim().is_empty())
-            .or_else(|| (poll_base != self.base_url).then(|| poll_base.to_owned()));
+            .map(|u| u.trim().to_owned())
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| poll_base.to_owned());
         // The token would go wherever this says: never in clear text past
         // this machine.
-        if base_url
-            .as_deref()
-            .is_some_and(|u| !ilink_http::is_trusted_base_url(u))
-        {
+        if !ilink_http::is_trusted_base_url(&base_url) {
             return Err(Error::Login(LoginFailure::UntrustedBaseUrl));
         }
         let mut credentials = Credentials::new(account_id.clone(), token);
         credentials.user_id = resp.ilink_user_id.map(UserId::new);
-        credentials.base_url = base_url;
+        credentials.base_url = Some(base_url);
         credentials.saved_at_ms = crate::store::now_ms();
         let store = &self.client.shared.store;
         store.save_credentials(&credentials).await?;

@@ -140,7 +140,7 @@ impl Bot {
                 Err(StoreError::Leased { holder, .. })
                     if crate::client::holder_is_gone(&holder) =>
                 {
-                    tracing::info!(account = %account, %holder, "taking over the lease of a process that ended");
+                    tracing::info!(account = %ilink_proto::display_safe(account.as_str()), holder = %ilink_proto::display_safe(&holder), "taking over the lease of a process that ended");
                     shared
                         .store
                         .take_over(&account, &shared.holder, ttl, &holder)
@@ -434,7 +434,6 @@ impl Poller {
             }
             Err(e) => {
                 if matches!(e, StoreError::LeaseLost { .. }) {
-                    tracing::warn!(account = %self.bot.account.id, "the lease was taken over; polling stops");
                     self.released = true;
                 }
                 let err = Error::from(e);

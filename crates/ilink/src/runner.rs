@@ -551,7 +551,7 @@ impl Runner {
                     break Ok(());
                 }
                 Err(e) if e.is_session_expired() => {
-                    tracing::warn!(account = %account_id, "session expired (-14)");
+                    tracing::warn!(account = %ilink_proto::display_safe(account_id.as_str()), "session expired (-14)");
                     self.emit(RunEvent::SessionExpired {
                         account_id: account_id.clone(),
                     });
@@ -662,7 +662,7 @@ impl Runner {
         if let Err(e) = bot.account.http.notify_start().await {
             tracing::warn!(error = %crate::Report::new(&e), "notifystart failed");
         }
-        tracing::info!(account = %bot.id(), "polling started");
+        tracing::info!(account = %ilink_proto::display_safe(bot.id().as_str()), "polling started");
         self.emit(RunEvent::Started {
             account_id: bot.id().clone(),
         });
@@ -704,7 +704,8 @@ async fn wait_for_new_login(
         if let Some(c) = creds
             && c.bot_token != old
         {
-            return Ok(bot.client().bot_with(&c));
+            // Its token goes only to its own origin.
+            return bot.client().stored_bot(&c);
         }
         tokio::time::sleep(every).await;
     }
@@ -1002,9 +1003,9 @@ impl<H: Handler> DispatchShared<H> {
         };
         if let Some(failure) = failure {
             if keep {
-                tracing::warn!(%key, error = %failure, "handler failed; the message stays pending");
+                tracing::warn!(key = %ilink_proto::display_safe(&key), error = %failure, "handler failed; the message stays pending");
             } else {
-                tracing::warn!(%key, error = %failure, "handler failed; acknowledging the message anyway");
+                tracing::warn!(key = %ilink_proto::display_safe(&key), error = %failure, "handler failed; acknowledging the message anyway");
             }
             if let Some(l) = &self.listener {
                 let event = RunEvent::HandlerFailed {
@@ -1015,7 +1016,7 @@ impl<H: Handler> DispatchShared<H> {
                 // task (its queue would wait for it for ever): the
                 // message is acknowledged all the same.
                 if std::panic::catch_unwind(AssertUnwindSafe(|| l(&event))).is_err() {
-                    tracing::error!(%key, "the runner's event listener panicked");
+                    tracing::error!(key = %ilink_proto::display_safe(&key), "the runner's event listener panicked");
                 }
             }
         }

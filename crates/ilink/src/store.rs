@@ -67,7 +67,13 @@ pub struct Credentials {
     /// The user who scanned the QR code (`...@im.wechat`).
     #[serde(default)]
     pub user_id: Option<UserId>,
-    /// The API base URL for this account (`None`: the default host).
+    /// The API base URL the account was logged in at, or that the server
+    /// named when it confirmed: the origin its token belongs to, and the
+    /// only one it is sent to. A login always stores it, the default host
+    /// included. `None` in credentials you build yourself: the client's
+    /// API base URL ([`Client::bot_with`](crate::Client::bot_with)); `None`
+    /// in a store (an older version's login): unknown, so the token is not
+    /// sent at all ([`Client::stored_bot`](crate::Client::stored_bot)).
     #[serde(default)]
     pub base_url: Option<String>,
     /// When the login completed, milliseconds since the Unix epoch.
@@ -822,11 +828,11 @@ pub(crate) mod rows {
         match serde_json::from_str::<Credentials>(json) {
             Ok(c) if c.account_id == id => Some(c),
             Ok(_) => {
-                tracing::warn!(account = %id, "stored credentials name another account; left out");
+                tracing::warn!(account = %ilink_proto::display_safe(id), "stored credentials name another account; left out");
                 None
             }
             Err(error) => {
-                tracing::warn!(account = %id, %error, "stored credentials cannot be read; left out");
+                tracing::warn!(account = %ilink_proto::display_safe(id), %error, "stored credentials cannot be read; left out");
                 None
             }
         }

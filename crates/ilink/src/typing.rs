@@ -119,7 +119,7 @@ impl Bot {
                 let first = crate::client::lock(&handle.typing.off_logged).insert(user_id.clone());
                 if first {
                     tracing::info!(
-                        account = %handle.id,
+                        account = %ilink_proto::display_safe(handle.id.as_str()),
                         "typing is off for a user whose binding is new (getconfig ret -4); asked again in an hour"
                     );
                 }

@@ -404,8 +404,8 @@ pub(crate) async fn voice_decode(
     out.emit(
         format!(
             "Decoded {} into {} ({:.2} s at {} Hz).",
-            input.display(),
-            output.display(),
+            app::visible(&input.display().to_string()),
+            app::visible(&output.display().to_string()),
             pcm.duration().as_secs_f64(),
             pcm.sample_rate
         ),

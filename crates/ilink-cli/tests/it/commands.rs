@@ -953,8 +953,21 @@ async fn exit_codes_and_messages_tell_the_truth() {
         r.stderr
     );
 
-    // A server nobody answers at: listen gives up with 5.
-    let mut c = cmd(&sim, &state, &["--json", "listen", "--max-failures", "1"]);
+    // A server nobody answers at: listen gives up with 5. (A token given
+    // on the command line goes there; a stored login's token goes only to
+    // the host it was logged in at, and is refused for another.)
+    let mut c = cmd(
+        &sim,
+        &state,
+        &[
+            "--json",
+            "listen",
+            "--token",
+            "tok-nowhere",
+            "--max-failures",
+            "1",
+        ],
+    );
     c.env("ILINK_BASE_URL", "http://127.0.0.1:1");
     let r = run(c, "").await;
     assert_eq!(r.code, 5, "{}\n{}", r.stdout, r.stderr);

@@ -522,6 +522,14 @@ fn file(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
+/// Credentials as a login stores them: with the host their token belongs
+/// to (a stored token with none is sent nowhere).
+fn stored(bot_id: &str, token: String, api: &str) -> Credentials {
+    let mut c = Credentials::new(bot_id, BotToken::new(token));
+    c.base_url = Some(api.to_owned());
+    c
+}
+
 // ------------------------------------------------------------------ idle
 
 fn idle(args: &Args) -> Result<(), BoxError> {
@@ -540,9 +548,7 @@ fn idle(args: &Args) -> Result<(), BoxError> {
     let mut ids = Vec::with_capacity(accounts);
     for _ in 0..accounts {
         let (bot_id, token) = ctl.create_account()?;
-        rt.block_on(
-            store.save_credentials(&Credentials::new(bot_id.as_str(), BotToken::new(token))),
-        )?;
+        rt.block_on(store.save_credentials(&stored(&bot_id, token, &urls.api)))?;
         ids.push(bot_id);
     }
     eprintln!("idle: {accounts} accounts created");
@@ -661,7 +667,7 @@ fn receive(args: &Args) -> Result<(), BoxError> {
         std::env::temp_dir().join(format!("ilink-bench-receive-{}", std::process::id()));
     let store = bench_store(args, &state_dir, &rt)?;
     let (bot_id, token) = ctl.create_account()?;
-    rt.block_on(store.save_credentials(&Credentials::new(bot_id.as_str(), BotToken::new(token))))?;
+    rt.block_on(store.save_credentials(&stored(&bot_id, token, &urls.api)))?;
     for i in 0..messages {
         let from = format!("bench_sender_{:04}@im.wechat", i % users);
         let body = serde_json::to_string(&Inbound::text(&from, TEXT))?;

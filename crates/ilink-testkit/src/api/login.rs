@@ -47,7 +47,9 @@ pub(super) fn get_bot_qrcode(shared: &Shared, call: &ApiCall) -> Response<Body> 
     json_response(&json!({
         "ret": 0,
         "qrcode": qrcode,
-        "qrcode_img_content": format!("https://liteapp.weixin.qq.com/q/sim?qrcode={qrcode}&bot_type=3"),
+        "qrcode_img_content": shared.config.qr_content.clone().unwrap_or_else(|| {
+            format!("https://liteapp.weixin.qq.com/q/sim?qrcode={qrcode}&bot_type=3")
+        }),
     }))
 }
 
@@ -154,14 +156,19 @@ pub(super) fn get_qrcode_status(shared: &Shared, call: &ApiCall) -> Response<Bod
                     .get(&bot_id)
                     .map(|a| a.owner_user_id.clone())
                     .unwrap_or_default();
-                json!({
+                let config = &shared.config;
+                let mut answer = json!({
                     "ret": 0,
                     "status": "confirmed",
                     "bot_token": token,
-                    "ilink_bot_id": bot_id,
-                    "ilink_user_id": owner,
+                    "ilink_bot_id": config.confirmed_bot_id.clone().unwrap_or(bot_id),
+                    "ilink_user_id": config.confirmed_user_id.clone().unwrap_or(owner),
                     "baseurl": api_base,
-                })
+                });
+                if config.omit_confirmed_base_url {
+                    answer.as_object_mut().map(|o| o.remove("baseurl"));
+                }
+                answer
             }
         }
     });

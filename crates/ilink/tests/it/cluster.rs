@@ -59,7 +59,9 @@ async fn members_share_the_accounts_and_hand_them_over() {
     let mut ids = Vec::new();
     for _ in 0..6 {
         let bot = sim.create_account();
-        store.save_credentials(&credentials(&bot)).await.unwrap();
+        let mut stored = credentials(&bot);
+        stored.base_url = Some(sim.api_url().to_owned());
+        store.save_credentials(&stored).await.unwrap();
         ids.push(bot.bot_id.clone());
     }
     let handled: Arc<Mutex<Vec<String>>> = Arc::default();

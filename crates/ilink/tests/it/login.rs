@@ -138,6 +138,7 @@ async fn already_bound_keeps_existing_credentials() {
     let bot = sim.create_account();
     let mut creds = Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
+    creds.base_url = Some(sim.api_url().to_owned());
     store.save_credentials(&creds).await.unwrap();
     sim.script_login(QrScript::new(vec![QrStep::Confirm {
         target: LoginTarget::Existing {
@@ -220,17 +221,22 @@ async fn a_clear_text_base_url_off_loopback_is_refused_and_not_saved() {
     assert!(store.accounts().await.unwrap().is_empty());
 }
 
-/// `local_token_list` carries only the tokens of accounts on the host the
-/// login asks; a login elsewhere learns none of the others.
+/// `local_token_list` carries only the tokens of accounts logged in at the
+/// host the login asks; a login elsewhere learns none of the others, and a
+/// token whose origin is unknown (an older version's login, no base URL
+/// stored) goes nowhere.
 #[tokio::test]
 async fn local_token_list_carries_only_the_login_hosts_tokens() {
     let sim = sim().await;
     let store = memory();
-    let here = Credentials::new("here@im.bot".to_owned(), "tok-here".to_owned().into());
+    let mut here = Credentials::new("here@im.bot".to_owned(), "tok-here".to_owned().into());
+    here.base_url = Some(sim.api_url().to_owned());
     let mut elsewhere = Credentials::new("far@im.bot".to_owned(), "tok-far".to_owned().into());
     elsewhere.base_url = Some("https://elsewhere.invalid".to_owned());
+    let old = Credentials::new("old@im.bot".to_owned(), "tok-old".to_owned().into());
     store.save_credentials(&here).await.unwrap();
     store.save_credentials(&elsewhere).await.unwrap();
+    store.save_credentials(&old).await.unwrap();
     let client = builder(&sim).shared_store(store.clone()).build().unwrap();
     let _ = client.login().await;
     let qr = &sim.requests_to(Route::GetBotQrcode)[0];

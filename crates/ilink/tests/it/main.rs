@@ -4,6 +4,7 @@ mod cluster;
 mod common;
 mod login;
 mod media;
+mod origins;
 mod pg_plaintext;
 mod polling;
 mod quotes;

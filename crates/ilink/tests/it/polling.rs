@@ -251,6 +251,7 @@ async fn session_expiry_stops_with_a_typed_event_and_relogin_resumes() {
     let store = memory();
     let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
+    creds.base_url = Some(sim.api_url().to_owned());
     store.save_credentials(&creds).await.unwrap();
     let client = builder(&sim)
         .shared_store(store.clone())
@@ -341,6 +342,7 @@ async fn waiting_for_login_resumes_after_expiry() {
     let store = memory();
     let mut creds = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
     creds.saved_at_ms = 1;
+    creds.base_url = Some(sim.api_url().to_owned());
     store.save_credentials(&creds).await.unwrap();
     let client = builder(&sim)
         .shared_store(store.clone())
@@ -513,6 +515,7 @@ async fn a_thousand_accounts_poll_in_one_process() {
         let bot = sim.create_account();
         let mut c = ilink::Credentials::new(bot.bot_id.clone(), bot.token.clone().into());
         c.saved_at_ms = 1;
+        c.base_url = Some(sim.api_url().to_owned());
         store.save_credentials(&c).await.unwrap();
         ids.push(bot.bot_id);
     }
