@@ -1,9 +1,12 @@
 //! Smoke runs of the reliability campaigns for CI: the crash campaign with
 //! small numbers (both server modes), the fault campaign's `--quick`
-//! subset and a small failover campaign (on the PostgreSQL server CI
-//! starts), each through the built binaries. The full runs are
-//! `crates/ilink-proof/scripts/crash-campaign.sh` and
-//! `crates/ilink-proof/scripts/fault-campaign.sh`.
+//! subset, a small failover campaign (on the PostgreSQL server CI
+//! starts) and small pause campaigns (`failover_campaign --pause`, on one
+//! SQLite file and on PostgreSQL), each through the built binaries. The
+//! full runs are `crates/ilink-proof/scripts/crash-campaign.sh`,
+//! `crates/ilink-proof/scripts/fault-campaign.sh`,
+//! `crates/ilink-proof/scripts/failover-campaign.sh` and
+//! `crates/ilink-proof/scripts/pause-campaign.sh`.
 
 use std::process::{Command, Output};
 
@@ -52,19 +55,27 @@ fn fault_campaign_quick() {
     assert!(stdout.contains("sendmessage requests during the cooldown: 0"));
 }
 
-#[test]
-fn failover_campaign_small() {
-    // Needs a PostgreSQL server (CI starts one); SKIP without, unless
-    // required.
-    let Some(url) = std::env::var("ILINK_TEST_PG_URL")
+/// The PostgreSQL server CI starts (`ILINK_TEST_PG_URL`); `None` (the
+/// test then SKIPs) without one, unless `ILINK_TEST_PG_REQUIRED` is set.
+fn pg_url(test: &str) -> Option<String> {
+    let url = std::env::var("ILINK_TEST_PG_URL")
         .ok()
-        .filter(|u| !u.is_empty())
-    else {
+        .filter(|u| !u.is_empty());
+    if url.is_none() {
         assert!(
             std::env::var_os("ILINK_TEST_PG_REQUIRED").is_none(),
             "ILINK_TEST_PG_REQUIRED is set but ILINK_TEST_PG_URL is not"
         );
-        eprintln!("SKIP failover_campaign_small: ILINK_TEST_PG_URL is not set");
+        eprintln!("SKIP {test}: ILINK_TEST_PG_URL is not set");
+    }
+    url
+}
+
+#[test]
+fn failover_campaign_small() {
+    // Needs a PostgreSQL server (CI starts one); SKIP without, unless
+    // required.
+    let Some(url) = pg_url("failover_campaign_small") else {
         return;
     };
     let exe = env!("CARGO_BIN_EXE_failover_campaign");
@@ -90,4 +101,59 @@ fn failover_campaign_small() {
     );
     assert!(stdout.contains("| moments with two held polls of one account | 0 |"));
     assert!(!stdout.contains("| members killed (SIGKILL) and replaced | 0 |"));
+}
+
+/// A small pause campaign: members paused with `SIGSTOP` for 8 s, past
+/// their 3 s lease TTL, every 8 s, while their bots reply to every message.
+fn pause_campaign(store: &[&str], accounts: &str, members: &str) {
+    let exe = env!("CARGO_BIN_EXE_failover_campaign");
+    let small = [
+        "--pause",
+        "--accounts",
+        accounts,
+        "--members",
+        members,
+        "--seconds",
+        "25",
+        "--pause-every-s",
+        "8",
+        "--pause-for-s",
+        "8",
+        "--lease-ttl-ms",
+        "3000",
+        "--rate",
+        "8",
+    ];
+    let (out, stdout) = run(exe, &[store, &small[..]].concat());
+    // The table, for `--nocapture`.
+    println!("{stdout}");
+    assert_pass("pause campaign", &out, &stdout);
+    for line in [
+        "| messages never answered | 0 |",
+        "| messages whose reply our reply budget refused | 0 |",
+        "| messages acknowledged without their reply | 0 |",
+        "| sendmessage calls after the member lost the lease: accepted / dropped as a repeat | 0 / 0 |",
+        "| moments with two held polls of one account | 0 |",
+    ] {
+        assert!(stdout.contains(line), "{line} missing:\n{stdout}");
+    }
+    assert!(
+        !stdout.contains("| pauses (SIGSTOP for 8 s, then SIGCONT; lease TTL 3.0 s) | 0 |"),
+        "{stdout}"
+    );
+}
+
+#[test]
+#[ignore = "failed 1 run of 6: a member continued after SIGSTOP sent the replies of handlers in flight (4 sends) after its lease was taken over (issue 33 item 6, sends not fenced by the lease); unignore once sends are fenced"]
+fn failover_pause_small_sqlite() {
+    pause_campaign(&["--sqlite"], "10", "2");
+}
+
+#[test]
+#[ignore = "failed 3 runs of 5 (1 send each): a member continued after SIGSTOP sent the reply of a handler in flight after its lease was taken over (issue 33 item 6, sends not fenced by the lease); unignore once sends are fenced"]
+fn failover_pause_small_postgres() {
+    let Some(url) = pg_url("failover_pause_small_postgres") else {
+        return;
+    };
+    pause_campaign(&["--url", &url], "12", "3");
 }

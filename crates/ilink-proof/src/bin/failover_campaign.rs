@@ -488,6 +488,18 @@ impl PauseRun {
                 } else {
                     failed.insert(key);
                 }
+                // Grouped with the account ids left out.
+                let error: String = error
+                    .split(' ')
+                    .map(|w| {
+                        if w.ends_with("@im.bot") {
+                            "<account>"
+                        } else {
+                            w
+                        }
+                    })
+                    .collect::<Vec<_>>()
+                    .join(" ");
                 let mut short: String = error.chars().take(160).collect();
                 if short.len() < error.len() {
                     short.push('…');
@@ -632,6 +644,17 @@ impl PauseRun {
             for (e, n) in errors.iter().take(8) {
                 println!("  {n:>5}  {e}");
             }
+        }
+        if !pauses.is_empty() {
+            let since = |ms: u128| ms.saturating_sub(self.sim_started_ms) as f64 / 1000.0;
+            let list: Vec<String> = pauses
+                .iter()
+                .map(|(m, stop, cont)| format!("{m} +{:.2}..+{:.2} s", since(*stop), since(*cont)))
+                .collect();
+            println!(
+                "\npauses (since the simulator started): {}",
+                list.join(", ")
+            );
         }
         if !stale_samples.is_empty() {
             println!(
