@@ -14,6 +14,9 @@ use crate::error::Error;
 use crate::options::CallOptions;
 use crate::transport::Transport;
 
+/// A long-poll with less time than this before its deadline is not sent.
+const MIN_POLL: Duration = Duration::from_millis(50);
+
 /// The HTTP status some gateways answer a long-poll with after about 17 s.
 const GATEWAY_TIMEOUT_524: u16 = 524;
 
@@ -165,6 +168,12 @@ impl Account {
         let mut timeout = self.long_poll_timeout(timeout_hint);
         if let Some(deadline) = deadline {
             timeout = timeout.min(deadline.saturating_duration_since(tokio::time::Instant::now()));
+            if timeout < MIN_POLL {
+                // The deadline passed (a process stopped between taking its
+                // lease and polling, say): no poll is sent that the server
+                // could still hold after it.
+                return Ok(empty_batch(cursor));
+            }
         }
         match self
             .call_within(GetUpdatesRequest::new(cursor), timeout)

@@ -13,7 +13,9 @@ use hyper::{Request, StatusCode, Uri};
 use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use ilink_proto::consts::{self, headers as names};
-use ilink_proto::{ApiResponse, BaseInfo, BotToken, CallClass, Endpoint, HeaderSet, Method};
+use ilink_proto::{
+    ApiResponse, BaseInfo, BatchFilter, BotToken, CallClass, Endpoint, HeaderSet, Method,
+};
 use tracing::Instrument;
 
 use crate::body::ReqBody;
@@ -83,6 +85,7 @@ pub(crate) struct Config {
     pub(crate) timeouts: Timeouts,
     pub(crate) long_poll_margin: Duration,
     pub(crate) response_limit: u64,
+    pub(crate) update_limit: u64,
     pub(crate) download_cap: u64,
     pub(crate) upload_chunk_size: usize,
     pub(crate) upload_retry: RetryPolicy,
@@ -129,12 +132,11 @@ impl Transport {
     pub(crate) fn cdn_uri(&self, url: &str) -> Result<Uri, Error> {
         let uri = parse_uri(url)?;
         let cdn = parse_uri(self.cdn_base_url())?;
-        let same_host = uri.scheme_str() == cdn.scheme_str()
-            && uri
-                .host()
-                .zip(cdn.host())
-                .is_some_and(|(a, b)| a.eq_ignore_ascii_case(b));
-        if uri.scheme_str() == Some("https") || same_host {
+        // Scheme, host and port: another port of the CDN's host is another
+        // server.
+        let same_origin = crate::origin::uri_origin(&uri)
+            .is_some_and(|origin| Some(origin) == crate::origin::uri_origin(&cdn));
+        if uri.scheme_str() == Some("https") || same_origin {
             Ok(uri)
         } else {
             Err(Error::invalid_input(
@@ -210,7 +212,15 @@ impl Transport {
         let build = || self.api_request(&uri, json.clone(), token);
         let request = build().map_err(|e| e.with_context(context))?;
         let (status, resp_headers, bytes) = self
-            .exchange(request, Some(&build), timeout, config.response_limit)
+            .exchange(
+                request,
+                Some(&build),
+                timeout,
+                Limit {
+                    total: config.response_limit,
+                    batch: E::BATCH.map(|key| (key, config.update_limit)),
+                },
+            )
             .await
             .map_err(|e| e.with_context(context))?;
         if !status.is_success() {
@@ -301,8 +311,9 @@ impl Transport {
         request: Request<ReqBody>,
         rebuild: Option<&Rebuild<'_>>,
         timeout: Duration,
-        limit: u64,
+        limit: impl Into<Limit>,
     ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+        let limit = limit.into();
         let span = request_span(&request);
         let started = Instant::now();
         let exchange = async {
@@ -312,9 +323,19 @@ impl Transport {
             Box::pin(read_body(response, limit)).await
         }
         .instrument(span.clone());
-        let result = tokio::time::timeout(timeout, exchange)
-            .await
-            .unwrap_or_else(|_| Err(Error::timeout()));
+        // The deadline is checked before the exchange is polled each time,
+        // not after: a process that was stopped (SIGSTOP, a frozen VM) past
+        // it sends nothing more when it continues (`tokio::time::timeout`
+        // would poll the exchange once more first, and send the request).
+        let mut deadline = std::pin::pin!(tokio::time::sleep(timeout));
+        let mut exchange = std::pin::pin!(exchange);
+        let result = std::future::poll_fn(|cx| {
+            if deadline.as_mut().poll(cx).is_ready() {
+                return std::task::Poll::Ready(Err(Error::timeout()));
+            }
+            exchange.as_mut().poll(cx)
+        })
+        .await;
         finish_span(&span, started, result.as_ref().err());
         result
     }
@@ -334,13 +355,42 @@ impl Transport {
     }
 }
 
+/// The largest message of a getupdates batch kept, by default.
+pub const DEFAULT_UPDATE_LIMIT: u64 = 1024 * 1024;
+
+/// How much of a response body is read.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Limit {
+    /// The most bytes kept.
+    total: u64,
+    /// For an answer with a batch of other people's messages: the batch
+    /// array's key and the most bytes one element of it may have (larger
+    /// ones are set aside, see [`ilink_proto::BatchFilter`]).
+    batch: Option<(&'static str, u64)>,
+}
+
+impl From<u64> for Limit {
+    fn from(total: u64) -> Self {
+        Self { total, batch: None }
+    }
+}
+
+/// The most bytes of a batch answer read off the wire, kept or set aside
+/// (the deadline bounds it too).
+const MAX_BATCH_WIRE_BYTES: u64 = 256 * 1024 * 1024;
+
 /// Reads a response's body whole: up to `limit` bytes for a success (a
-/// declared length past it fails at once), at most 64 KiB, best effort, to
-/// explain an error status.
+/// declared length past it fails at once, except for a batch answer, whose
+/// oversized elements are set aside as it streams in), at most 64 KiB, best
+/// effort, to explain an error status.
 async fn read_body(
     response: hyper::Response<PooledBody>,
-    limit: u64,
+    limit: Limit,
 ) -> Result<(StatusCode, HeaderMap, Bytes), Error> {
+    let Limit {
+        total: limit,
+        batch,
+    } = limit;
     let status = response.status();
     let (parts, body) = response.into_parts();
     if !status.is_success() {
@@ -350,6 +400,11 @@ async fn read_body(
             .map(|c| c.to_bytes())
             .unwrap_or_default();
         return Ok((status, parts.headers, bytes));
+    }
+    if let Some((key, element_limit)) = batch {
+        return read_batch(body, key, as_usize(element_limit), limit)
+            .await
+            .map(|bytes| (status, parts.headers, bytes));
     }
     if let Some(len) = content_length(&parts.headers)
         && len > limit
@@ -362,6 +417,46 @@ async fn read_body(
         .map_err(|e| Error::from_body(e, limit))?
         .to_bytes();
     Ok((status, parts.headers, bytes))
+}
+
+/// Reads a batch answer through a [`BatchFilter`]: an element of the batch
+/// over `element_limit` bytes, or past the total `limit`, is set aside with
+/// a placeholder (reported later as a malformed update), so one oversized
+/// message never fails the others or the cursor.
+async fn read_batch(
+    mut body: PooledBody,
+    key: &'static str,
+    element_limit: usize,
+    limit: u64,
+) -> Result<Bytes, Error> {
+    let mut filter = BatchFilter::new(key, element_limit, as_usize(limit));
+    let mut wire = 0u64;
+    while let Some(frame) = body.frame().await {
+        let frame = frame.map_err(|e| Error::from_body(e.into(), limit))?;
+        let Ok(data) = frame.into_data() else {
+            continue;
+        };
+        wire = wire.saturating_add(data.len() as u64);
+        if wire > MAX_BATCH_WIRE_BYTES {
+            return Err(Error::new(ErrorKind::TooLarge {
+                limit: MAX_BATCH_WIRE_BYTES,
+            }));
+        }
+        filter
+            .push(&data)
+            .map_err(|e| Error::new(ErrorKind::TooLarge { limit }).with_source(e))?;
+    }
+    let kept = filter
+        .finish()
+        .map_err(|e| Error::new(ErrorKind::TooLarge { limit }).with_source(e))?;
+    if kept.set_aside > 0 {
+        tracing::warn!(
+            set_aside = kept.set_aside,
+            received = kept.received,
+            "a batch answer had messages too large to keep; they are reported as malformed"
+        );
+    }
+    Ok(Bytes::from(kept.bytes))
 }
 
 /// The `request` span: method and path, never the query.
@@ -487,6 +582,7 @@ pub struct TransportBuilder {
     timeouts: Timeouts,
     long_poll_margin: Duration,
     response_limit: u64,
+    update_limit: u64,
     download_cap: u64,
     connect_timeout: Duration,
     pool_idle_timeout: Duration,
@@ -530,6 +626,7 @@ impl TransportBuilder {
             },
             long_poll_margin: Duration::from_secs(5),
             response_limit: 4 * 1024 * 1024,
+            update_limit: DEFAULT_UPDATE_LIMIT,
             download_cap: consts::MAX_DOWNLOAD_BYTES,
             connect_timeout: Duration::from_secs(10),
             pool_idle_timeout: Duration::from_secs(90),
@@ -641,6 +738,19 @@ impl TransportBuilder {
     /// The largest API response body read, in bytes; default 4 MiB.
     pub fn response_limit(mut self, bytes: u64) -> Self {
         self.response_limit = bytes;
+        self
+    }
+
+    /// The largest message of a getupdates batch kept (default 1 MiB). A
+    /// larger one, or one that would take the kept answer past
+    /// [`response_limit`](Self::response_limit), is set aside as the answer
+    /// streams in and reported as a
+    /// [`MalformedUpdate`](ilink_proto::MalformedUpdate) with
+    /// `set_aside`; the rest of the batch and the cursor are kept. The
+    /// answer read off the wire is bounded only by the long-poll deadline
+    /// and 256 MiB.
+    pub fn update_limit(mut self, bytes: u64) -> Self {
+        self.update_limit = bytes;
         self
     }
 
@@ -813,6 +923,7 @@ impl TransportBuilder {
                     timeouts: self.timeouts,
                     long_poll_margin: self.long_poll_margin,
                     response_limit: self.response_limit,
+                    update_limit: self.update_limit,
                     download_cap: self.download_cap,
                     upload_chunk_size: self.upload_chunk_size,
                     upload_retry: self.upload_retry,
@@ -890,6 +1001,24 @@ mod tests {
             let err = parse_uri(bad).unwrap_err();
             assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{bad}");
             assert!(!err.to_string().contains("secret"));
+        }
+    }
+
+    #[test]
+    fn a_plain_http_cdn_url_must_be_on_the_cdns_origin_port_included() {
+        let t = Transport::builder()
+            .cdn_base_url("http://127.0.0.1:8443/c2c")
+            .build()
+            .unwrap();
+        assert!(t.cdn_uri("http://127.0.0.1:8443/download?x=1").is_ok());
+        assert!(t.cdn_uri("HTTP://127.0.0.1:8443/download").is_ok());
+        for other in [
+            "http://127.0.0.1:8444/download",
+            "http://127.0.0.1/download",
+            "http://127.0.0.2:8443/download",
+        ] {
+            let err = t.cdn_uri(other).unwrap_err();
+            assert_eq!(err.kind(), &ErrorKind::InvalidInput, "{other}");
         }
     }
 

@@ -7,6 +7,7 @@ use std::time::Duration;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 use serde_json::Value;
+use serde_json::value::RawValue;
 
 use crate::codes::{ErrorCode, TypingStatus, UploadMediaType};
 use crate::consts::{BOT_TYPE, paths, timeouts};
@@ -99,6 +100,12 @@ pub trait Endpoint: Serialize {
     /// Fills `base_info` for endpoints whose body carries it; a no-op for the
     /// others.
     fn set_base_info(&mut self, _info: BaseInfo) {}
+
+    /// The top-level key of the response's batch array, for endpoints whose
+    /// answers carry other people's messages (getupdates): a transport reads
+    /// such an answer through a [`BatchFilter`](crate::BatchFilter), so that
+    /// one oversized element is set aside instead of failing the answer.
+    const BATCH: Option<&'static str> = None;
 }
 
 /// `base_info`, carried by every POST body except get_bot_qrcode's.
@@ -448,7 +455,18 @@ impl GetUpdatesRequest {
     }
 }
 
-endpoint!(GetUpdatesRequest => GetUpdatesResponse, Post, paths::GET_UPDATES, LongPoll, PostWithToken, base_info);
+impl Endpoint for GetUpdatesRequest {
+    type Response = GetUpdatesResponse;
+    const METHOD: Method = Method::Post;
+    const PATH: &'static str = paths::GET_UPDATES;
+    const CLASS: CallClass = CallClass::LongPoll;
+    const HEADERS: HeaderSet = HeaderSet::PostWithToken;
+    const BATCH: Option<&'static str> = Some("msgs");
+
+    fn set_base_info(&mut self, info: BaseInfo) {
+        self.base_info = Some(info);
+    }
+}
 
 /// One element of a getupdates batch: a message, or what could not be decoded
 /// as one (kept, so it can be reported, and so that one bad message never
@@ -462,24 +480,40 @@ pub enum Update {
     Malformed(MalformedUpdate),
 }
 
-/// A batch element that failed to decode as a [`WeixinMessage`].
+/// A batch element that failed to decode as a [`WeixinMessage`], or that
+/// was set aside for its size (see [`BatchFilter`](crate::BatchFilter)).
 ///
 /// `Debug` leaves out the raw element (it may hold a context token or a
 /// key); read [`raw`](Self::raw) to see it.
-#[derive(Clone, PartialEq)]
+#[derive(Clone)]
 #[non_exhaustive]
 pub struct MalformedUpdate {
-    /// The element as received.
-    pub raw: Value,
+    /// The element's bytes as received (for an element set aside, the
+    /// placeholder that stands for it). Held as text, undecoded: an element
+    /// nested too deep to decode is kept as well.
+    pub raw: Box<RawValue>,
     /// Why it did not decode.
     pub error: String,
+    /// The element's size in bytes when it was set aside for its size
+    /// rather than decoded.
+    pub set_aside: Option<u64>,
+}
+
+impl PartialEq for MalformedUpdate {
+    fn eq(&self, other: &Self) -> bool {
+        self.raw.get() == other.raw.get()
+            && self.error == other.error
+            && self.set_aside == other.set_aside
+    }
 }
 
 impl std::fmt::Debug for MalformedUpdate {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MalformedUpdate")
             .field("raw", &"<not shown>")
+            .field("bytes", &self.raw.get().len())
             .field("error", &self.error)
+            .field("set_aside", &self.set_aside)
             .finish()
     }
 }
@@ -487,12 +521,59 @@ impl std::fmt::Debug for MalformedUpdate {
 impl MalformedUpdate {
     /// A malformed element and why it did not decode.
     pub fn new(raw: Value, error: impl Into<String>) -> Self {
+        let raw = serde_json::value::to_raw_value(&raw)
+            .unwrap_or_else(|_| RawValue::from_string("null".to_owned()).expect("valid JSON"));
+        Self::from_raw(raw, error)
+    }
+
+    /// A malformed element from its bytes as received.
+    pub fn from_raw(raw: Box<RawValue>, error: impl Into<String>) -> Self {
         Self {
             raw,
             error: error.into(),
+            set_aside: None,
+        }
+    }
+
+    /// The element as a JSON value, when it can be decoded as one (an
+    /// element nested deeper than `serde_json`'s limit cannot).
+    pub fn value(&self) -> Option<Value> {
+        serde_json::from_str(self.raw.get()).ok()
+    }
+
+    /// Decodes one batch element from its bytes: a message, or why not
+    /// (including a placeholder of [`BatchFilter`](crate::BatchFilter) for
+    /// an element set aside).
+    pub fn decode(raw: Box<RawValue>) -> Update {
+        if raw.get().starts_with(PLACEHOLDER_PREFIX) {
+            #[derive(Deserialize)]
+            struct Placeholder {
+                ilink_set_aside: SetAside,
+            }
+            #[derive(Deserialize)]
+            struct SetAside {
+                bytes: u64,
+                reason: String,
+            }
+            if let Ok(p) = serde_json::from_str::<Placeholder>(raw.get()) {
+                let error = format!(
+                    "a message of {} bytes, {}: set aside undecoded",
+                    p.ilink_set_aside.bytes, p.ilink_set_aside.reason
+                );
+                let mut m = Self::from_raw(raw, error);
+                m.set_aside = Some(p.ilink_set_aside.bytes);
+                return Update::Malformed(m);
+            }
+        }
+        match serde_json::from_str::<WeixinMessage>(raw.get()) {
+            Ok(msg) => Update::Message(Box::new(msg)),
+            Err(e) => Update::Malformed(Self::from_raw(raw, e.to_string())),
         }
     }
 }
+
+/// How a [`BatchFilter`](crate::BatchFilter) placeholder begins.
+const PLACEHOLDER_PREFIX: &str = concat!("{\"", "ilink_set_aside", "\":");
 
 impl Serialize for Update {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
@@ -505,14 +586,11 @@ impl Serialize for Update {
 
 impl<'de> Deserialize<'de> for Update {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
-        let raw = Value::deserialize(deserializer)?;
-        Ok(match WeixinMessage::deserialize(&raw) {
-            Ok(msg) => Self::Message(Box::new(msg)),
-            Err(e) => Self::Malformed(MalformedUpdate {
-                raw,
-                error: e.to_string(),
-            }),
-        })
+        // The element's bytes first, scanned without recursion: an element
+        // nested too deep, or of the wrong type, is one malformed update,
+        // never a failed batch.
+        let raw = Box::<RawValue>::deserialize(deserializer)?;
+        Ok(MalformedUpdate::decode(raw))
     }
 }
 

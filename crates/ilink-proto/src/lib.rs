@@ -31,6 +31,7 @@
 //! ```
 
 mod api;
+mod batch;
 mod codes;
 pub mod consts;
 mod display;
@@ -49,6 +50,7 @@ pub use api::{
     NotifyStopRequest, Outcome, QrStatus, SendMessageRequest, SendMessageResponse,
     SendTypingRequest, Update,
 };
+pub use batch::{BatchFilter, BatchFilterError, Filtered, OUTSIDE_LIMIT};
 pub use codes::{
     EncryptType, ErrorCode, ItemType, MessageState, MessageType, TypingStatus, UploadMediaType,
     VoiceEncodeType,

@@ -3,7 +3,7 @@
 use std::borrow::Cow;
 
 use ilink_proto::{
-    AccountId, ContextToken, MessageId, MessageItem, MessageType, UserId, WeixinMessage,
+    AccountId, ContextToken, Cursor, MessageId, MessageItem, MessageType, UserId, WeixinMessage,
 };
 
 /// An inbound message of one account, with its deduplication key.
@@ -106,28 +106,33 @@ impl Message {
     }
 
     /// The key that identifies a wire message for deduplication: its
-    /// `message_id`, else its `client_id`, else its `seq` with the sender,
-    /// else a hash of its JSON (so exact repeats still collapse).
+    /// server-given `message_id`, as `m:<id>`.
+    ///
+    /// A message the server gave no id gets a key from where it arrived,
+    /// never from a field its sender chose (a `client_id` or `seq` another
+    /// user can copy would make the store drop someone else's message as a
+    /// repeat): `p:<hash of the cursor it was polled from>:<its position in
+    /// the batch>`. A server that sends the same batch again from the same
+    /// cursor gets the same keys, so the repeat still collapses; the same
+    /// id-less message in a later batch is delivered again.
     ///
     /// ```
     /// use ilink::Message;
-    /// use ilink::proto::WeixinMessage;
+    /// use ilink::proto::{Cursor, WeixinMessage};
     ///
     /// let msg: WeixinMessage = serde_json::from_str(r#"{"message_id": 42}"#).unwrap();
-    /// assert_eq!(Message::key_of(&msg), "m:42");
+    /// assert_eq!(Message::key_of(&msg, &Cursor::new("c1"), 0), "m:42");
+    /// let anon: WeixinMessage = serde_json::from_str(r#"{"client_id": "x"}"#).unwrap();
+    /// assert!(Message::key_of(&anon, &Cursor::new("c1"), 3).ends_with(":3"));
     /// ```
-    pub fn key_of(msg: &WeixinMessage) -> String {
+    pub fn key_of(msg: &WeixinMessage, polled_from: &Cursor, position: usize) -> String {
         if let Some(id) = msg.message_id {
             return format!("m:{}", id.get());
         }
-        if let Some(c) = msg.client_id.as_deref().filter(|c| !c.is_empty()) {
-            return format!("c:{c}");
-        }
-        if let Some(seq) = msg.seq {
-            return format!("s:{}:{seq}", msg.sender());
-        }
-        let json = serde_json::to_string(msg).unwrap_or_default();
-        format!("h:{:016x}", fnv1a(json.as_bytes()))
+        format!(
+            "p:{:016x}:{position}",
+            fnv1a(polled_from.as_str().as_bytes())
+        )
     }
 }
 
@@ -151,18 +156,24 @@ mod tests {
 
     #[test]
     fn keys() {
+        let c = Cursor::new("cursor-1");
         assert_eq!(
-            Message::key_of(&msg(r#"{"message_id":18446744073709551615}"#)),
+            Message::key_of(&msg(r#"{"message_id":18446744073709551615}"#), &c, 0),
             "m:18446744073709551615"
         );
-        assert_eq!(Message::key_of(&msg(r#"{"client_id":"x"}"#)), "c:x");
-        assert_eq!(
-            Message::key_of(&msg(r#"{"client_id":"","seq":3,"from_user_id":"a"}"#)),
-            "s:a:3"
+        // Fields the sender chooses are not keys: two senders with the same
+        // client_id or seq get different keys.
+        let a = Message::key_of(&msg(r#"{"client_id":"x","from_user_id":"a"}"#), &c, 0);
+        let b = Message::key_of(&msg(r#"{"client_id":"x","from_user_id":"b"}"#), &c, 1);
+        assert_ne!(a, b);
+        assert!(!a.contains('x'), "{a}");
+        // The same position from the same cursor: the same key (a replayed
+        // batch collapses); from another cursor, another.
+        assert_eq!(a, Message::key_of(&msg(r#"{"seq":9}"#), &c, 0));
+        assert_ne!(
+            a,
+            Message::key_of(&msg(r#"{"seq":9}"#), &Cursor::new("cursor-2"), 0)
         );
-        let a = Message::key_of(&msg(r#"{"item_list":[{"type":1}]}"#));
-        assert_eq!(a, Message::key_of(&msg(r#"{"item_list":[{"type":1}]}"#)));
-        assert_ne!(a, Message::key_of(&msg(r#"{"item_list":[{"type":2}]}"#)));
     }
 
     #[test]

@@ -210,9 +210,9 @@ fn getupdates_malformed_message_keeps_batch() {
     assert_eq!(texts, ["first", "third"]);
     let bad: Vec<_> = resp.malformed().collect();
     assert_eq!(bad.len(), 2);
-    assert_eq!(bad[0].raw["message_id"], json!("not-a-number"));
+    assert_eq!(bad[0].value().unwrap()["message_id"], json!("not-a-number"));
     assert!(bad[0].error.contains("message id"), "{}", bad[0].error);
-    assert_eq!(bad[1].raw, json!("not even an object"));
+    assert_eq!(bad[1].value().unwrap(), json!("not even an object"));
     assert_eq!(resp.next_cursor("old"), "next-cursor");
     assert_eq!(resp.poll_timeout_hint().unwrap().as_millis(), 25000);
 }
@@ -312,4 +312,36 @@ fn a_malformed_update_does_not_print_its_raw_element() {
     let shown = format!("{m:?}");
     assert!(!shown.contains("SECRET"), "{shown}");
     assert!(shown.contains("invalid type"), "{shown}");
+}
+
+/// One hostile element (a quote nested 200 deep, past `serde_json`'s
+/// recursion limit; a type-confused item) costs only itself: the ordinary
+/// messages around it and the cursor decode.
+#[test]
+fn a_deeply_nested_or_type_confused_element_is_one_malformed_update() {
+    let mut deep = String::from(r#"{"type":1,"text_item":{"text":"bottom"}}"#);
+    for _ in 0..200 {
+        deep = format!(r#"{{"type":1,"ref_msg":{{"message_item":{deep}}}}}"#);
+    }
+    let body = format!(
+        r#"{{"ret":0,"msgs":[
+            {{"message_id":1,"from_user_id":"a@im.wechat","item_list":[{{"type":1,"text_item":{{"text":"one"}}}}]}},
+            {{"message_id":2,"from_user_id":"evil@im.wechat","item_list":[{deep}]}},
+            {{"message_id":3,"from_user_id":"b@im.wechat","item_list":[{{"type":1,"text_item":{{"text":"three"}}}}]}},
+            {{"message_id":4,"from_user_id":"evil@im.wechat","item_list":{{"type":"text"}}}},
+            {{"message_id":5,"from_user_id":"c@im.wechat","item_list":[{{"type":1,"text_item":{{"text":"five"}}}}]}}
+        ],"get_updates_buf":"next"}}"#
+    );
+    let resp: GetUpdatesResponse = serde_json::from_str(&body).unwrap();
+    let texts: Vec<String> = resp.messages().map(|m| m.text().into_owned()).collect();
+    assert_eq!(texts, ["one", "three", "five"]);
+    let bad: Vec<_> = resp.malformed().collect();
+    assert_eq!(bad.len(), 2);
+    assert!(bad[0].error.contains("recursion"), "{}", bad[0].error);
+    assert!(
+        bad[0].raw.get().contains("bottom"),
+        "the raw bytes are kept"
+    );
+    assert!(bad[0].value().is_none());
+    assert_eq!(resp.next_cursor("old"), "next");
 }
