@@ -33,7 +33,7 @@ pub async fn bench_store(
             ilink::store::PgStore::connect_in_schema(url, &schema)
                 .await
                 .map(|s| Arc::new(s) as Arc<dyn Store>)
-                .map_err(|e| e.to_string())
+                .map_err(|e| ilink::Report::new(&e).to_string())
         }
         other => Err(format!("no store {other:?} in this build")),
     }

@@ -302,6 +302,9 @@ pub(crate) struct AccountHandle {
     pub(crate) recent: crate::quote::RecentMessages,
     /// Reply governance: conversation lanes, refusal evidence, cooldowns.
     pub(crate) governor: crate::outbox::Governor,
+    /// The lease of this client's poller of the account, while one polls:
+    /// the account's writes and sends are fenced by it.
+    pub(crate) fence: crate::fence::FenceSlot,
 }
 
 /// What bot accounts share: the connection pool, the store, QR login and
@@ -540,6 +543,7 @@ impl Client {
             pacer: crate::pacing::Pacer::new(self.shared.config.pacing),
             recent: crate::quote::RecentMessages::default(),
             governor: crate::outbox::Governor::default(),
+            fence: crate::fence::FenceSlot::default(),
         });
         registry.retain(|_, w| w.strong_count() > 0);
         registry.insert(credentials.account_id.clone(), Arc::downgrade(&handle));

@@ -58,6 +58,7 @@ pub mod chunk;
 mod client;
 mod cluster;
 mod error;
+mod fence;
 mod health;
 mod login;
 pub mod media;

@@ -78,6 +78,10 @@ pub(crate) enum Ids {
 pub(crate) struct ReplyIds {
     key: String,
     next: AtomicU32,
+    /// A reply failed inside the SDK (its store, its lease, its session):
+    /// the runner leaves the message pending rather than count the failure
+    /// as the handler's.
+    sdk_failed: std::sync::atomic::AtomicBool,
 }
 
 impl Ids {
@@ -85,30 +89,66 @@ impl Ids {
         Ids::Reply(Arc::new(ReplyIds {
             key: key.to_owned(),
             next: AtomicU32::new(0),
+            sdk_failed: std::sync::atomic::AtomicBool::new(false),
         }))
     }
 
-    fn next(&self, bot: &Bot) -> String {
+    /// Whether a reply under these ids failed inside the SDK.
+    pub(crate) fn sdk_failed(&self) -> bool {
+        match self {
+            Ids::Fresh => false,
+            Ids::Reply(r) => r.sdk_failed.load(Ordering::Acquire),
+        }
+    }
+
+    /// Records a failed send when the failure is the SDK's, not the
+    /// handler's: the store (after its retries), a lost lease, an expired
+    /// session, a message that could not be encoded.
+    fn note_failure(&self, e: &Error) {
+        let ours = match e {
+            Error::Partial { source, .. } => is_sdk_failure(source),
+            e => is_sdk_failure(e),
+        };
+        if let (Ids::Reply(r), true) = (self, ours) {
+            r.sdk_failed.store(true, Ordering::Release);
+        }
+    }
+
+    fn next(&self, bot: &Bot, to: &UserId) -> String {
         let prefix = &bot.shared().config.client_id_prefix;
         match self {
             Ids::Fresh => crate::send::client_id(prefix),
             Ids::Reply(r) => {
                 let ordinal = r.next.fetch_add(1, Ordering::Relaxed);
-                reply_client_id(prefix, bot.id().as_str(), &r.key, ordinal)
+                reply_client_id(prefix, bot.id().as_str(), to.as_str(), &r.key, ordinal)
             }
         }
     }
 }
 
-/// `<prefix>:r<32 hex>`: the MD5 of the account, the inbound key and the
-/// ordinal (NUL-separated; neither id holds a NUL that matters here, and the
-/// ordinal is fixed-width).
-pub(crate) fn reply_client_id(prefix: &str, account: &str, key: &str, ordinal: u32) -> String {
-    let mut input = Vec::with_capacity(account.len() + key.len() + 6);
-    input.extend_from_slice(account.as_bytes());
-    input.push(0);
-    input.extend_from_slice(key.as_bytes());
-    input.push(0);
+/// Whether a send's error is the SDK's own (its store, its lease, the
+/// account's session, the transport), as opposed to a refusal the handler
+/// must deal with (the conversation's budget or window, a bad argument).
+fn is_sdk_failure(e: &Error) -> bool {
+    matches!(e, Error::Store(_) | Error::Io(_)) || e.is_session_expired() || e.is_retryable()
+}
+
+/// `<prefix>:r<32 hex>`: the MD5 of the account, the recipient, the inbound
+/// key and the ordinal (each id length-prefixed, so no two inputs run
+/// together; the ordinal is fixed-width). A reply to another recipient from
+/// the same handler never shares an id.
+pub(crate) fn reply_client_id(
+    prefix: &str,
+    account: &str,
+    to: &str,
+    key: &str,
+    ordinal: u32,
+) -> String {
+    let mut input = Vec::with_capacity(account.len() + to.len() + key.len() + 16);
+    for part in [account, to, key] {
+        input.extend_from_slice(&u32::try_from(part.len()).unwrap_or(u32::MAX).to_be_bytes());
+        input.extend_from_slice(part.as_bytes());
+    }
     input.extend_from_slice(&ordinal.to_be_bytes());
     let digest = ilink_crypto::md5(&input);
     format!("{prefix}:r{}", digest.to_hex())
@@ -332,9 +372,56 @@ fn is_account_wide(errmsg: Option<&str>) -> bool {
 }
 
 impl Bot {
+    /// The lease the account's writes and sends are fenced by now: that of
+    /// this client's poller of the account, while one polls (checked by this
+    /// process's clock, renewed when it ends soon); `None` when none polls.
+    ///
+    /// # Errors
+    ///
+    /// [`StoreError::LeaseLost`](crate::StoreError::LeaseLost) when another
+    /// holder took the account: this process sends nothing more for it.
+    pub(crate) async fn fenced(&self) -> Result<Option<Arc<crate::store::Lease>>, Error> {
+        match self.account.fence.get() {
+            Some(fence) => Ok(Some(fence.hold(crate::fence::SEND_NEED).await?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Removes a message from the outbox under `lease`, waiting out a store
+    /// that fails for a passing reason.
+    async fn dequeue(
+        &self,
+        lease: Option<&crate::store::Lease>,
+        client_id: &str,
+    ) -> Result<(), Error> {
+        crate::store::retry_transient("removing a sent message from the outbox", || {
+            self.store().dequeue(lease, self.id(), client_id)
+        })
+        .await
+        .map_err(|e| match self.account.fence.get() {
+            Some(fence) => fence.note(e),
+            None => e,
+        })?;
+        Ok(())
+    }
+
     /// Queues items to `to`, one message each, then delivers what is queued
     /// to `to`, in order.
     pub(crate) async fn send_items(
+        &self,
+        to: &UserId,
+        token: Option<ContextToken>,
+        items: Vec<MessageItem>,
+        ids: &Ids,
+    ) -> Result<Vec<Sent>, Error> {
+        let sent = Box::pin(self.queue_and_deliver(to, token, items, ids)).await;
+        if let Err(e) = &sent {
+            ids.note_failure(e);
+        }
+        sent
+    }
+
+    async fn queue_and_deliver(
         &self,
         to: &UserId,
         token: Option<ContextToken>,
@@ -350,7 +437,7 @@ impl Bot {
         let now = now_ms();
         let mut entries = Vec::with_capacity(items.len());
         for item in items {
-            let client_id = ids.next(self);
+            let client_id = ids.next(self, to);
             let msg = WeixinMessage::outbound(to.as_str(), client_id.clone(), item)
                 .with_context_token(token.clone());
             let value = serde_json::to_value(&msg).map_err(|e| {
@@ -362,7 +449,17 @@ impl Bot {
         }
         let ours: Vec<String> = entries.iter().map(|e| e.client_id.clone()).collect();
         let limits = self.shared().config.reply_limits;
-        match self.store().enqueue(self.id(), to, entries, limits).await? {
+        // While a poller of this client holds the account, its lease fences
+        // the queueing: a process that lost it queues nothing.
+        let lease = self.fenced().await?;
+        // A store that fails for a passing reason (another process holds
+        // SQLite's write lock) is waited for: the reply is not lost to it.
+        let admission = crate::store::retry_transient("queueing a message", || {
+            self.store()
+                .enqueue(lease.as_deref(), self.id(), to, entries.clone(), limits)
+        })
+        .await?;
+        match admission {
             Admission::Refused(refusal) => {
                 return Err(Error::ConversationClosed {
                     user: to.clone(),
@@ -442,22 +539,22 @@ impl Bot {
         let governor = &self.account.governor;
         let lane = governor.lane(user);
         let _turn = lane.lock().await;
-        let queued: Vec<OutboxEntry> = self
-            .store()
-            .outbox(self.id())
-            .await?
-            .into_iter()
-            .filter(|e| &e.user == user)
-            .collect();
+        let queued: Vec<OutboxEntry> =
+            crate::store::retry_transient("reading the outbox", || self.store().outbox(self.id()))
+                .await?
+                .into_iter()
+                .filter(|e| &e.user == user)
+                .collect();
         let mut outcomes = HashMap::with_capacity(queued.len());
         if queued.is_empty() {
             return Ok(outcomes);
         }
-        let as_of = self
-            .store()
-            .conversation(self.id(), user)
-            .await?
-            .map_or(0, |c| c.last_inbound_ms);
+        let mut lease = self.fenced().await?;
+        let as_of = crate::store::retry_transient("reading a conversation", || {
+            self.store().conversation(self.id(), user)
+        })
+        .await?
+        .map_or(0, |c| c.last_inbound_ms);
         let mut stop: Option<Stop> = None;
         for entry in queued {
             let client_id = entry.client_id.clone();
@@ -467,7 +564,7 @@ impl Bot {
                     continue;
                 }
                 Some(Stop::Closed(refusal)) => {
-                    self.store().dequeue(self.id(), &client_id).await?;
+                    self.dequeue(lease.as_deref(), &client_id).await?;
                     outcomes.insert(
                         client_id,
                         Outcome::Failed(Error::ConversationClosed {
@@ -490,7 +587,7 @@ impl Bot {
             let msg: WeixinMessage = match serde_json::from_value(entry.message) {
                 Ok(m) => m,
                 Err(e) => {
-                    self.store().dequeue(self.id(), &client_id).await?;
+                    self.dequeue(lease.as_deref(), &client_id).await?;
                     outcomes.insert(
                         client_id,
                         Outcome::Failed(Error::Store(rows::corrupt("an outbox entry", e))),
@@ -498,9 +595,13 @@ impl Bot {
                     continue;
                 }
             };
+            // The lease checked again before the message leaves (and by
+            // `send_message` after its pacing): a process stopped past its
+            // lease learns it lost it here.
+            lease = self.fenced().await?;
             match self.send_message(msg).await {
                 Ok(message_id) => {
-                    self.store().dequeue(self.id(), &client_id).await?;
+                    self.dequeue(lease.as_deref(), &client_id).await?;
                     governor.level.store(0, Ordering::Relaxed);
                     outcomes.insert(client_id, Outcome::Delivered(message_id));
                 }
@@ -513,7 +614,7 @@ impl Bot {
                 Err(e) if e.is_session_expired() => {
                     // This message fails loudly (its sender must know the
                     // bot is logged out); the rest wait for a new login.
-                    self.store().dequeue(self.id(), &client_id).await?;
+                    self.dequeue(lease.as_deref(), &client_id).await?;
                     stop = Some(Stop::Wait(Arc::new(Error::SessionExpired {
                         account: self.id().clone(),
                     })));
@@ -549,7 +650,7 @@ impl Bot {
                         self.store()
                             .set_closed(self.id(), user, true, as_of)
                             .await?;
-                        self.store().dequeue(self.id(), &client_id).await?;
+                        self.dequeue(lease.as_deref(), &client_id).await?;
                         stop = Some(Stop::Closed(Refusal::Closed));
                         outcomes.insert(
                             client_id,
@@ -563,7 +664,7 @@ impl Bot {
                 Err(e) => {
                     // It can never go as it is (a refusal, an answer that
                     // does not decode).
-                    self.store().dequeue(self.id(), &client_id).await?;
+                    self.dequeue(lease.as_deref(), &client_id).await?;
                     outcomes.insert(client_id, Outcome::Failed(e));
                 }
             }
@@ -636,7 +737,10 @@ impl Bot {
         let mut why = None;
         for s in sent {
             if let Some(w) = &s.waiting {
-                self.store().dequeue(self.id(), &s.client_id).await?;
+                let lease = self.fenced().await?;
+                self.store()
+                    .dequeue(lease.as_deref(), self.id(), &s.client_id)
+                    .await?;
                 why.get_or_insert_with(|| w.clone());
             }
         }
@@ -697,6 +801,9 @@ impl Bot {
         let mut attempt = 1;
         loop {
             handle.pacer.acquire().await;
+            // The lease last, after any wait of the pacer or a retry: as
+            // close to the request leaving as this layer gets.
+            self.fenced().await?;
             let err = match handle
                 .http
                 .send_message(SendMessageRequest::new(msg.clone()))
@@ -787,6 +894,11 @@ async fn drain_outbox(bot: Bot, id: u32) {
                 }
                 retry_delay(&bot, failures)
             }
+            Err(e) if e.is_lease_lost() => {
+                // Another process has the account: it sends what is queued.
+                tracing::info!("the outbox drain stops: the account's lease was lost");
+                return;
+            }
             Err(e) => {
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e.report(), "could not read the outbox; trying again");
@@ -830,11 +942,33 @@ mod tests {
 
     #[test]
     fn reply_ids_are_stable_and_distinct() {
-        let a = reply_client_id("ilink", "bot@im.bot", "k1", 0);
-        assert_eq!(a, reply_client_id("ilink", "bot@im.bot", "k1", 0));
-        assert_ne!(a, reply_client_id("ilink", "bot@im.bot", "k1", 1));
-        assert_ne!(a, reply_client_id("ilink", "bot@im.bot", "k2", 0));
-        assert_ne!(a, reply_client_id("ilink", "other@im.bot", "k1", 0));
+        let a = reply_client_id("ilink", "bot@im.bot", "u@im.wechat", "k1", 0);
+        assert_eq!(
+            a,
+            reply_client_id("ilink", "bot@im.bot", "u@im.wechat", "k1", 0)
+        );
+        assert_ne!(
+            a,
+            reply_client_id("ilink", "bot@im.bot", "u@im.wechat", "k1", 1)
+        );
+        assert_ne!(
+            a,
+            reply_client_id("ilink", "bot@im.bot", "u@im.wechat", "k2", 0)
+        );
+        assert_ne!(
+            a,
+            reply_client_id("ilink", "other@im.bot", "u@im.wechat", "k1", 0)
+        );
+        // The recipient is part of the id.
+        assert_ne!(
+            a,
+            reply_client_id("ilink", "bot@im.bot", "v@im.wechat", "k1", 0)
+        );
+        // No two inputs run together.
+        assert_ne!(
+            reply_client_id("ilink", "ab", "c", "k", 0),
+            reply_client_id("ilink", "a", "bc", "k", 0)
+        );
         assert!(a.starts_with("ilink:r") && a.len() == "ilink:r".len() + 32);
     }
 

@@ -13,9 +13,7 @@ use crate::client::Bot;
 use crate::message::Message;
 use crate::store::{InboxEntry, Lease, ReceivedBatch, StoreError};
 
-/// How much of its lease a poll leaves unused, for the clocks of the
-/// holder and the store to disagree a little.
-const LEASE_MARGIN: Duration = Duration::from_secs(2);
+use crate::fence::{Fence, LEASE_MARGIN};
 
 /// What one poll produced.
 #[derive(Clone, Debug, Default)]
@@ -63,11 +61,8 @@ pub struct Poller {
     /// committed before anything is polled again (the server does not send
     /// it twice).
     unstored: Option<Unstored>,
-    lease: Arc<Lease>,
-    /// When the lease ends by this process's clock: the moment it was asked
-    /// for, plus its time to live.
-    lease_until: Instant,
-    ttl: Duration,
+    /// The lease, shared with the account's sends while this poller polls.
+    fence: Arc<Fence>,
     /// Released already (by [`release`](Self::release), or lost).
     released: bool,
 }
@@ -85,6 +80,7 @@ struct Unstored {
 impl Drop for Poller {
     fn drop(&mut self) {
         crate::client::lock(&self.bot.shared().polling).remove(&self.bot.account.id);
+        self.bot.account.fence.clear(&self.fence);
         if self.released {
             return;
         }
@@ -92,7 +88,7 @@ impl Drop for Poller {
         // lease ran out. Best effort: without a runtime, it expires.
         if let Ok(runtime) = tokio::runtime::Handle::try_current() {
             let store = self.bot.shared().store.clone();
-            let lease = self.lease.clone();
+            let lease = self.fence.lease();
             runtime.spawn(async move {
                 if let Err(e) = store.release(&lease).await {
                     tracing::debug!(error = %crate::Report::new(&e), "could not release a lease");
@@ -107,7 +103,7 @@ impl std::fmt::Debug for Poller {
         f.debug_struct("Poller")
             .field("account", &self.bot.account.id)
             .field("cursor", &self.cursor)
-            .field("lease", &self.lease)
+            .field("lease", &self.fence.lease())
             .finish_non_exhaustive()
     }
 }
@@ -166,15 +162,15 @@ impl Bot {
                 "redelivering unacknowledged messages"
             );
         }
+        let fence = Arc::new(Fence::new(shared.store.clone(), lease, started, ttl));
+        self.account.fence.set(fence.clone());
         Ok(Poller {
             bot: self.clone(),
             cursor,
             hint: None,
             redeliver: Some(pending),
             unstored: None,
-            lease: Arc::new(lease),
-            lease_until: started + ttl,
-            ttl,
+            fence,
             released: false,
         })
     }
@@ -218,7 +214,7 @@ impl Poller {
         // The lease first: renewed when half is left, and the poll ends
         // before it does, whatever the transport's deadline.
         Box::pin(self.keep_lease()).await?;
-        let until = self.lease_until - LEASE_MARGIN;
+        let until = self.fence.until() - LEASE_MARGIN;
         let handle = &self.bot.account;
         let resp = match handle
             .http
@@ -240,8 +236,12 @@ impl Poller {
         // latest of each, in one write.
         let mut tokens: Vec<(UserId, ContextToken)> = Vec::new();
         let mut inbound: Vec<(UserId, u64)> = Vec::new();
-        for msg in resp.messages() {
-            let key = Message::key_of(msg);
+        let messages = resp.msgs.iter().enumerate().filter_map(|(i, u)| match u {
+            ilink_proto::Update::Message(m) => Some((i, &**m)),
+            _ => None,
+        });
+        for (position, msg) in messages {
+            let key = Message::key_of(msg, &self.cursor, position);
             match serde_json::to_value(msg) {
                 Ok(raw) => entries.push(InboxEntry::new(key, raw, now)),
                 Err(e) => tracing::warn!(error = %e, "message could not be re-encoded; skipped"),
@@ -291,12 +291,13 @@ impl Poller {
         let batch = ReceivedBatch::new(unstored.entries.clone(), unstored.next.clone())
             .with_context_tokens(unstored.tokens.clone())
             .with_inbound(unstored.inbound.clone());
+        let lease = self.fence.lease();
         let fresh = self
             .bot
             .store()
-            .commit_batch(&self.lease, batch)
+            .commit_batch(&lease, batch)
             .await
-            .map_err(Error::from);
+            .map_err(|e| Error::from(self.fence.note(e)));
         let fresh = match fresh {
             Ok(f) => f,
             Err(e) => {
@@ -338,7 +339,7 @@ impl Poller {
                 }
                 Err(e) => {
                     tracing::warn!(error = %e, "stored message no longer decodes; acknowledging it");
-                    if let Err(e) = self.bot.store().ack(&self.lease, &entry.key).await {
+                    if let Err(e) = self.bot.store().ack(&self.fence.lease(), &entry.key).await {
                         tracing::error!(error = %crate::Report::new(&e), "ack failed");
                     }
                     batch
@@ -357,7 +358,7 @@ impl Poller {
     ///
     /// [`Error::Store`]; the message then comes back after a restart.
     pub async fn ack(&self, msg: &Message) -> Result<(), Error> {
-        self.bot.ack(&self.lease, msg.key()).await
+        self.bot.ack(&self.fence.lease(), msg.key()).await
     }
 
     /// Acknowledges several handled messages at once: one transaction (one
@@ -382,17 +383,17 @@ impl Poller {
     /// back after a restart.
     pub async fn ack_all(&self, msgs: &[Message]) -> Result<(), Error> {
         let keys: Vec<String> = msgs.iter().map(|m| m.key().to_owned()).collect();
-        self.bot.ack_many(&self.lease, &keys).await
+        self.bot.ack_many(&self.fence.lease(), &keys).await
     }
 
-    /// The lease this poller holds.
-    pub fn lease(&self) -> &Lease {
-        &self.lease
+    /// The lease this poller holds (as last taken or renewed).
+    pub fn lease(&self) -> Lease {
+        (*self.fence.lease()).clone()
     }
 
     /// The lease, shared with the acknowledgements of the runner.
     pub(crate) fn lease_handle(&self) -> Arc<Lease> {
-        self.lease.clone()
+        self.fence.lease()
     }
 
     /// Gives the account's lease up, so that another poller may take it at
@@ -403,7 +404,7 @@ impl Poller {
     /// [`Error::Store`]; the lease then runs out by itself.
     pub async fn release(mut self) -> Result<(), Error> {
         self.released = true;
-        Ok(self.bot.store().release(&self.lease).await?)
+        Ok(self.bot.store().release(&self.fence.lease()).await?)
     }
 
     /// Drops the poller without releasing its lease: it runs out by itself.
@@ -413,25 +414,18 @@ impl Poller {
         self.released = true;
     }
 
-    /// Renews the lease when half of it is left, or less than a poll needs.
-    /// A lease another holder took is [`StoreError::LeaseLost`]; this poller
-    /// polls no more.
+    /// Renews the lease when half of it is left, or less than a poll needs,
+    /// by this process's monotonic clock (a process stopped past its lease
+    /// renews, or learns it lost it, before it polls again). A lease another
+    /// holder took is [`StoreError::LeaseLost`]; this poller polls no more.
     async fn keep_lease(&mut self) -> Result<(), Error> {
-        let left = self.lease_until.saturating_duration_since(Instant::now());
         // Renewed when half is left, and always before a poll that would not
         // fit in what is left: a poll the lease cuts short may still be held
         // at the server when the next one starts, and its answer is lost.
         let poll = self.bot.account.http.long_poll_timeout(self.hint) + LEASE_MARGIN;
-        if left > (self.ttl / 2).max(poll) {
-            return Ok(());
-        }
-        let asked = Instant::now();
-        match self.bot.store().renew(&self.lease, self.ttl).await {
-            Ok(lease) => {
-                self.lease = Arc::new(lease);
-                self.lease_until = asked + self.ttl;
-                Ok(())
-            }
+        let need = (self.fence.ttl() / 2).max(poll);
+        match self.fence.hold(need).await {
+            Ok(_) => Ok(()),
             Err(e) => {
                 if matches!(e, StoreError::LeaseLost { .. }) {
                     self.released = true;
@@ -448,7 +442,9 @@ impl Bot {
     /// Acknowledges the message with this key in the account's inbox, under
     /// the poller's lease.
     pub(crate) async fn ack(&self, lease: &Lease, key: &str) -> Result<(), Error> {
-        self.store().ack(lease, key).await?;
+        crate::store::retry_transient("acknowledging a message", || self.store().ack(lease, key))
+            .await
+            .map_err(|e| self.lease_error(e))?;
         self.account.health.update(|h| h.messages_handled += 1);
         Ok(())
     }
@@ -456,9 +452,22 @@ impl Bot {
     /// Acknowledges these messages in one store transaction, under the
     /// poller's lease: all of them or, on an error, none.
     pub(crate) async fn ack_many(&self, lease: &Lease, keys: &[String]) -> Result<(), Error> {
-        self.store().ack_many(lease, keys).await?;
+        crate::store::retry_transient("acknowledging messages", || {
+            self.store().ack_many(lease, keys)
+        })
+        .await
+        .map_err(|e| self.lease_error(e))?;
         let n = u64::try_from(keys.len()).unwrap_or(u64::MAX);
         self.account.health.update(|h| h.messages_handled += n);
         Ok(())
+    }
+
+    /// A store error of a fenced write; a lost lease is recorded in the
+    /// fence, so the account's sends stop too.
+    fn lease_error(&self, e: StoreError) -> StoreError {
+        match self.account.fence.get() {
+            Some(fence) => fence.note(e),
+            None => e,
+        }
     }
 }

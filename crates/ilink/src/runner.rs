@@ -27,7 +27,11 @@ use crate::send::SendText;
 /// message is acknowledged either way (a message
 /// that always fails must not be redelivered forever), and the loop goes on
 /// — except for a [`KeepPending`] error, which leaves the message in the
-/// inbox.
+/// inbox, and for a handler one of whose sends through its [`Context`]
+/// failed inside the SDK (the store after its retries, a lost lease, an
+/// expired session, the transport): that failure is not the handler's, and
+/// the message stays pending too, to be handled again with the same reply
+/// ids.
 pub trait Handler: Send + Sync + 'static {
     /// Handles one message.
     fn handle(
@@ -227,7 +231,8 @@ pub enum RunEvent {
         reason: BackoffReason,
     },
     /// A handler failed or panicked (the message was acknowledged, unless
-    /// the error was [`KeepPending`]).
+    /// the error was [`KeepPending`] or one of its sends failed inside the
+    /// SDK).
     HandlerFailed {
         /// The message's key.
         key: String,
@@ -987,6 +992,7 @@ impl<H: Handler> DispatchShared<H> {
     async fn handle_one(&self, bot: &Bot, lease: &Arc<crate::store::Lease>, msg: Message) {
         let key = msg.key().to_owned();
         let ctx = Context::new(bot.clone(), &msg);
+        let ids = ctx.reply_ids();
         // A panic is caught here, in this task, and acknowledged as a
         // failure like an error.
         let outcome = AssertUnwindSafe(self.handler.handle(ctx, msg))
@@ -996,7 +1002,13 @@ impl<H: Handler> DispatchShared<H> {
         let failure = match outcome {
             Ok(Ok(())) => None,
             Ok(Err(e)) => {
-                keep = e.downcast_ref::<KeepPending>().is_some();
+                // A reply that failed inside the SDK (its store after its
+                // retries, a lost lease, an expired session) is not the
+                // handler's failure: the message stays pending, to be
+                // handled again (after a restart, or by the process that
+                // holds the account now), never acknowledged without its
+                // reply.
+                keep = e.downcast_ref::<KeepPending>().is_some() || ids.sdk_failed();
                 Some(HandlerFailure::Error(Arc::from(e)))
             }
             Err(_panic) => Some(HandlerFailure::Panicked),

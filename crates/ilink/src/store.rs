@@ -35,6 +35,7 @@ mod memory;
 #[cfg(feature = "postgres")]
 mod postgres;
 mod sqlite;
+mod transient;
 
 pub use memory::MemoryStore;
 
@@ -43,6 +44,8 @@ pub const DATABASE_FILE: &str = dir::DB_FILE;
 #[cfg(feature = "postgres")]
 pub use postgres::PgStore;
 pub use sqlite::SqliteStore;
+pub use transient::STORE_RETRY_FOR;
+pub(crate) use transient::retry_transient;
 
 /// Milliseconds since the Unix epoch: the unit of every stored timestamp.
 pub(crate) fn now_ms() -> u64 {
@@ -600,10 +603,21 @@ pub trait Store: Send + Sync + 'static {
     /// queued, if the user's conversation can take them under `limits`
     /// (all of them or none: [`Admission::Refused`]); counts the new ones
     /// against the budget in the same transaction. A conversation the store
-    /// has never seen (the user never wrote) is not limited. An entry whose
-    /// `client_id` is already queued is kept once.
+    /// has never seen (the user never wrote) is not limited.
+    ///
+    /// The budget counts replies, not attempts: an entry whose `client_id`
+    /// is queued already, or was counted by an earlier enqueue within
+    /// [`COUNTED_FOR`] (sent since, or set aside), is neither queued again
+    /// nor counted again; it is not among the `new`.
+    ///
+    /// With `fence`, the write happens only while that lease is the
+    /// account's (its holder and epoch), checked in the same transaction,
+    /// else [`StoreError::LeaseLost`]; so do [`dequeue`](Store::dequeue),
+    /// [`save_context_token`](Store::save_context_token) and
+    /// [`save_typing_ticket`](Store::save_typing_ticket).
     fn enqueue<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         entries: Vec<OutboxEntry>,
@@ -613,7 +627,12 @@ pub trait Store: Send + Sync + 'static {
     fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>>;
     /// Removes a queued message (the server accepted it, or it can never
     /// go).
-    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()>;
+    fn dequeue<'a>(
+        &'a self,
+        fence: Option<&'a Lease>,
+        account: &'a AccountId,
+        client_id: &'a str,
+    ) -> StoreFuture<'a, ()>;
     /// A user's conversation (`None`: the user never wrote).
     fn conversation<'a>(
         &'a self,
@@ -634,6 +653,7 @@ pub trait Store: Send + Sync + 'static {
     /// Remembers the latest context token of a user.
     fn save_context_token<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         token: &'a ContextToken,
@@ -680,6 +700,7 @@ pub trait Store: Send + Sync + 'static {
     /// Caches a user's typing ticket.
     fn save_typing_ticket<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         ticket: &'a TypingTicket,
@@ -728,6 +749,26 @@ pub(crate) mod rows {
             return Err(StoreError::InvalidAccount);
         }
         Ok(())
+    }
+
+    /// A fence for a write to `account` must be a lease on that account.
+    pub(crate) fn check_fence(
+        fence: Option<&super::Lease>,
+        account: &AccountId,
+    ) -> Result<(), StoreError> {
+        check_account(account)?;
+        match fence {
+            Some(lease) if &lease.account != account => Err(StoreError::LeaseLost {
+                account: account.clone(),
+            }),
+            _ => Ok(()),
+        }
+    }
+
+    /// How long ago an enqueue was counted for it to count as new again
+    /// ([`COUNTED_FOR`](super::COUNTED_FOR)), in milliseconds.
+    pub(crate) fn counted_since_ms(now_ms: u64) -> u64 {
+        now_ms.saturating_sub(ttl_ms(super::COUNTED_FOR))
     }
 
     /// The epoch a new holder gets, from the account's lease row (`holder`,
@@ -838,6 +879,12 @@ pub(crate) mod rows {
         }
     }
 }
+
+/// How long a store remembers the `client_id`s it counted against a
+/// conversation's budget ([`Store::enqueue`]): a reply queued again within
+/// it (a handler run again after a crash or a takeover) does not count
+/// twice. Past the 24-hour reply window with room to spare.
+pub const COUNTED_FOR: std::time::Duration = std::time::Duration::from_secs(48 * 60 * 60);
 
 /// How many acknowledged keys the deduplication window keeps per account.
 pub const DEDUP_WINDOW: usize = 10_000;

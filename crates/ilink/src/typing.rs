@@ -136,11 +136,20 @@ impl Bot {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .insert(user_id.clone(), entry.clone());
-        if let Err(e) = self
-            .store()
-            .save_typing_ticket(&handle.id, user_id, &entry)
-            .await
-        {
+        let saved = match self.fenced().await {
+            Ok(lease) => {
+                self.store()
+                    .save_typing_ticket(lease.as_deref(), &handle.id, user_id, &entry)
+                    .await
+            }
+            Err(e) => Err(match e {
+                crate::Error::Store(e) => e,
+                other => {
+                    crate::StoreError::Database(Box::new(std::io::Error::other(other.to_string())))
+                }
+            }),
+        };
+        if let Err(e) = saved {
             tracing::debug!(error = %crate::Report::new(&e), "could not cache the typing ticket");
         }
         (!entry.ticket.is_empty()).then_some(entry.ticket)
@@ -160,6 +169,10 @@ impl Bot {
     /// two minutes). Best-effort: without a ticket, or when the server
     /// refuses, nothing is shown and nothing fails.
     pub async fn typing(&self, user_id: impl Into<UserId>) -> Typing {
+        if self.fenced().await.is_err() {
+            // This process lost the account's lease: it shows nothing.
+            return Typing::inert();
+        }
         let (user_id, token) = self.typing_target(user_id.into()).await;
         let Some(ticket) = self.typing_ticket(&user_id, token).await else {
             return Typing::inert();
@@ -185,6 +198,7 @@ impl Bot {
         user_id: impl Into<UserId>,
         status: TypingStatus,
     ) -> Result<(), crate::Error> {
+        self.fenced().await?;
         let (user_id, token) = self.typing_target(user_id.into()).await;
         let Some(ticket) = self.typing_ticket(&user_id, token).await else {
             return Err(crate::Error::NoTypingTicket { user: user_id });
@@ -209,6 +223,9 @@ async fn keep_typing(bot: Bot, user: UserId, ticket: String, mut stop: oneshot::
     let deadline = tokio::time::Instant::now() + MAX_TYPING;
     let mut failures = 0;
     loop {
+        if bot.account.fence.get().is_some_and(|f| f.is_lost()) {
+            break;
+        }
         match send(TypingStatus::TYPING).await {
             Ok(_) => failures = 0,
             Err(e) => {

@@ -5,10 +5,12 @@
 //! conversation's budget, in one transaction) before the send and its
 //! `dequeue` after, next to the `ack` measured in the same run. With
 //! `--ack-many` a batch's messages are acknowledged together
-//! (`Store::ack_many`, one transaction) instead of one by one.
+//! (`Store::ack_many`, one transaction) instead of one by one. With
+//! `--fenced` the outbox's writes carry the poller's lease, which the store
+//! checks in the same transaction, as while a runner runs.
 //!
 //! ```text
-//! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4] [--ack-many]
+//! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] [--batches 2000] [--batch 4] [--ack-many] [--fenced]
 //! bench_store --store memory|sqlite|postgres [--dir DIR] [--url URL] --footprint 10000
 //! ```
 //!
@@ -25,7 +27,7 @@
 //! WAL mode with `synchronous=FULL`). Revisions up to eda0b91 also measure
 //! the file store (`--store file`) this replaced; `scripts/bench-store.sh`
 //! runs both in one run. Prints one line:
-//! `RESULT bench=store store=.. batches=.. messages=.. secs=.. batches_per_s=.. acks_per_s=.. commit_us=.. ack_us=.. enqueue_us=.. dequeue_us=.. outbox_per_ack=..`.
+//! `RESULT bench=store store=.. acks=.. fenced=.. batches=.. messages=.. secs=.. batches_per_s=.. acks_per_s=.. commit_us=.. ack_us=.. enqueue_us=.. dequeue_us=.. outbox_per_ack=..`.
 
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -74,6 +76,10 @@ async fn run() -> Result<(), String> {
     let batches = number("--batches", 2000)?;
     let batch = number("--batch", 4)?.max(1);
     let many = std::env::args().any(|a| a == "--ack-many");
+    // The outbox's writes fenced by the poller's lease, as a runner makes
+    // them (the guarantee of issue 33), or unfenced, as a send with no
+    // poller does: the pair measures what the fence costs.
+    let fenced = std::env::args().any(|a| a == "--fenced");
     let dir = match arg("--dir") {
         Some(d) => std::path::PathBuf::from(d),
         None => std::env::temp_dir().join(format!("ilink-bench-store-{}", std::process::id())),
@@ -129,8 +135,10 @@ async fn run() -> Result<(), String> {
             // The handler's reply: queued before the send, removed after.
             let id = format!("bench:r{key}");
             let t = Instant::now();
+            let fence = fenced.then_some(&lease);
             let admitted = store
                 .enqueue(
+                    fence,
                     &account,
                     &user,
                     vec![OutboxEntry::new(
@@ -149,7 +157,7 @@ async fn run() -> Result<(), String> {
             }
             let t = Instant::now();
             store
-                .dequeue(&account, &id)
+                .dequeue(fence, &account, &id)
                 .await
                 .map_err(|e| format!("dequeue: {e}"))?;
             dequeue += t.elapsed();
@@ -183,7 +191,7 @@ async fn run() -> Result<(), String> {
     let messages = batches * batch;
     let per = |d: Duration| d.as_secs_f64() * 1e6 / messages as f64;
     println!(
-        "RESULT bench=store store={kind} acks={} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0} enqueue_us={:.0} dequeue_us={:.0} outbox_per_ack={:.2}",
+        "RESULT bench=store store={kind} acks={} fenced={fenced} batches={batches} messages={messages} secs={secs:.3} batches_per_s={:.0} acks_per_s={:.0} commit_us={:.0} ack_us={:.0} enqueue_us={:.0} dequeue_us={:.0} outbox_per_ack={:.2}",
         if many { "many" } else { "one" },
         batches as f64 / commit.as_secs_f64(),
         messages as f64 / ack.as_secs_f64(),

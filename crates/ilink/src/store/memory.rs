@@ -98,11 +98,12 @@ impl Store for MemoryStore {
     }
     fn save_context_token<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         token: &'a ContextToken,
     ) -> StoreFuture<'a, ()> {
-        self.0.save_context_token(account, user, token)
+        self.0.save_context_token(fence, account, user, token)
     }
     fn load_context_token<'a>(
         &'a self,
@@ -129,11 +130,12 @@ impl Store for MemoryStore {
     }
     fn save_typing_ticket<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         ticket: &'a TypingTicket,
     ) -> StoreFuture<'a, ()> {
-        self.0.save_typing_ticket(account, user, ticket)
+        self.0.save_typing_ticket(fence, account, user, ticket)
     }
     fn load_typing_ticket<'a>(
         &'a self,
@@ -144,18 +146,24 @@ impl Store for MemoryStore {
     }
     fn enqueue<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         entries: Vec<OutboxEntry>,
         limits: ReplyLimits,
     ) -> StoreFuture<'a, Admission> {
-        self.0.enqueue(account, user, entries, limits)
+        self.0.enqueue(fence, account, user, entries, limits)
     }
     fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>> {
         self.0.outbox(account)
     }
-    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()> {
-        self.0.dequeue(account, client_id)
+    fn dequeue<'a>(
+        &'a self,
+        fence: Option<&'a Lease>,
+        account: &'a AccountId,
+        client_id: &'a str,
+    ) -> StoreFuture<'a, ()> {
+        self.0.dequeue(fence, account, client_id)
     }
     fn conversation<'a>(
         &'a self,

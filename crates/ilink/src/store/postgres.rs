@@ -10,8 +10,8 @@ use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use tokio_postgres::{NoTls, Transaction};
 
 use super::rows::{
-    admit, check_account, conversation, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms,
-    unsigned,
+    admit, check_account, check_fence, conversation, corrupt, counted_since_ms, latest_inbound,
+    listed, ms, next_epoch, ttl_ms, unsigned,
 };
 use super::{
     Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
@@ -278,9 +278,23 @@ macro_rules! in_tx {
 /// Locks the account's lease row and fails with [`StoreError::LeaseLost`]
 /// unless `lease` is the current one.
 async fn fence(tx: &Transaction<'_>, lease: &Lease) -> Result<(), StoreError> {
+    fence_with(tx, lease, "FOR UPDATE").await
+}
+
+/// [`fence`] with a shared lock: a takeover (which updates the row) waits
+/// for this transaction, but writes of the same holder do not wait for
+/// each other (the sends of many conversations at once).
+async fn fence_shared(tx: &Transaction<'_>, fence: Option<&Lease>) -> Result<(), StoreError> {
+    match fence {
+        Some(lease) => fence_with(tx, lease, "FOR SHARE").await,
+        None => Ok(()),
+    }
+}
+
+async fn fence_with(tx: &Transaction<'_>, lease: &Lease, lock: &str) -> Result<(), StoreError> {
     let row = tx
         .query_opt(
-            "SELECT holder, epoch FROM leases WHERE account_id = $1 FOR UPDATE",
+            &format!("SELECT holder, epoch FROM leases WHERE account_id = $1 {lock}"),
             &[&lease.account.as_str().as_bytes()],
         )
         .await
@@ -402,6 +416,7 @@ impl Store for PgStore {
                 "typing_tickets",
                 "conversations",
                 "outbox",
+                "counted",
             ] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account_id = $1"),
@@ -727,13 +742,16 @@ impl Store for PgStore {
 
     fn enqueue<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         entries: Vec<OutboxEntry>,
         limits: ReplyLimits,
     ) -> StoreFuture<'a, Admission> {
         in_tx!(self, |tx| async move {
-            check_account(account)?;
+            check_fence(fence, account)?;
+            fence_shared(tx, fence).await?;
+            let now = now_ms();
             let (a, u) = (account.as_str().as_bytes(), user.as_str().as_bytes());
             // The conversation row is locked first: two processes queueing
             // to one user count against one budget.
@@ -742,10 +760,13 @@ impl Store for PgStore {
                 .iter()
                 .map(|e| e.client_id.as_bytes().to_vec())
                 .collect();
+            // Queued now, or counted by an earlier enqueue.
             let queued: std::collections::HashSet<Vec<u8>> = tx
                 .query(
-                    "SELECT client_id FROM outbox WHERE account_id = $1 AND client_id = ANY($2)",
-                    &[&a, &ids],
+                    "SELECT client_id FROM outbox WHERE account_id = $1 AND client_id = ANY($2)
+                     UNION SELECT client_id FROM counted
+                         WHERE account_id = $1 AND client_id = ANY($2) AND counted_at_ms >= $3",
+                    &[&a, &ids, &ms(counted_since_ms(now))],
                 )
                 .await
                 .map_err(db_error)?
@@ -761,7 +782,7 @@ impl Store for PgStore {
                 }
             }
             let needed = u32::try_from(new.len()).unwrap_or(u32::MAX);
-            if let Err(refusal) = admit(conversation.as_ref(), needed, limits, now_ms()) {
+            if let Err(refusal) = admit(conversation.as_ref(), needed, limits, now) {
                 return Ok(Admission::Refused(refusal));
             }
             if conversation.is_some() && needed > 0 {
@@ -786,6 +807,22 @@ impl Store for PgStore {
                         &json,
                         &ms(entry.queued_at_ms),
                     ],
+                )
+                .await
+                .map_err(db_error)?;
+                tx.execute(
+                    "INSERT INTO counted (account_id, client_id, counted_at_ms) VALUES ($1, $2, $3)
+                     ON CONFLICT (account_id, client_id)
+                         DO UPDATE SET counted_at_ms = excluded.counted_at_ms",
+                    &[&a, &entry.client_id.as_bytes(), &ms(now)],
+                )
+                .await
+                .map_err(db_error)?;
+            }
+            if !new.is_empty() {
+                tx.execute(
+                    "DELETE FROM counted WHERE account_id = $1 AND counted_at_ms < $2",
+                    &[&a, &ms(counted_since_ms(now))],
                 )
                 .await
                 .map_err(db_error)?;
@@ -821,8 +858,15 @@ impl Store for PgStore {
         })
     }
 
-    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()> {
+    fn dequeue<'a>(
+        &'a self,
+        fence: Option<&'a Lease>,
+        account: &'a AccountId,
+        client_id: &'a str,
+    ) -> StoreFuture<'a, ()> {
         in_tx!(self, |tx| async move {
+            check_fence(fence, account)?;
+            fence_shared(tx, fence).await?;
             tx.execute(
                 "DELETE FROM outbox WHERE account_id = $1 AND client_id = $2",
                 &[&account.as_str().as_bytes(), &client_id.as_bytes()],
@@ -871,12 +915,14 @@ impl Store for PgStore {
 
     fn save_context_token<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         token: &'a ContextToken,
     ) -> StoreFuture<'a, ()> {
         in_tx!(self, |tx| async move {
-            check_account(account)?;
+            check_fence(fence, account)?;
+            fence_shared(tx, fence).await?;
             tx.execute(
                 "INSERT INTO context_tokens (account_id, user_id, token) VALUES ($1, $2, $3)
                      ON CONFLICT (account_id, user_id) DO UPDATE SET token = excluded.token",
@@ -976,12 +1022,14 @@ impl Store for PgStore {
 
     fn save_typing_ticket<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         ticket: &'a TypingTicket,
     ) -> StoreFuture<'a, ()> {
         in_tx!(self, |tx| async move {
-            check_account(account)?;
+            check_fence(fence, account)?;
+            fence_shared(tx, fence).await?;
             tx.execute(
                 "INSERT INTO typing_tickets
                        (account_id, user_id, ticket, refresh_at_ms, backoff_ms)

@@ -13,8 +13,8 @@ use ilink_proto::{AccountId, ContextToken, Cursor, UserId};
 use rusqlite::{Connection, OpenFlags, OptionalExtension, TransactionBehavior, params};
 
 use super::rows::{
-    admit, check_account, conversation, corrupt, latest_inbound, listed, ms, next_epoch, ttl_ms,
-    unsigned,
+    admit, check_account, check_fence, conversation, corrupt, counted_since_ms, latest_inbound,
+    listed, ms, next_epoch, ttl_ms, unsigned,
 };
 use super::{
     Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
@@ -450,6 +450,7 @@ impl Store for SqliteStore {
                 "typing_tickets",
                 "conversations",
                 "outbox",
+                "counted",
             ] {
                 tx.execute(
                     &format!("DELETE FROM {table} WHERE account_id = ?1"),
@@ -719,23 +720,35 @@ impl Store for SqliteStore {
 
     fn enqueue<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         entries: Vec<OutboxEntry>,
         limits: ReplyLimits,
     ) -> StoreFuture<'a, Admission> {
         let (account, user) = (account.clone(), user.clone());
+        let fence = fence.cloned();
         self.write(move |tx| {
-            check_account(&account)?;
+            check_fence(fence.as_ref(), &account)?;
+            if let Some(lease) = &fence {
+                self::fence(tx, lease)?;
+            }
             let (a, u) = (account.as_str(), user.as_str());
+            let now = now_ms();
             let mut new = Vec::with_capacity(entries.len());
             {
+                // Queued now, or counted by an earlier enqueue.
                 let mut queued = tx
-                    .prepare_cached("SELECT 1 FROM outbox WHERE account_id = ?1 AND client_id = ?2")
+                    .prepare_cached(
+                        "SELECT EXISTS (SELECT 1 FROM outbox WHERE account_id = ?1 AND client_id = ?2)
+                             OR EXISTS (SELECT 1 FROM counted WHERE account_id = ?1 AND client_id = ?2
+                                        AND counted_at_ms >= ?3)",
+                    )
                     .map_err(db_error)?;
+                let since = ms(counted_since_ms(now));
                 for entry in entries {
-                    let there = queued
-                        .exists(params![a, entry.client_id])
+                    let there: bool = queued
+                        .query_row(params![a, entry.client_id, since], |r| r.get(0))
                         .map_err(db_error)?;
                     if !there
                         && !new
@@ -748,7 +761,7 @@ impl Store for SqliteStore {
             }
             let conversation = read_conversation(tx, &account, &user)?;
             let needed = u32::try_from(new.len()).unwrap_or(u32::MAX);
-            if let Err(refusal) = admit(conversation.as_ref(), needed, limits, now_ms()) {
+            if let Err(refusal) = admit(conversation.as_ref(), needed, limits, now) {
                 return Ok(Admission::Refused(refusal));
             }
             if conversation.is_some() && needed > 0 {
@@ -765,11 +778,25 @@ impl Store for SqliteStore {
                      VALUES (?1, ?2, ?3, ?4, ?5)",
                 )
                 .map_err(db_error)?;
+            let mut count = tx
+                .prepare_cached(
+                    "INSERT INTO counted (account_id, client_id, counted_at_ms) VALUES (?1, ?2, ?3)
+                     ON CONFLICT (account_id, client_id) DO UPDATE SET counted_at_ms = excluded.counted_at_ms",
+                )
+                .map_err(db_error)?;
             for entry in &new {
                 let json = serde_json::to_string(&entry.message)
                     .map_err(|e| corrupt("an outbound message", e))?;
                 insert
                     .execute(params![a, entry.client_id, u, json, ms(entry.queued_at_ms)])
+                    .map_err(db_error)?;
+                count
+                    .execute(params![a, entry.client_id, ms(now)])
+                    .map_err(db_error)?;
+            }
+            if !new.is_empty() {
+                tx.prepare_cached("DELETE FROM counted WHERE account_id = ?1 AND counted_at_ms < ?2")
+                    .and_then(|mut s| s.execute(params![a, ms(counted_since_ms(now))]))
                     .map_err(db_error)?;
             }
             Ok(Admission::Queued { new: new.len() })
@@ -806,9 +833,19 @@ impl Store for SqliteStore {
         })
     }
 
-    fn dequeue<'a>(&'a self, account: &'a AccountId, client_id: &'a str) -> StoreFuture<'a, ()> {
+    fn dequeue<'a>(
+        &'a self,
+        fence: Option<&'a Lease>,
+        account: &'a AccountId,
+        client_id: &'a str,
+    ) -> StoreFuture<'a, ()> {
         let (account, client_id) = (account.clone(), client_id.to_owned());
+        let fence = fence.cloned();
         self.write(move |tx| {
+            check_fence(fence.as_ref(), &account)?;
+            if let Some(lease) = &fence {
+                self::fence(tx, lease)?;
+            }
             tx.prepare_cached("DELETE FROM outbox WHERE account_id = ?1 AND client_id = ?2")
                 .and_then(|mut s| s.execute(params![account.as_str(), client_id]))
                 .map_err(db_error)?;
@@ -855,13 +892,18 @@ impl Store for SqliteStore {
 
     fn save_context_token<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         token: &'a ContextToken,
     ) -> StoreFuture<'a, ()> {
         let (account, user, token) = (account.clone(), user.clone(), token.clone());
+        let fence = fence.cloned();
         self.write(move |tx| {
-            check_account(&account)?;
+            check_fence(fence.as_ref(), &account)?;
+            if let Some(lease) = &fence {
+                self::fence(tx, lease)?;
+            }
             tx.execute(
                 "INSERT INTO context_tokens (account_id, user_id, token) VALUES (?1, ?2, ?3)
                  ON CONFLICT (account_id, user_id) DO UPDATE SET token = excluded.token",
@@ -952,13 +994,18 @@ impl Store for SqliteStore {
 
     fn save_typing_ticket<'a>(
         &'a self,
+        fence: Option<&'a Lease>,
         account: &'a AccountId,
         user: &'a UserId,
         ticket: &'a TypingTicket,
     ) -> StoreFuture<'a, ()> {
         let (account, user, ticket) = (account.clone(), user.clone(), ticket.clone());
+        let fence = fence.cloned();
         self.write(move |tx| {
-            check_account(&account)?;
+            check_fence(fence.as_ref(), &account)?;
+            if let Some(lease) = &fence {
+                self::fence(tx, lease)?;
+            }
             tx.execute(
                 "INSERT INTO typing_tickets (account_id, user_id, ticket, refresh_at_ms, backoff_ms)
                  VALUES (?1, ?2, ?3, ?4, ?5)

@@ -289,8 +289,11 @@ async fn a_restart_sends_what_was_queued_with_the_same_ids() {
     assert!(outbox_is_empty(&second).await);
 }
 
+/// A handler run again on the same message (after a crash or a takeover)
+/// makes the same reply ids; the store finds them counted already, so they
+/// are neither sent nor counted against the conversation's budget twice.
 #[tokio::test]
-async fn a_handler_run_again_sends_the_same_ids_and_the_server_drops_them() {
+async fn a_handler_run_again_neither_sends_nor_counts_its_replies_twice() {
     let sim = sim().await;
     let bot = sim.create_account();
     let client = client(&sim, &bot, memory());
@@ -306,7 +309,13 @@ async fn a_handler_run_again_sends_the_same_ids_and_the_server_drops_them() {
     assert_eq!(first, again);
     assert_ne!(first[0], first[1]);
     assert_eq!(sim.sent().len(), 2);
-    assert_eq!(sim.dropped_duplicates().len(), 2);
+    assert_eq!(sim.dropped_duplicates().len(), 0, "nothing sent again");
+    let budget = client.reply_budget("alice@im.wechat").await.unwrap();
+    assert_eq!(
+        budget.left,
+        Some(ilink::outbox::DEFAULT_REPLY_BUDGET - 2),
+        "two replies counted, not four"
+    );
 }
 
 #[tokio::test]
@@ -335,7 +344,7 @@ async fn the_runner_sends_what_a_crash_left_and_reports_what_can_never_go() {
         })
         .collect();
     store
-        .enqueue(client.id(), &alice, entries, ReplyLimits::none())
+        .enqueue(None, client.id(), &alice, entries, ReplyLimits::none())
         .await
         .unwrap();
     let events: Arc<Mutex<Vec<RunEvent>>> = Arc::default();
@@ -504,4 +513,146 @@ async fn a_send_dropped_half_way_is_sent_by_the_runner() {
     sim.wait_for_sent(1, WAIT).await.unwrap();
     outbox_empties(&client).await;
     runner.stop().await;
+}
+
+/// A handler whose runner lost the account's lease while it ran (another
+/// process took the account over) sends nothing more: its reply fails with
+/// `LeaseLost` before it reaches the store or the server, and the message
+/// is not acknowledged, so the new holder handles it, once.
+#[tokio::test]
+async fn a_handler_whose_lease_was_taken_over_sends_nothing() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store = memory();
+    let first = crate::common::client_as(&sim, &bot, store.clone(), "first");
+    let go = Arc::new(tokio::sync::Notify::new());
+    let reached = Arc::new(tokio::sync::Notify::new());
+    let replied: Arc<Mutex<Vec<Result<(), String>>>> = Arc::default();
+    let handler = {
+        let (go, reached, replied) = (go.clone(), reached.clone(), replied.clone());
+        handler_fn(move |ctx: Context, msg: ilink::Message| {
+            let (go, reached, replied) = (go.clone(), reached.clone(), replied.clone());
+            async move {
+                reached.notify_one();
+                go.notified().await;
+                let r = ctx.reply(format!("re: {}", msg.text())).await;
+                replied.lock().unwrap().push(match r {
+                    Ok(_) => Ok(()),
+                    Err(e) if e.is_lease_lost() => Err("lease lost".to_owned()),
+                    Err(e) => Err(e.report().to_string()),
+                });
+                Ok(())
+            }
+        })
+    };
+    let run = tokio::spawn(
+        first
+            .runner()
+            .run_until(handler, std::future::pending::<()>()),
+    );
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    tokio::time::timeout(WAIT, reached.notified())
+        .await
+        .expect("the handler runs");
+    // Another process takes the account over while the handler runs.
+    let lease = store
+        .take_over(first.id(), "second", Duration::from_secs(60), "first")
+        .await
+        .unwrap();
+    go.notify_one();
+    // The runner stops (its next renewal or acknowledgement is refused).
+    let ended = tokio::time::timeout(WAIT, run).await.unwrap().unwrap();
+    assert!(ended.is_err_and(|e| e.is_lease_lost()));
+    let replied = replied.lock().unwrap().clone();
+    assert_eq!(replied.len(), 1);
+    assert_eq!(replied, [Err("lease lost".to_owned())]);
+    assert!(
+        sim.sent().is_empty(),
+        "no reply left after the lease was lost"
+    );
+    assert!(outbox_is_empty(&first).await, "nothing queued either");
+    // The message was not acknowledged: it is the new holder's to handle.
+    let pending = store.pending(first.id()).await.unwrap();
+    assert_eq!(pending.len(), 1);
+    store.release(&lease).await.unwrap();
+}
+
+/// A handler run again after a takeover (the first process replied, then
+/// lost the account before acknowledging) finds its earlier replies
+/// counted: the conversation's budget is spent once.
+#[tokio::test]
+async fn a_handler_run_again_after_a_takeover_spends_the_budget_once() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let store = memory();
+    let first = crate::common::client_as(&sim, &bot, store.clone(), "first");
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    let reply_twice = |ctx: Context| async move {
+        ctx.reply("one").await.unwrap();
+        ctx.reply("two").await.unwrap();
+    };
+    {
+        let mut poller = first.poller().await.unwrap();
+        let mut batch = poller.next_batch().await.unwrap();
+        while batch.messages.is_empty() {
+            batch = poller.next_batch().await.unwrap();
+        }
+        // Replied, never acknowledged: the process is gone before that.
+        reply_twice(Context::new(first.clone(), &batch.messages[0])).await;
+        poller.release().await.unwrap();
+    }
+    drop(first);
+    // Another process, the same store: the message comes again (it was
+    // never acknowledged) and its handler replies again.
+    let second = crate::common::client_as(&sim, &bot, store.clone(), "second");
+    let mut poller = second.poller().await.unwrap();
+    let again = poller.next_batch().await.unwrap();
+    assert!(again.redelivered);
+    assert_eq!(again.messages.len(), 1);
+    reply_twice(Context::new(second.clone(), &again.messages[0])).await;
+    let budget = second.reply_budget("alice@im.wechat").await.unwrap();
+    assert_eq!(
+        budget.left,
+        Some(ilink::outbox::DEFAULT_REPLY_BUDGET - 2),
+        "two replies counted, not four"
+    );
+    assert_eq!(sim.sent().len(), 2, "each reply reached the user once");
+}
+
+/// Another connection holds SQLite's write lock for 15 s (as a process
+/// stopped mid-transaction would): a reply queued meanwhile waits for it
+/// past SQLite's own 10 s wait and is sent once the lock is free.
+#[tokio::test]
+async fn a_reply_waits_out_a_write_lock_held_for_fifteen_seconds() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let store: Arc<dyn ilink::Store> = Arc::new(ilink::SqliteStore::open(&state).unwrap());
+    let client = client(&sim, &bot, store);
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "hi"));
+    receive(&client, 1).await;
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let db = state.join("ilink.db");
+    let holder = std::thread::spawn(move || {
+        let conn = rusqlite::Connection::open(&db).unwrap();
+        conn.execute_batch("BEGIN IMMEDIATE").unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_secs(15));
+        conn.execute_batch("COMMIT").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let started = std::time::Instant::now();
+    let sent = tokio::time::timeout(
+        Duration::from_secs(60),
+        client.send_text("alice@im.wechat", "after the lock"),
+    )
+    .await
+    .expect("bounded")
+    .expect("the reply is not lost to the lock");
+    assert!(sent[0].is_delivered());
+    assert!(started.elapsed() >= Duration::from_secs(14), "it waited");
+    holder.join().unwrap();
+    let at_sim = sim.wait_for_sent(1, WAIT).await.unwrap();
+    assert_eq!(at_sim[0].msg.text(), "after the lock");
 }

@@ -123,6 +123,7 @@ impl Blocking {
         token: &ContextToken,
     ) -> Result<(), StoreError> {
         self.on(self.store.save_context_token(
+            None,
             &AccountId::from(account),
             &UserId::from(user),
             token,
@@ -179,6 +180,7 @@ impl Blocking {
         ticket: &TypingTicket,
     ) -> Result<(), StoreError> {
         self.on(self.store.save_typing_ticket(
+            None,
             &AccountId::from(account),
             &UserId::from(user),
             ticket,
@@ -871,14 +873,14 @@ fn outbox_keeps_order_and_each_id_once(f: Fixture) {
     let (alice, bob) = (UserId::from("alice"), UserId::from("bob"));
     let none = ReplyLimits::none();
     let queued = s
-        .on(store.enqueue(&a, &alice, outbox(&["a1", "a2"], "alice"), none))
+        .on(store.enqueue(None, &a, &alice, outbox(&["a1", "a2"], "alice"), none))
         .unwrap();
     assert_eq!(queued, Admission::Queued { new: 2 });
-    s.on(store.enqueue(&a, &bob, outbox(&["b1"], "bob"), none))
+    s.on(store.enqueue(None, &a, &bob, outbox(&["b1"], "bob"), none))
         .unwrap();
     // A repeated id (a handler run again) is kept once, in its first place.
     let again = s
-        .on(store.enqueue(&a, &alice, outbox(&["a2", "a3", "a3"], "alice"), none))
+        .on(store.enqueue(None, &a, &alice, outbox(&["a2", "a3", "a3"], "alice"), none))
         .unwrap();
     assert_eq!(again, Admission::Queued { new: 1 });
     let all = s.on(store.outbox(&a)).unwrap();
@@ -889,8 +891,8 @@ fn outbox_keeps_order_and_each_id_once(f: Fixture) {
         !format!("{:?}", all[0]).contains("ctx"),
         "Debug hides the message"
     );
-    s.on(store.dequeue(&a, "a1")).unwrap();
-    s.on(store.dequeue(&a, "a1")).unwrap();
+    s.on(store.dequeue(None, &a, "a1")).unwrap();
+    s.on(store.dequeue(None, &a, "a1")).unwrap();
     assert_eq!(
         client_ids(&s.on(store.outbox(&a)).unwrap()),
         ["a2", "b1", "a3"]
@@ -919,6 +921,7 @@ fn conversations_open_count_and_close(f: Fixture) {
     assert!(s.on(store.conversation(&a, &alice)).unwrap().is_none());
     let free = s
         .on(store.enqueue(
+            None,
             &a,
             &alice,
             outbox(&["p1", "p2", "p3", "p4"], "alice"),
@@ -927,7 +930,7 @@ fn conversations_open_count_and_close(f: Fixture) {
         .unwrap();
     assert_eq!(free, Admission::Queued { new: 4 });
     for id in ["p1", "p2", "p3", "p4"] {
-        s.on(store.dequeue(&a, id)).unwrap();
+        s.on(store.dequeue(None, &a, id)).unwrap();
     }
     // She writes: the conversation opens, in the batch's transaction.
     let write = |at: u64| {
@@ -941,21 +944,21 @@ fn conversations_open_count_and_close(f: Fixture) {
     assert_eq!((c.last_inbound_ms, c.replies, c.closed), (now, 0, false));
     // Two fit, then two more do not (all or nothing), then one does.
     let two = s
-        .on(store.enqueue(&a, &alice, outbox(&["r1", "r2"], "alice"), limits))
+        .on(store.enqueue(None, &a, &alice, outbox(&["r1", "r2"], "alice"), limits))
         .unwrap();
     assert_eq!(two, Admission::Queued { new: 2 });
     // A repeated id does not count again.
-    s.on(store.enqueue(&a, &alice, outbox(&["r2"], "alice"), limits))
+    s.on(store.enqueue(None, &a, &alice, outbox(&["r2"], "alice"), limits))
         .unwrap();
     let refused = s
-        .on(store.enqueue(&a, &alice, outbox(&["r3", "r4"], "alice"), limits))
+        .on(store.enqueue(None, &a, &alice, outbox(&["r3", "r4"], "alice"), limits))
         .unwrap();
     assert_eq!(
         refused,
         Admission::Refused(Refusal::BudgetExhausted { left: 1, needed: 2 })
     );
     assert_eq!(client_ids(&s.on(store.outbox(&a)).unwrap()), ["r1", "r2"]);
-    s.on(store.enqueue(&a, &alice, outbox(&["r3"], "alice"), limits))
+    s.on(store.enqueue(None, &a, &alice, outbox(&["r3"], "alice"), limits))
         .unwrap();
     assert_eq!(
         s.on(store.conversation(&a, &alice))
@@ -968,7 +971,13 @@ fn conversations_open_count_and_close(f: Fixture) {
     assert!(!s.on(store.set_closed(&a, &alice, true, now - 1)).unwrap());
     assert!(s.on(store.set_closed(&a, &alice, true, now)).unwrap());
     let closed = s
-        .on(store.enqueue(&a, &alice, outbox(&["r9"], "alice"), ReplyLimits::none()))
+        .on(store.enqueue(
+            None,
+            &a,
+            &alice,
+            outbox(&["r9"], "alice"),
+            ReplyLimits::none(),
+        ))
         .unwrap();
     assert_eq!(closed, Admission::Refused(Refusal::Closed));
     // A replayed older message changes nothing; a newer one opens it.
@@ -992,7 +1001,7 @@ fn conversations_open_count_and_close(f: Fixture) {
         .with_inbound(vec![(bob.clone(), now - 7_200_000)]);
     s.on(store.commit_batch(&lease, batch)).unwrap();
     let late = s
-        .on(store.enqueue(&a, &bob, outbox(&["late"], "bob"), limits))
+        .on(store.enqueue(None, &a, &bob, outbox(&["late"], "bob"), limits))
         .unwrap();
     assert_eq!(
         late,
@@ -1004,6 +1013,145 @@ fn conversations_open_count_and_close(f: Fixture) {
 
 /// Runs each check against each store, as `memory::<check>`,
 /// `sqlite::<check>` and `postgres::<check>`.
+/// The outbox, context tokens and typing tickets under a lease: written
+/// while it is the account's, refused with nothing written once another
+/// holder took the account.
+fn outbox_tokens_and_tickets_are_fenced_by_the_lease(f: Fixture) {
+    let s = &f.store;
+    let store = &s.store;
+    let a = AccountId::from(ACCOUNT);
+    let alice = UserId::from("alice");
+    let none = ReplyLimits::none();
+    let ttl = Duration::from_secs(600);
+    let first = s.on(store.acquire(&a, "h1", ttl)).unwrap();
+    let queued = s
+        .on(store.enqueue(
+            Some(&first),
+            &a,
+            &alice,
+            outbox(&["f1", "f2"], "alice"),
+            none,
+        ))
+        .unwrap();
+    assert_eq!(queued, Admission::Queued { new: 2 });
+    s.on(store.dequeue(Some(&first), &a, "f1")).unwrap();
+    let token = ContextToken::new("ctx-1");
+    s.on(store.save_context_token(Some(&first), &a, &alice, &token))
+        .unwrap();
+    let ticket = TypingTicket::new("tt-1", 1, 0);
+    s.on(store.save_typing_ticket(Some(&first), &a, &alice, &ticket))
+        .unwrap();
+    // A lease on another account fences nothing of this one.
+    let other = s
+        .on(store.acquire(&AccountId::from(OTHER), "h1", ttl))
+        .unwrap();
+    fn lost<T: std::fmt::Debug>(r: Result<T, StoreError>) -> bool {
+        matches!(r, Err(StoreError::LeaseLost { .. }))
+    }
+    assert!(lost(s.on(store.enqueue(
+        Some(&other),
+        &a,
+        &alice,
+        outbox(&["x"], "alice"),
+        none
+    ))));
+
+    // Taken over: every write under the old lease fails, writing nothing.
+    s.on(store.release(&first)).unwrap();
+    let second = s.on(store.acquire(&a, "h2", ttl)).unwrap();
+    assert!(lost(s.on(store.enqueue(
+        Some(&first),
+        &a,
+        &alice,
+        outbox(&["f3"], "alice"),
+        none
+    ))));
+    assert!(lost(s.on(store.dequeue(Some(&first), &a, "f2"))));
+    assert!(lost(s.on(store.save_context_token(
+        Some(&first),
+        &a,
+        &alice,
+        &ContextToken::new("ctx-stale")
+    ))));
+    assert!(lost(s.on(store.save_typing_ticket(
+        Some(&first),
+        &a,
+        &alice,
+        &TypingTicket::new("tt-stale", 2, 0)
+    ))));
+    assert_eq!(client_ids(&s.on(store.outbox(&a)).unwrap()), ["f2"]);
+    assert_eq!(
+        s.on(store.load_context_token(&a, &alice))
+            .unwrap()
+            .unwrap()
+            .expose(),
+        "ctx-1"
+    );
+    assert_eq!(
+        s.on(store.load_typing_ticket(&a, &alice))
+            .unwrap()
+            .unwrap()
+            .ticket,
+        "tt-1"
+    );
+    // The new holder writes.
+    s.on(store.dequeue(Some(&second), &a, "f2")).unwrap();
+    assert!(s.on(store.outbox(&a)).unwrap().is_empty());
+    s.on(store.release(&second)).unwrap();
+    s.on(store.release(&other)).unwrap();
+}
+
+/// The budget counts replies, not attempts: a reply queued again under an
+/// id already counted (still queued, or sent since) is neither queued nor
+/// counted again; a new id is.
+fn a_reply_counted_once_is_not_counted_again(f: Fixture) {
+    let s = &f.store;
+    let store = &s.store;
+    let a = AccountId::from(ACCOUNT);
+    let alice = UserId::from("alice");
+    let limits = ReplyLimits::new(Some(3), None);
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_millis() as u64;
+    let lease = s.lease(ACCOUNT).unwrap();
+    let batch =
+        ReceivedBatch::new(Vec::new(), Cursor::from("c")).with_inbound(vec![(alice.clone(), now)]);
+    s.on(store.commit_batch(&lease, batch)).unwrap();
+    let replies = || {
+        s.on(store.conversation(&a, &alice))
+            .unwrap()
+            .unwrap()
+            .replies
+    };
+    let q = |ids: &[&str]| {
+        s.on(store.enqueue(None, &a, &alice, outbox(ids, "alice"), limits))
+            .unwrap()
+    };
+    assert_eq!(q(&["r1", "r2"]), Admission::Queued { new: 2 });
+    assert_eq!(replies(), 2);
+    // Queued still: the same ids again count nothing.
+    assert_eq!(q(&["r1", "r2"]), Admission::Queued { new: 0 });
+    assert_eq!(replies(), 2);
+    // Sent (removed from the outbox): still counted once, and not queued
+    // again to go a second time.
+    s.on(store.dequeue(None, &a, "r1")).unwrap();
+    s.on(store.dequeue(None, &a, "r2")).unwrap();
+    assert_eq!(q(&["r1", "r2"]), Admission::Queued { new: 0 });
+    assert_eq!(replies(), 2);
+    assert!(s.on(store.outbox(&a)).unwrap().is_empty());
+    // A budget of 3 with 2 used: one new reply fits even when the two old
+    // ones come along again (a handler run again that replies once more).
+    assert_eq!(q(&["r1", "r2", "r3"]), Admission::Queued { new: 1 });
+    assert_eq!(replies(), 3);
+    assert_eq!(client_ids(&s.on(store.outbox(&a)).unwrap()), ["r3"]);
+    assert!(matches!(
+        q(&["r4"]),
+        Admission::Refused(Refusal::BudgetExhausted { .. })
+    ));
+    s.remove_account(ACCOUNT).unwrap();
+}
+
 macro_rules! conformance {
     ($($check:ident),* $(,)?) => {
         mod memory {
@@ -1040,6 +1188,8 @@ conformance!(
     hostile_account_ids_stay_apart,
     outbox_keeps_order_and_each_id_once,
     conversations_open_count_and_close,
+    outbox_tokens_and_tickets_are_fenced_by_the_lease,
+    a_reply_counted_once_is_not_counted_again,
 );
 
 // ---------------------------------------------------------------------------
@@ -1228,11 +1378,12 @@ mod sqlite_file {
             .unwrap()
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .unwrap();
-        assert_eq!(version, 4);
-        // And the outbox of schema 4 is there.
+        assert_eq!(version, 5);
+        // And the outbox of schema 4 (with schema 5's counted ids) is there.
         let a = AccountId::from(ACCOUNT);
         let queued = s
             .on(s.store.enqueue(
+                None,
                 &a,
                 &UserId::from("u"),
                 outbox(&["o1"], "u"),

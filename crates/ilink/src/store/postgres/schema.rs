@@ -78,6 +78,14 @@ const MIGRATIONS: &[&str] = &[
          UNIQUE (account_id, client_id)
      );
      CREATE INDEX outbox_by_account ON outbox (account_id, seq);",
+    "CREATE TABLE counted (
+         account_id bytea NOT NULL,
+         client_id bytea NOT NULL,
+         counted_at_ms bigint NOT NULL,
+         PRIMARY KEY (account_id, client_id)
+     );
+     CREATE INDEX counted_by_age ON counted (account_id, counted_at_ms);
+     CREATE INDEX outbox_by_user ON outbox (account_id, user_id, seq);",
 ];
 
 fn current() -> i64 {

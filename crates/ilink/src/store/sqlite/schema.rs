@@ -83,6 +83,17 @@ pub(super) const MIGRATIONS: &[&str] = &[
          UNIQUE (account_id, client_id)
      );
      CREATE INDEX outbox_by_account ON outbox (account_id, seq);",
+    // 5: the client ids counted against a conversation's budget, so that a
+    //    reply queued again (a handler run again) is not counted twice; the
+    //    outbox by conversation.
+    "CREATE TABLE counted (
+         account_id TEXT NOT NULL,
+         client_id TEXT NOT NULL,
+         counted_at_ms INTEGER NOT NULL,
+         PRIMARY KEY (account_id, client_id)
+     );
+     CREATE INDEX counted_by_age ON counted (account_id, counted_at_ms);
+     CREATE INDEX outbox_by_user ON outbox (account_id, user_id, seq);",
 ];
 
 /// The version this build writes.
