@@ -274,8 +274,10 @@ async fn send_file(
 
 /// Saves every media item of a message into `dir` (`listen --download`):
 /// its own, or the media it quotes when it has none. Stops at the first
-/// item that cannot be saved and says why (the caller leaves the message
-/// pending).
+/// item that cannot be downloaded and says why (the caller leaves the
+/// message pending: a download can succeed later). A voice note that does
+/// not decode is kept as `.silk` and reported (`decode_failed`), never a
+/// reason to stop.
 pub(crate) async fn save_media(
     bot: &ilink::Bot,
     out: Out,
@@ -293,28 +295,36 @@ pub(crate) async fn save_media(
         {
             let wav = silk.with_extension("wav");
             match save_wav(silk, item, &wav).await {
-                Ok(duration) => out.emit(
-                    format!(
-                        "  saved {} ({:.1} s)",
-                        wav.display(),
-                        duration.as_secs_f64()
-                    ),
-                    json!({"event": "saved", "path": wav, "quoted": quoted,
-                           "message_id": message_id, "format": "wav",
-                           "duration_ms": duration.as_millis() as u64}),
-                ),
-                Err(reason) => {
+                Ok(duration) => {
                     out.emit(
-                        format!("  could not decode the voice note: {reason}"),
-                        json!({"event": "save_failed", "message_id": message_id,
-                               "quoted": quoted, "reason": reason}),
+                        format!(
+                            "  saved {} ({:.1} s)",
+                            wav.display(),
+                            duration.as_secs_f64()
+                        ),
+                        json!({"event": "saved", "path": wav, "quoted": quoted,
+                               "message_id": message_id, "format": "wav",
+                               "duration_ms": duration.as_millis() as u64}),
                     );
-                    return Err(reason);
+                    if voice == VoiceSave::Wav {
+                        let _ = std::fs::remove_file(silk);
+                        continue;
+                    }
                 }
-            }
-            if voice == VoiceSave::Wav {
-                let _ = std::fs::remove_file(silk);
-                continue;
+                Err(reason) => {
+                    // The note is saved as it came; a voice note that does
+                    // not decode is this step's failure, never a reason to
+                    // keep the message pending (it would fail again on every
+                    // run). Reported, and listening goes on.
+                    out.emit(
+                        format!(
+                            "  warning: the voice note could not be decoded ({reason}); kept as {}",
+                            silk.display()
+                        ),
+                        json!({"event": "decode_failed", "message_id": message_id,
+                               "quoted": quoted, "path": silk, "reason": reason}),
+                    );
+                }
             }
         }
         match saved {

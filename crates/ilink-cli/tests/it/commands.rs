@@ -1169,3 +1169,73 @@ async fn the_command_keeps_its_state_in_postgresql_when_told() {
         r.stderr
     );
 }
+
+/// A voice note with the SILK header and a body that is not SILK: saved as
+/// it came, reported as `decode_failed`, acknowledged; the next message is
+/// handled in the same run, and a second `listen` does not see the note
+/// again (one bad note never stops the bot).
+#[tokio::test]
+async fn a_voice_note_that_does_not_decode_never_wedges_listen() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let account = login(&sim, &state).await;
+    let mut corrupt = b"\x02#!SILK_V3".to_vec();
+    // A packet of length -8361 (0xdf57 little-endian), then junk.
+    corrupt.extend_from_slice(&[0x57, 0xdf]);
+    corrupt.extend_from_slice(&[0x5a; 300]);
+    sim.push(
+        &account,
+        Inbound::voice("mallory@im.wechat", corrupt.clone(), None),
+    );
+    sim.push(
+        &account,
+        Inbound::text("carol@im.wechat", "after the bad note"),
+    );
+    let media = dir.path().join("media");
+    let listen = |count: &'static str| {
+        cmd(
+            &sim,
+            &state,
+            &[
+                "--json",
+                "listen",
+                "--count",
+                count,
+                "--timeout",
+                "20",
+                "--download",
+                &arg(&media),
+            ],
+        )
+    };
+    let r = run(listen("2"), "").await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    let failed: Vec<&Value> = lines
+        .iter()
+        .filter(|l| l["event"] == "decode_failed")
+        .collect();
+    assert_eq!(failed.len(), 1, "{lines:?}");
+    assert!(!failed[0]["reason"].as_str().unwrap().is_empty());
+    let kept = Path::new(failed[0]["path"].as_str().unwrap());
+    assert_eq!(
+        std::fs::read(kept).unwrap(),
+        corrupt,
+        "the note is kept as it came"
+    );
+    assert!(
+        lines.iter().any(|l| l["text"] == "after the bad note"),
+        "{lines:?}"
+    );
+    // Acknowledged: a new message is the first the next run sees.
+    sim.push(&account, Inbound::text("carol@im.wechat", "next run"));
+    let r = run(listen("1"), "").await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    let lines = r.json_lines();
+    assert!(
+        lines.iter().all(|l| l["event"] != "decode_failed"),
+        "{lines:?}"
+    );
+    assert!(lines.iter().any(|l| l["text"] == "next run"), "{lines:?}");
+}
