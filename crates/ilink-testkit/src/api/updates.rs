@@ -68,9 +68,18 @@ pub(super) async fn get_updates(shared: &Shared, call: &ApiCall) -> Response<Bod
         if a.polls_in_flight > 1 {
             // Two clients polling one bot: the server hands each batch to
             // one of them, and the real one answers the other with -14.
+            let agent = call
+                .body
+                .get("base_info")
+                .and_then(|b| b.get("bot_agent"))
+                .and_then(Value::as_str)
+                .unwrap_or_default();
             s.violation(
                 Route::GetUpdates,
-                format!("a second long-poll of {bot_id} while one is held"),
+                format!(
+                    "a second long-poll of {bot_id} while one is held (the second from {agent:?}, at {} ms)",
+                    now_ms()
+                ),
             );
         }
     });
