@@ -327,7 +327,9 @@ impl Transport {
         // not after: a process that was stopped (SIGSTOP, a frozen VM) past
         // it sends nothing more when it continues (`tokio::time::timeout`
         // would poll the exchange once more first, and send the request).
-        let mut deadline = std::pin::pin!(tokio::time::sleep(timeout));
+        // (The timer boxed: it is not kept in the state of every held
+        // long-poll.)
+        let mut deadline = Box::pin(tokio::time::sleep(timeout));
         let mut exchange = std::pin::pin!(exchange);
         let result = std::future::poll_fn(|cx| {
             if deadline.as_mut().poll(cx).is_ready() {
