@@ -98,7 +98,7 @@ async fn uploads_decrypt_to_the_same_md5() {
 #[tokio::test]
 async fn upload_to_a_full_url_and_from_a_file() {
     let server = md5_cdn().await;
-    let transport = transport("http://127.0.0.1:9");
+    let transport = transport(server.url());
     let data = plaintext(300_000);
     let path = std::env::temp_dir().join(format!("ilink-http-upload-{}", std::process::id()));
     std::fs::write(&path, &data).unwrap();
@@ -109,6 +109,30 @@ async fn upload_to_a_full_url_and_from_a_file() {
     let req = server.requests().pop().unwrap();
     assert_eq!(req.path, "/custom/up");
     assert_eq!(req.query.as_deref(), Some("token=abc"));
+}
+
+#[tokio::test]
+async fn plain_http_on_another_port_of_the_cdn_host_is_refused() {
+    let server = md5_cdn().await;
+    // Same host as the CDN, another port: another server.
+    let transport = transport("http://127.0.0.1:9");
+    let target = UploadTarget::full_url(format!("{}/custom/up", server.url()));
+    let data = plaintext(1000);
+    let err = transport
+        .upload(
+            &target,
+            &key(),
+            data.len() as u64,
+            || {
+                let data = data.clone();
+                async move { Ok(io::Cursor::new(data)) }
+            },
+            None,
+        )
+        .await
+        .unwrap_err();
+    assert!(err.to_string().contains("CDN URL"), "{err}");
+    assert_eq!(server.count(), 0, "nothing may reach the other port");
 }
 
 /// Answers the first `failures` uploads with `fail`, then succeeds.
