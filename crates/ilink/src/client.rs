@@ -6,15 +6,15 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use ilink_http::{Transport, TransportBuilder};
-use ilink_proto::{AccountId, ContextToken, UserId};
+use ilink_proto::AccountId;
 
 use crate::Error;
+use crate::account::AccountCore;
 use crate::backoff::Backoff;
-use crate::health::{Health, HealthCell};
+use crate::config::Config;
+use crate::handle::AccountHandle;
+use crate::health::Health;
 use crate::store::{Credentials, MemoryStore, Store};
-
-/// How long a poller's lease holds by default.
-pub(crate) const LEASE_TTL: Duration = Duration::from_secs(90);
 
 /// Builds a [`Client`].
 ///
@@ -49,38 +49,6 @@ impl std::fmt::Debug for ClientBuilder {
         f.debug_struct("ClientBuilder")
             .field("login_base_url", &self.login_base_url)
             .finish_non_exhaustive()
-    }
-}
-
-/// Client-wide behaviour.
-#[derive(Clone, Debug)]
-pub(crate) struct Config {
-    pub(crate) poll_backoff: Backoff,
-    pub(crate) send_attempts: u32,
-    pub(crate) send_backoff: Backoff,
-    pub(crate) qr_poll_interval: Duration,
-    pub(crate) login_deadline: Duration,
-    pub(crate) client_id_prefix: String,
-    pub(crate) throttle_cooldown: Duration,
-    pub(crate) pacing: crate::pacing::Pacing,
-    pub(crate) lease_ttl: Duration,
-    pub(crate) reply_limits: crate::store::ReplyLimits,
-}
-
-impl Default for Config {
-    fn default() -> Self {
-        Self {
-            poll_backoff: Backoff::default(),
-            send_attempts: 3,
-            send_backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(4)),
-            qr_poll_interval: ilink_proto::consts::timeouts::QR_POLL_INTERVAL,
-            login_deadline: ilink_proto::consts::timeouts::LOGIN,
-            client_id_prefix: "ilink".to_owned(),
-            throttle_cooldown: Duration::from_secs(10 * 60),
-            pacing: crate::pacing::Pacing::default(),
-            lease_ttl: LEASE_TTL,
-            reply_limits: crate::outbox::default_limits(),
-        }
     }
 }
 
@@ -229,7 +197,7 @@ impl ClientBuilder {
             shared: Arc::new(Shared {
                 transport,
                 store,
-                config: self.config,
+                config: Arc::new(self.config),
                 login_base_url,
                 explicit_base_url,
                 accounts: Mutex::new(HashMap::new()),
@@ -243,7 +211,7 @@ impl ClientBuilder {
 pub(crate) struct Shared {
     pub(crate) transport: Transport,
     pub(crate) store: Arc<dyn Store>,
-    pub(crate) config: Config,
+    pub(crate) config: Arc<Config>,
     pub(crate) login_base_url: String,
     explicit_base_url: bool,
     accounts: Mutex<HashMap<AccountId, Weak<AccountHandle>>>,
@@ -289,22 +257,6 @@ pub(crate) fn holder_is_gone(holder: &str) -> bool {
         && pid != std::process::id()
         && std::path::Path::new("/proc/self").exists()
         && !std::path::Path::new(&format!("/proc/{pid}")).exists()
-}
-
-/// One account's connection to the API, its health and its caches.
-pub(crate) struct AccountHandle {
-    pub(crate) id: AccountId,
-    pub(crate) http: ilink_http::Account,
-    pub(crate) health: HealthCell,
-    pub(crate) typing: crate::typing::TypingCache,
-    pub(crate) pacer: crate::pacing::Pacer,
-    /// Recent inbound messages, for resolving quotes by `svr_id`.
-    pub(crate) recent: crate::quote::RecentMessages,
-    /// Reply governance: conversation lanes, refusal evidence, cooldowns.
-    pub(crate) governor: crate::outbox::Governor,
-    /// The lease of this client's poller of the account, while one polls:
-    /// the account's writes and sends are fenced by it.
-    pub(crate) fence: crate::fence::FenceSlot,
 }
 
 /// What bot accounts share: the connection pool, the store, QR login and
@@ -535,16 +487,12 @@ impl Client {
                 http = http.with_base_url(url);
             }
         }
-        let handle = Arc::new(AccountHandle {
-            id: credentials.account_id.clone(),
+        let handle = Arc::new(AccountHandle::new(AccountCore::new(
+            credentials.account_id.clone(),
             http,
-            health: HealthCell::default(),
-            typing: crate::typing::TypingCache::default(),
-            pacer: crate::pacing::Pacer::new(self.shared.config.pacing),
-            recent: crate::quote::RecentMessages::default(),
-            governor: crate::outbox::Governor::default(),
-            fence: crate::fence::FenceSlot::default(),
-        });
+            self.shared.store.clone(),
+            self.shared.config.clone(),
+        )));
         registry.retain(|_, w| w.strong_count() > 0);
         registry.insert(credentials.account_id.clone(), Arc::downgrade(&handle));
         Bot {
@@ -609,59 +557,12 @@ impl Bot {
         self.account.health.snapshot()
     }
 
-    /// The cached context token for a user, the id compared as the server
-    /// compares it (ASCII case ignored; see [`Store::find_context_token`]).
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn context_token(
-        &self,
-        user: impl Into<UserId>,
-    ) -> Result<Option<ContextToken>, Error> {
-        let user = user.into();
-        Ok(self.recipient(&user, None).await?.1)
-    }
-
-    /// Whom a send goes to, and with which context token: a given token is
-    /// used as it is; otherwise the cached one, found as the server matches
-    /// ids, with the id as the server gave it (so an id written in another
-    /// case reaches the same conversation and counts against its budget).
-    pub(crate) async fn recipient(
-        &self,
-        to: &UserId,
-        token: Option<ContextToken>,
-    ) -> Result<(UserId, Option<ContextToken>), Error> {
-        if token.is_some() {
-            return Ok((to.clone(), token));
-        }
-        Ok(
-            match self
-                .store()
-                .find_context_token(&self.account.id, to)
-                .await?
-            {
-                Some((user, token)) => (user, Some(token)),
-                None => (to.clone(), None),
-            },
-        )
-    }
-
     pub(crate) fn shared(&self) -> &Shared {
         &self.client.shared
     }
 
     pub(crate) fn store(&self) -> &dyn Store {
         self.client.shared.store.as_ref()
-    }
-
-    /// Maps a transport error, marking the account's session expired on -14.
-    pub(crate) fn map_err(&self, err: ilink_http::Error) -> Error {
-        let mapped = Error::from_http(&self.account.id, err);
-        if mapped.is_session_expired() {
-            self.account.health.session_expired();
-        }
-        mapped
     }
 }
 
@@ -672,12 +573,4 @@ fn stored_base_url(credentials: &Credentials) -> Option<&str> {
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
-}
-
-/// Locks a mutex, taking it over from a panicked holder (every value kept
-/// behind these locks stays consistent between statements).
-pub(crate) fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
-    mutex
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner)
 }

@@ -79,12 +79,12 @@ impl Fence {
 
     /// The lease as last taken or renewed.
     pub(crate) fn lease(&self) -> Arc<Lease> {
-        crate::client::lock(&self.state).lease.clone()
+        crate::sync::lock(&self.state).lease.clone()
     }
 
     /// When the lease ends by this process's clock.
     pub(crate) fn until(&self) -> Instant {
-        crate::client::lock(&self.state).until
+        crate::sync::lock(&self.state).until
     }
 
     /// The time to live of each renewal.
@@ -125,7 +125,7 @@ impl Fence {
         if self.is_lost() {
             return Err(self.lost_error());
         }
-        let held = crate::client::lock(&self.state).clone();
+        let held = crate::sync::lock(&self.state).clone();
         let left = held.until.saturating_duration_since(Instant::now());
         if left > need + LEASE_MARGIN {
             return Ok(held.lease);
@@ -140,7 +140,7 @@ impl Fence {
         if self.is_lost() {
             return Err(self.lost_error());
         }
-        let held = crate::client::lock(&self.state).clone();
+        let held = crate::sync::lock(&self.state).clone();
         let left = held.until.saturating_duration_since(Instant::now());
         if need != Duration::MAX && left > need.saturating_add(LEASE_MARGIN) {
             return Ok(held.lease);
@@ -149,7 +149,7 @@ impl Fence {
         match self.store.renew(&held.lease, self.ttl).await {
             Ok(lease) => {
                 let lease = Arc::new(lease);
-                *crate::client::lock(&self.state) = Held {
+                *crate::sync::lock(&self.state) = Held {
                     lease: lease.clone(),
                     until: asked + self.ttl,
                 };
@@ -181,17 +181,17 @@ pub(crate) struct FenceSlot(std::sync::Mutex<Option<Arc<Fence>>>);
 impl FenceSlot {
     /// The fence of the poller polling now, if one is.
     pub(crate) fn get(&self) -> Option<Arc<Fence>> {
-        crate::client::lock(&self.0).clone()
+        crate::sync::lock(&self.0).clone()
     }
 
     /// A poller starts.
     pub(crate) fn set(&self, fence: Arc<Fence>) {
-        *crate::client::lock(&self.0) = Some(fence);
+        *crate::sync::lock(&self.0) = Some(fence);
     }
 
     /// The poller with this fence ends (a newer one is left alone).
     pub(crate) fn clear(&self, fence: &Arc<Fence>) {
-        let mut slot = crate::client::lock(&self.0);
+        let mut slot = crate::sync::lock(&self.0);
         if slot.as_ref().is_some_and(|f| Arc::ptr_eq(f, fence)) {
             *slot = None;
         }

@@ -53,12 +53,17 @@ pub use ilink_proto as proto;
 #[cfg(feature = "postgres")]
 pub use rustls;
 
+mod account;
 pub mod backoff;
+mod bot;
 pub mod chunk;
 mod client;
 mod cluster;
+mod config;
+mod context;
 mod error;
 mod fence;
+mod handle;
 mod health;
 mod login;
 pub mod media;
@@ -70,6 +75,7 @@ mod quote;
 mod runner;
 mod send;
 pub mod store;
+mod sync;
 mod tool_call;
 mod typing;
 #[cfg(feature = "voice")]
@@ -77,20 +83,21 @@ pub mod voice;
 
 pub use client::{Bot, Client, ClientBuilder};
 pub use cluster::{Cluster, ClusterEvent};
+pub use context::Context;
 pub use error::{BoxError, Error, LoginFailure, OriginProblem, Report};
 pub use health::{Health, SessionState};
 pub use ilink_proto::{AccountId, Cursor, UserId};
 pub use login::{Login, LoginEvent, LoginOutcome};
 pub use media::{Download, MediaError, MediaKind, MediaSource, SendMedia};
 pub use message::Message;
-pub use outbox::{FlushReport, ReplyBudget, Undeliverable};
+pub use outbox::{FlushReport, ReplyBudget, Sent, Undeliverable};
 pub use poller::{Batch, Poller};
 pub use quote::{InboundMedia, QuoteSource, Quoted, QuotedPart};
 pub use runner::{
-    BackoffReason, Context, Handler, HandlerFailure, HandlerFn, KeepPending, OnSessionExpired,
-    RunEvent, Runner, handler_fn,
+    BackoffReason, Handler, HandlerFailure, HandlerFn, KeepPending, OnSessionExpired, RunEvent,
+    Runner, handler_fn,
 };
-pub use send::{SendText, Sent};
+pub use send::SendText;
 #[cfg(feature = "postgres")]
 pub use store::PgStore;
 pub use store::{Credentials, MemoryStore, SqliteStore, Store, StoreError};

@@ -4,7 +4,7 @@
 //! Every outbound message is written to the store's outbox, with its
 //! `client_id`, before it is sent, and leaves it once the server accepted it
 //! (or it can never go). The store queues a message only if its
-//! conversation can take it ([`ReplyLimits`]): the reply budget since the
+//! conversation can take it ([`ReplyLimits`](crate::store::ReplyLimits)): the reply budget since the
 //! user's last message, and the window after it. A send that cannot go
 //! fails here, before the server, with [`Error::ConversationClosed`].
 //!
@@ -20,25 +20,26 @@
 //! Sends that fail for a passing reason (the network, a 5xx, the account's
 //! cooldown) stay queued and
 //! go out later in order per conversation, with the same `client_id`s: the
-//! runner retries them, and [`Bot::flush_outbox`] does on demand. The rule
+//! runner retries them, and [`Bot::flush_outbox`](crate::Bot::flush_outbox) does on demand. The rule
 //! for a caller: a message still in the outbox comes back as a [`Sent`]
 //! with [`waiting`](Sent::waiting) set (do not send it again: it will go);
 //! a message that left it without being delivered comes back as an error.
 
 use std::collections::{HashMap, HashSet, VecDeque};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
 use ilink_proto::{
-    ContextToken, MessageId, MessageItem, SendMessageRequest, UserId, WeixinMessage,
+    AccountId, ContextToken, MessageId, MessageItem, SendMessageRequest, UserId, WeixinMessage,
 };
 use tokio::time::Instant;
 
 use crate::Error;
-use crate::client::{Bot, lock};
-use crate::send::Sent;
-use crate::store::{Admission, OutboxEntry, Refusal, ReplyLimits, now_ms, rows};
+use crate::account::AccountCore;
+use crate::pacing::Pacer;
+use crate::store::{Admission, OutboxEntry, Refusal, now_ms, rows};
+use crate::sync::lock;
 
 /// The first account-wide cooldown; each further one in a row doubles, up
 /// to [`ClientBuilder::throttle_cooldown`](crate::ClientBuilder::throttle_cooldown).
@@ -51,16 +52,65 @@ pub const ACCOUNT_EVIDENCE: usize = 3;
 /// See [`ACCOUNT_EVIDENCE`].
 pub const EVIDENCE_WINDOW: Duration = Duration::from_secs(60);
 
-/// The default reply budget: bot messages per user message (an official
-/// WeChat notice: after 10 bot messages the user must write again).
-pub const DEFAULT_REPLY_BUDGET: u32 = 10;
-
-/// The default reply window: a user must have written within 24 hours.
-pub const DEFAULT_REPLY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
+pub use crate::config::{DEFAULT_REPLY_BUDGET, DEFAULT_REPLY_WINDOW};
 
 /// Words in an `errmsg` that say a refusal is about the account's rate, not
 /// one conversation.
 const ACCOUNT_WORDS: &[&str] = &["rate", "limit", "frequen", "too many", "频繁", "限制"];
+
+/// One message of a send: delivered, or waiting in the outbox.
+#[derive(Clone, Debug)]
+#[non_exhaustive]
+pub struct Sent {
+    /// The `client_id` it carries (the same on every attempt).
+    pub client_id: String,
+    /// The server's id for it, once delivered (when the server gave one).
+    pub message_id: Option<MessageId>,
+    /// Why it waits, when it could not go yet for a passing reason (the
+    /// network, a 5xx, the account's send cooldown): it stays in the
+    /// outbox and goes out later with the same `client_id`, in order after
+    /// the conversation's earlier messages (the runner sends it, or
+    /// [`Bot::flush_outbox`](crate::Bot::flush_outbox)).
+    pub waiting: Option<Arc<Error>>,
+}
+
+impl Sent {
+    /// Whether the server accepted it.
+    pub fn is_delivered(&self) -> bool {
+        self.waiting.is_none()
+    }
+}
+
+/// Where a send goes: the recipient, the context token it carries (`None`:
+/// the recipient's cached one) and how its messages are named. Text, media
+/// and tool-call sends, of a bot or of a reply, all go through one.
+#[derive(Clone, Debug)]
+pub(crate) struct Target {
+    pub(crate) to: UserId,
+    pub(crate) context_token: Option<ContextToken>,
+    pub(crate) ids: Ids,
+}
+
+impl Target {
+    /// A send of its own to `to`: the cached context token, fresh ids.
+    pub(crate) fn to(to: UserId) -> Self {
+        Self {
+            to,
+            context_token: None,
+            ids: Ids::Fresh,
+        }
+    }
+
+    /// A reply to the message with `key` from `to`, carrying its context
+    /// token, with ids derived from the message (see [`Ids::Reply`]).
+    pub(crate) fn reply(to: UserId, context_token: Option<ContextToken>, key: &str) -> Self {
+        Self {
+            to,
+            context_token,
+            ids: Ids::reply(key),
+        }
+    }
+}
 
 /// How a send names its messages.
 #[derive(Clone, Debug, Default)]
@@ -114,16 +164,26 @@ impl Ids {
         }
     }
 
-    fn next(&self, bot: &Bot, to: &UserId) -> String {
-        let prefix = &bot.shared().config.client_id_prefix;
+    fn next(&self, core: &AccountCore, to: &UserId) -> String {
+        let prefix = &core.config.client_id_prefix;
         match self {
-            Ids::Fresh => crate::send::client_id(prefix),
+            Ids::Fresh => client_id(prefix),
             Ids::Reply(r) => {
                 let ordinal = r.next.fetch_add(1, Ordering::Relaxed);
-                reply_client_id(prefix, bot.id().as_str(), to.as_str(), &r.key, ordinal)
+                reply_client_id(prefix, core.id.as_str(), to.as_str(), &r.key, ordinal)
             }
         }
     }
+}
+
+/// A fresh client id like the official client's:
+/// `<prefix>:<unix ms>-<8 hex>`.
+pub(crate) fn client_id(prefix: &str) -> String {
+    format!(
+        "{prefix}:{}-{:08x}",
+        crate::store::now_ms(),
+        crate::backoff::random_u64() as u32
+    )
 }
 
 /// Whether a send's error is the SDK's own (its store, its lease, the
@@ -166,7 +226,7 @@ pub struct Undeliverable {
     pub error: Arc<Error>,
 }
 
-/// What [`Bot::flush_outbox`] did.
+/// What [`Bot::flush_outbox`](crate::Bot::flush_outbox) did.
 #[derive(Clone, Debug, Default)]
 #[non_exhaustive]
 pub struct FlushReport {
@@ -200,6 +260,22 @@ pub struct ReplyBudget {
 /// Where undeliverable messages are reported.
 pub(crate) type LostListener = Arc<dyn Fn(&Undeliverable) + Send + Sync>;
 
+/// One account's outbox: what it sends, through its pacing and its reply
+/// governance, on the account's core.
+pub(crate) struct Outbox {
+    pub(crate) core: Arc<AccountCore>,
+    governor: Governor,
+    pacer: Pacer,
+}
+
+impl std::fmt::Debug for Outbox {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Outbox")
+            .field("account", &self.core.id)
+            .finish_non_exhaustive()
+    }
+}
+
 /// One account's reply governance: the per-conversation lanes that keep
 /// sends in order, the evidence of account-wide refusals, and the cooldown
 /// level.
@@ -224,9 +300,9 @@ pub(crate) struct Governor {
 struct Drain {
     /// Which drain this is (see [`Governor::drains`]).
     id: u32,
-    /// The runner's bot (this makes a cycle with the account, which
-    /// [`OutboxTask`]'s drop breaks).
-    bot: Bot,
+    /// The outbox it drains (weak: the outbox owns this drain, and a
+    /// strong reference would keep it alive in a cycle).
+    outbox: Weak<Outbox>,
     /// Where the runner wants undeliverable messages reported.
     report: LostListener,
     /// The task, while one runs.
@@ -299,7 +375,10 @@ impl Governor {
         let Ok(runtime) = tokio::runtime::Handle::try_current() else {
             return;
         };
-        let task = runtime.spawn(drain_outbox(d.bot.clone(), d.id));
+        let Some(outbox) = d.outbox.upgrade() else {
+            return;
+        };
+        let task = runtime.spawn(drain_outbox(outbox, d.id));
         d.task = Some(task.abort_handle());
     }
 
@@ -371,22 +450,44 @@ fn is_account_wide(errmsg: Option<&str>) -> bool {
     ACCOUNT_WORDS.iter().any(|w| msg.contains(w))
 }
 
-impl Bot {
-    /// The lease the account's writes and sends are fenced by now: that of
-    /// this client's poller of the account, while one polls (checked by this
-    /// process's clock, renewed when it ends soon); `None` when none polls.
-    ///
-    /// # Errors
-    ///
-    /// [`StoreError::LeaseLost`](crate::StoreError::LeaseLost) when another
-    /// holder took the account: this process sends nothing more for it.
-    pub(crate) async fn fenced(&self) -> Result<Option<Arc<crate::store::Lease>>, Error> {
-        match self.account.fence.get() {
-            Some(fence) => Ok(Some(fence.hold(crate::fence::SEND_NEED).await?)),
-            None => Ok(None),
+impl Outbox {
+    /// The outbox of an account.
+    pub(crate) fn new(core: Arc<AccountCore>) -> Self {
+        Self {
+            pacer: Pacer::new(core.config.pacing),
+            governor: Governor::default(),
+            core,
         }
     }
 
+    fn id(&self) -> &AccountId {
+        &self.core.id
+    }
+
+    fn store(&self) -> &dyn crate::store::Store {
+        self.core.store()
+    }
+
+    async fn fenced(&self) -> Result<Option<Arc<crate::store::Lease>>, Error> {
+        self.core.fenced().await
+    }
+
+    fn map_err(&self, err: ilink_http::Error) -> Error {
+        self.core.map_err(err)
+    }
+
+    /// Whom a send goes to, and with which context token (see
+    /// [`AccountCore::recipient`]).
+    pub(crate) async fn recipient(
+        &self,
+        to: &UserId,
+        token: Option<ContextToken>,
+    ) -> Result<(UserId, Option<ContextToken>), Error> {
+        self.core.recipient(to, token).await
+    }
+}
+
+impl Outbox {
     /// Removes a message from the outbox under `lease`, waiting out a store
     /// that fails for a passing reason.
     async fn dequeue(
@@ -398,11 +499,34 @@ impl Bot {
             self.store().dequeue(lease, self.id(), client_id)
         })
         .await
-        .map_err(|e| match self.account.fence.get() {
+        .map_err(|e| match self.core.fence.get() {
             Some(fence) => fence.note(e),
             None => e,
         })?;
         Ok(())
+    }
+
+    /// Sends items to a target, one message each: its recipient resolved
+    /// (see [`AccountCore::recipient`]), then queued and delivered.
+    pub(crate) async fn send(
+        &self,
+        target: Target,
+        items: Vec<MessageItem>,
+    ) -> Result<Vec<Sent>, Error> {
+        let (to, token) = self.resolve(&target).await?;
+        self.send_items(&to, token, items, &target.ids).await
+    }
+
+    /// A target's recipient as the server knows it and its context token
+    /// (see [`AccountCore::recipient`]); a store failure here is the SDK's
+    /// (see [`Ids::sdk_failed`]).
+    pub(crate) async fn resolve(
+        &self,
+        target: &Target,
+    ) -> Result<(UserId, Option<ContextToken>), Error> {
+        self.recipient(&target.to, target.context_token.clone())
+            .await
+            .inspect_err(|e| target.ids.note_failure(e))
     }
 
     /// Queues items to `to`, one message each, then delivers what is queued
@@ -437,7 +561,7 @@ impl Bot {
         let now = now_ms();
         let mut entries = Vec::with_capacity(items.len());
         for item in items {
-            let client_id = ids.next(self, to);
+            let client_id = ids.next(&self.core, to);
             let msg = WeixinMessage::outbound(to.as_str(), client_id.clone(), item)
                 .with_context_token(token.clone());
             let value = serde_json::to_value(&msg).map_err(|e| {
@@ -448,7 +572,7 @@ impl Bot {
             entries.push(OutboxEntry::new(client_id, to.clone(), value, now));
         }
         let ours: Vec<String> = entries.iter().map(|e| e.client_id.clone()).collect();
-        let limits = self.shared().config.reply_limits;
+        let limits = self.core.config.reply_limits;
         // While a poller of this client holds the account, its lease fences
         // the queueing: a process that lost it queues nothing.
         let lease = self.fenced().await?;
@@ -471,7 +595,7 @@ impl Bot {
         // From here on something may be left queued however this ends (an
         // error, a drop half-way): the runner's drain is woken then, unless
         // everything of ours went.
-        let nudge = Nudge(Some(&self.account.governor));
+        let nudge = Nudge(Some(&self.governor));
         let mut outcomes = self.deliver(to).await?;
         let total = ours.len();
         let mine: Vec<(String, Option<Outcome>)> = ours
@@ -485,7 +609,7 @@ impl Bot {
         // to go are reported too: never silently.
         for (client_id, outcome) in outcomes {
             if let Outcome::Failed(e) = outcome {
-                self.account.governor.report(&Undeliverable {
+                self.governor.report(&Undeliverable {
                     user: to.clone(),
                     client_id,
                     error: Arc::new(e),
@@ -536,7 +660,7 @@ impl Bot {
     /// fails for a passing reason (it and the rest wait) or the
     /// conversation closes (they can never go).
     async fn deliver(&self, user: &UserId) -> Result<HashMap<String, Outcome>, Error> {
-        let governor = &self.account.governor;
+        let governor = &self.governor;
         let lane = governor.lane(user);
         let _turn = lane.lock().await;
         let queued: Vec<OutboxEntry> =
@@ -675,8 +799,8 @@ impl Bot {
     /// Holds every send of the account for the next cooldown: each in a row
     /// twice as long as the last, up to the configured longest.
     fn start_cooldown(&self) {
-        let level = self.account.governor.level.fetch_add(1, Ordering::Relaxed);
-        let longest = self.shared().config.throttle_cooldown;
+        let level = self.governor.level.fetch_add(1, Ordering::Relaxed);
+        let longest = self.core.config.throttle_cooldown;
         let cooldown = FIRST_COOLDOWN
             .checked_mul(1u32 << level.min(16))
             .unwrap_or(longest)
@@ -685,7 +809,7 @@ impl Bot {
             ?cooldown,
             "the account's sends are rate limited (ret -2); holding them for a cooldown"
         );
-        self.account.pacer.penalise(Instant::now() + cooldown);
+        self.pacer.penalise(Instant::now() + cooldown);
     }
 
     /// Sends what waits in the account's outbox, in order per conversation
@@ -694,7 +818,7 @@ impl Bot {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn flush_outbox(&self) -> Result<FlushReport, Error> {
+    pub(crate) async fn flush_outbox(&self) -> Result<FlushReport, Error> {
         let queued = self.store().outbox(self.id()).await?;
         let mut users: Vec<UserId> = Vec::new();
         for entry in &queued {
@@ -717,7 +841,7 @@ impl Bot {
                             client_id,
                             error: Arc::new(e),
                         };
-                        self.account.governor.report(&lost);
+                        self.governor.report(&lost);
                         report.undeliverable.push(lost);
                     }
                 }
@@ -733,7 +857,10 @@ impl Bot {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn withdraw_waiting(&self, sent: &[Sent]) -> Result<Option<Arc<Error>>, Error> {
+    pub(crate) async fn withdraw_waiting(
+        &self,
+        sent: &[Sent],
+    ) -> Result<Option<Arc<Error>>, Error> {
         let mut why = None;
         for s in sent {
             if let Some(w) = &s.waiting {
@@ -752,9 +879,9 @@ impl Bot {
     /// # Errors
     ///
     /// [`Error::Store`].
-    pub async fn reply_budget(&self, user: impl Into<UserId>) -> Result<ReplyBudget, Error> {
+    pub(crate) async fn reply_budget(&self, user: impl Into<UserId>) -> Result<ReplyBudget, Error> {
         let user = user.into();
-        let limits = self.shared().config.reply_limits;
+        let limits = self.core.config.reply_limits;
         let conversation = self.store().conversation(self.id(), &user).await?;
         let Some(c) = conversation else {
             return Ok(ReplyBudget {
@@ -777,7 +904,7 @@ impl Bot {
     /// cannot take `needed` messages now (checked before work that would be
     /// wasted, an upload; the queueing itself checks again).
     pub(crate) async fn check_budget(&self, user: &UserId, needed: u32) -> Result<(), Error> {
-        let limits = self.shared().config.reply_limits;
+        let limits = self.core.config.reply_limits;
         let conversation = self.store().conversation(self.id(), user).await?;
         rows::admit(conversation.as_ref(), needed, limits, now_ms()).map_err(|refusal| {
             Error::ConversationClosed {
@@ -789,18 +916,21 @@ impl Bot {
 
     /// Sends one prepared message: paced, retried with the same `client_id`
     /// on retryable failures. It does not pass through the outbox; use
-    /// [`send_text`](Self::send_text) and the other sends for that.
+    /// [`Bot::send_text`](crate::Bot::send_text) and the other sends for that.
     ///
     /// # Errors
     ///
     /// [`Error::Throttled`] on `ret -2`, [`Error::SessionExpired`], or the
     /// last failure.
-    pub async fn send_message(&self, msg: WeixinMessage) -> Result<Option<MessageId>, Error> {
-        let handle = &self.account;
-        let attempts = self.shared().config.send_attempts;
+    pub(crate) async fn send_message(
+        &self,
+        msg: WeixinMessage,
+    ) -> Result<Option<MessageId>, Error> {
+        let handle = &self.core;
+        let attempts = self.core.config.send_attempts;
         let mut attempt = 1;
         loop {
-            handle.pacer.acquire().await;
+            self.pacer.acquire().await;
             // The lease last, after any wait of the pacer or a retry: as
             // close to the request leaving as this layer gets.
             self.fenced().await?;
@@ -818,7 +948,7 @@ impl Bot {
             if !err.is_retryable() || attempt >= attempts {
                 return Err(err);
             }
-            let delay = self.shared().config.send_backoff.delay(attempt);
+            let delay = self.core.config.send_backoff.delay(attempt);
             tracing::warn!(
                 attempt,
                 ?delay,
@@ -831,8 +961,8 @@ impl Bot {
 
     /// How long the account's send cooldown lasts, if one runs: until then
     /// sends wait in the outbox instead of prolonging the server's penalty.
-    pub fn throttled_for(&self) -> Option<Duration> {
-        let until = self.account.pacer.penalty_until()?;
+    pub(crate) fn throttled_for(&self) -> Option<Duration> {
+        let until = self.pacer.penalty_until()?;
         let left = until.saturating_duration_since(Instant::now());
         (!left.is_zero()).then_some(left)
     }
@@ -840,24 +970,23 @@ impl Bot {
 
 /// How long the runner's outbox task waits before it tries a waiting
 /// message again: the cooldown's rest, else a backoff on failures in a row.
-fn retry_delay(bot: &Bot, failures: u32) -> Duration {
-    if let Some(left) = bot.throttled_for() {
+fn retry_delay(outbox: &Outbox, failures: u32) -> Duration {
+    if let Some(left) = outbox.throttled_for() {
         return left + Duration::from_millis(50);
     }
-    bot.shared().config.send_backoff.delay(failures.max(1))
+    outbox.core.config.send_backoff.delay(failures.max(1))
 }
 
 /// Starts the runner's outbox drain: it sends what waits (what a crash
 /// left, what a passing failure holds back), retrying until nothing does,
 /// and starts again whenever a send leaves something waiting. Reports
 /// undeliverable messages to `report`. Ends when the returned guard drops.
-pub(crate) fn keep_sending(bot: Bot, report: LostListener) -> OutboxTask {
-    let account = bot.account.clone();
-    let governor = &account.governor;
+pub(crate) fn keep_sending(outbox: &Arc<Outbox>, report: LostListener) -> OutboxTask {
+    let governor = &outbox.governor;
     let id = governor.drains.fetch_add(1, Ordering::Relaxed);
     let old = lock(&governor.drain).replace(Drain {
         id,
-        bot,
+        outbox: Arc::downgrade(outbox),
         report,
         task: None,
         again: false,
@@ -866,12 +995,15 @@ pub(crate) fn keep_sending(bot: Bot, report: LostListener) -> OutboxTask {
         task.abort();
     }
     governor.wake();
-    OutboxTask { account, id }
+    OutboxTask {
+        outbox: outbox.clone(),
+        id,
+    }
 }
 
 /// The drain's task: flushes until nothing waits, then ends.
-async fn drain_outbox(bot: Bot, id: u32) {
-    let governor = &bot.account.governor;
+async fn drain_outbox(outbox: Arc<Outbox>, id: u32) {
+    let governor = &outbox.governor;
     let mut failures = 0u32;
     loop {
         if !governor.reading(id) {
@@ -879,7 +1011,7 @@ async fn drain_outbox(bot: Bot, id: u32) {
         }
         // Boxed: the flush (sends, retries, the HTTP exchange) is large,
         // and the task's state would keep room for it while it waits.
-        let delay = match Box::pin(bot.flush_outbox()).await {
+        let delay = match Box::pin(outbox.flush_outbox()).await {
             Ok(r) if r.waiting == 0 => {
                 if governor.idle(id) {
                     return;
@@ -892,7 +1024,7 @@ async fn drain_outbox(bot: Bot, id: u32) {
                 if let Some(why) = &r.waiting_because {
                     tracing::debug!(waiting = r.waiting, error = %why.report(), "outbox messages wait");
                 }
-                retry_delay(&bot, failures)
+                retry_delay(&outbox, failures)
             }
             Err(e) if e.is_lease_lost() => {
                 // Another process has the account: it sends what is queued.
@@ -902,7 +1034,7 @@ async fn drain_outbox(bot: Bot, id: u32) {
             Err(e) => {
                 failures = failures.saturating_add(1);
                 tracing::warn!(error = %e.report(), "could not read the outbox; trying again");
-                retry_delay(&bot, failures)
+                retry_delay(&outbox, failures)
             }
         };
         tokio::select! {
@@ -914,13 +1046,13 @@ async fn drain_outbox(bot: Bot, id: u32) {
 
 /// Stops the runner's outbox drain when dropped.
 pub(crate) struct OutboxTask {
-    account: Arc<crate::client::AccountHandle>,
+    outbox: Arc<Outbox>,
     id: u32,
 }
 
 impl Drop for OutboxTask {
     fn drop(&mut self) {
-        let mut drain = lock(&self.account.governor.drain);
+        let mut drain = lock(&self.outbox.governor.drain);
         if drain.as_ref().is_some_and(|d| d.id == self.id) {
             let ours = drain.take();
             drop(drain);
@@ -931,14 +1063,24 @@ impl Drop for OutboxTask {
     }
 }
 
-/// The default limits.
-pub(crate) fn default_limits() -> ReplyLimits {
-    ReplyLimits::new(Some(DEFAULT_REPLY_BUDGET), Some(DEFAULT_REPLY_WINDOW))
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::store::ReplyLimits;
+
+    #[test]
+    fn client_ids_are_unique_and_shaped() {
+        let a = client_id("ilink");
+        let b = client_id("ilink");
+        assert_ne!(a, b);
+        let (prefix, rest) = a.split_once(':').unwrap();
+        assert_eq!(prefix, "ilink");
+        let (ms, hex) = rest.split_once('-').unwrap();
+        assert!(ms.parse::<u64>().is_ok());
+        assert_eq!(hex.len(), 8);
+        let u = crate::backoff::random_unit();
+        assert!((0.0..1.0).contains(&u));
+    }
 
     #[test]
     fn reply_ids_are_stable_and_distinct() {

@@ -79,7 +79,7 @@ struct Unstored {
 
 impl Drop for Poller {
     fn drop(&mut self) {
-        crate::client::lock(&self.bot.shared().polling).remove(&self.bot.account.id);
+        crate::sync::lock(&self.bot.shared().polling).remove(&self.bot.account.id);
         self.bot.account.fence.clear(&self.fence);
         if self.released {
             return;
@@ -120,7 +120,7 @@ impl Bot {
     pub async fn poller(&self) -> Result<Poller, Error> {
         let account = self.account.id.clone();
         let shared = self.shared();
-        if !crate::client::lock(&shared.polling).insert(account.clone()) {
+        if !crate::sync::lock(&shared.polling).insert(account.clone()) {
             return Err(Error::Store(StoreError::Leased {
                 account,
                 holder: shared.holder.clone(),
@@ -152,7 +152,7 @@ impl Bot {
         let (lease, cursor, pending) = match taken {
             Ok(t) => t,
             Err(e) => {
-                crate::client::lock(&shared.polling).remove(&account);
+                crate::sync::lock(&shared.polling).remove(&account);
                 return Err(e.into());
             }
         };
@@ -223,7 +223,7 @@ impl Poller {
         {
             Ok(r) => r,
             Err(e) => {
-                let err = self.bot.map_err(e);
+                let err = self.bot.account.map_err(e);
                 handle.health.poll_failed(&err);
                 return Err(err);
             }

@@ -5,10 +5,9 @@ use std::collections::{HashMap, VecDeque};
 use std::ops::Range;
 use std::sync::Mutex;
 
-use ilink_proto::{ItemContent, MessageItem, OpaqueId, PartialText, WeixinMessage};
+use ilink_proto::{AccountId, ItemContent, MessageItem, OpaqueId, PartialText, WeixinMessage};
 use serde_json::Value;
 
-use crate::client::Bot;
 use crate::message::Message;
 
 /// How many inbound messages an account remembers for resolving quotes.
@@ -268,12 +267,12 @@ impl RecentMessages {
 }
 
 /// A media item to handle for an inbound message: one of its own, or, when
-/// it has none, the one it quotes (see [`Bot::media_of`]).
+/// it has none, the one it quotes (see [`Bot::media_of`](crate::Bot::media_of)).
 #[derive(Clone, Debug, PartialEq)]
 #[non_exhaustive]
 pub struct InboundMedia {
     /// The image, voice, file or video item; download it with
-    /// [`Bot::download`].
+    /// [`Bot::download`](crate::Bot::download).
     pub item: MessageItem,
     /// `None` for the message's own media; for quoted media, where the
     /// quoted item came from ([`QuoteSource::Embedded`] or
@@ -281,21 +280,10 @@ pub struct InboundMedia {
     pub quoted: Option<QuoteSource>,
 }
 
-impl Bot {
-    /// The media a message brings: its own images, voice notes, files and
-    /// videos; when it has none, the media it quotes, as the official client
-    /// does (a user who answers "what is this?" to a photo means the photo).
-    /// Empty when it brings none.
-    ///
-    /// ```no_run
-    /// # async fn demo(bot: ilink::Bot, msg: ilink::Message) -> Result<(), ilink::Error> {
-    /// for media in bot.media_of(&msg) {
-    ///     let path = bot.download(&media.item).to_dir("inbox").await?;
-    ///     println!("saved {} (quoted: {})", path.display(), media.quoted.is_some());
-    /// }
-    /// # Ok(()) }
-    /// ```
-    pub fn media_of(&self, msg: &Message) -> Vec<InboundMedia> {
+impl RecentMessages {
+    /// The media a message to `account` brings (see
+    /// [`Bot::media_of`](crate::Bot::media_of)).
+    pub(crate) fn media_of(&self, account: &AccountId, msg: &Message) -> Vec<InboundMedia> {
         let own: Vec<InboundMedia> = msg
             .items()
             .iter()
@@ -308,7 +296,7 @@ impl Bot {
         if !own.is_empty() {
             return own;
         }
-        self.quoted(msg)
+        self.quoted(account, msg)
             .and_then(|q| {
                 let item = q.item.filter(|i| i.media().is_some())?;
                 Some(InboundMedia {
@@ -320,23 +308,10 @@ impl Bot {
             .collect()
     }
 
-    /// What a message quotes, `None` when it quotes nothing.
-    ///
-    /// The quoted item is the one the quote carries
-    /// ([`QuoteSource::Embedded`]); newer phones send only the quoted
-    /// message's id (`svr_id`), which is then looked up among the last 1,000
-    /// messages this account received in this process
-    /// ([`QuoteSource::RecentCache`]); failing both, the item is `None`
-    /// ([`QuoteSource::Unresolved`]).
-    ///
-    /// ```no_run
-    /// # fn demo(bot: ilink::Bot, msg: ilink::Message) {
-    /// if let Some(quote) = bot.quoted(&msg) {
-    ///     println!("quoting {:?}: {:?}", quote.svr_id, quote.selected_text());
-    /// }
-    /// # }
-    /// ```
-    pub fn quoted(&self, msg: &Message) -> Option<Quoted> {
+    /// What a message to `account` quotes (see
+    /// [`Bot::quoted`](crate::Bot::quoted)); the recent messages are those
+    /// of `account`.
+    pub(crate) fn quoted(&self, account: &AccountId, msg: &Message) -> Option<Quoted> {
         let quote = msg.items().iter().find_map(|i| i.ref_msg.as_deref())?;
         let svr_id = quote.svr_id.clone().filter(|id| !id.as_str().is_empty());
         let partial = quote.partial_text.as_ref().map(QuotedPart::from_wire);
@@ -344,11 +319,10 @@ impl Bot {
             Some(item) => (Some(item.as_ref().clone()), QuoteSource::Embedded),
             None => {
                 let cached = svr_id.as_ref().and_then(|id| {
-                    let handle = &self.account;
-                    if &handle.id != msg.account_id() {
+                    if account != msg.account_id() {
                         return None;
                     }
-                    handle.recent.get(id.as_str())
+                    self.get(id.as_str())
                 });
                 match cached {
                     Some(item) => (Some(item), QuoteSource::RecentCache),

@@ -9,16 +9,17 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use futures_util::FutureExt;
-use ilink_proto::{AccountId, ContextToken, Cursor, MalformedUpdate, UserId};
+use ilink_proto::{AccountId, Cursor, MalformedUpdate};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio::task::JoinSet;
 
 use crate::Error;
-use crate::client::{Bot, lock};
+use crate::client::Bot;
+use crate::context::Context;
 use crate::error::BoxError;
 use crate::message::Message;
 use crate::poller::Poller;
-use crate::send::SendText;
+use crate::sync::lock;
 
 /// Handles inbound messages.
 ///
@@ -89,97 +90,6 @@ where
         msg: Message,
     ) -> impl Future<Output = Result<(), BoxError>> + Send {
         (self.0)(ctx, msg)
-    }
-}
-
-/// What a handler gets besides the message: the account's bot and the
-/// conversation to reply to. Cheap to clone.
-///
-/// Its methods answer the sender and carry the message's context token;
-/// they are named as the [`Bot`] methods that send to anyone.
-#[derive(Clone, Debug)]
-pub struct Context {
-    bot: Bot,
-    user_id: UserId,
-    context_token: Option<ContextToken>,
-    ids: crate::outbox::Ids,
-}
-
-impl Context {
-    /// The context of a message (for the pull API: the runner makes one per
-    /// message).
-    ///
-    /// Its replies get `client_id`s derived from the account, the message's
-    /// key and their order among the replies of this context (and its
-    /// clones): a handler run again on the same message (after a crash,
-    /// before the message was acknowledged) sends the same ids, and the
-    /// server drops the copies it already has. The limits: the first run's
-    /// messages win (a second run's different text under an id already
-    /// delivered is dropped), and a handler that replies in a different
-    /// order or number on its second run gets ids that do not line up.
-    pub fn new(bot: Bot, msg: &Message) -> Self {
-        Self {
-            bot,
-            user_id: msg.sender().clone(),
-            context_token: msg.context_token().cloned(),
-            ids: crate::outbox::Ids::reply(msg.key()),
-        }
-    }
-
-    pub(crate) fn reply_ids(&self) -> crate::outbox::Ids {
-        self.ids.clone()
-    }
-
-    /// How many more messages the sender's conversation can take now, and
-    /// until when (see [`Bot::reply_budget`]).
-    ///
-    /// ```no_run
-    /// # async fn demo(ctx: ilink::Context) -> Result<(), ilink::Error> {
-    /// let budget = ctx.reply_budget().await?;
-    /// if budget.left == Some(1) {
-    ///     ctx.reply("That is all I can say until you write again.").await?;
-    /// }
-    /// # Ok(()) }
-    /// ```
-    ///
-    /// # Errors
-    ///
-    /// [`Error::Store`].
-    pub async fn reply_budget(&self) -> Result<crate::ReplyBudget, Error> {
-        self.bot.reply_budget(&self.user_id).await
-    }
-
-    /// The bot of the account that received the message.
-    pub fn bot(&self) -> &Bot {
-        &self.bot
-    }
-
-    /// The sender.
-    pub fn user_id(&self) -> &UserId {
-        &self.user_id
-    }
-
-    /// The message's context token.
-    pub fn context_token(&self) -> Option<&ContextToken> {
-        self.context_token.as_ref()
-    }
-
-    /// Replies with text (chunked when long); see [`Bot::send_text`].
-    pub fn reply(&self, text: impl Into<String>) -> SendText {
-        let send = self
-            .bot
-            .send_text(&self.user_id, text)
-            .ids(self.ids.clone());
-        match &self.context_token {
-            Some(t) => send.context_token(t.clone()),
-            None => send,
-        }
-    }
-
-    /// Shows "typing…" to the sender until the guard is dropped; see
-    /// [`Bot::typing`].
-    pub async fn typing(&self) -> crate::Typing {
-        self.bot.typing(&self.user_id).await
     }
 }
 
@@ -467,7 +377,7 @@ impl Runner {
         // poll is held.
         Box::pin(self.start(&bot)).await;
         let mut outbox = Some(crate::outbox::keep_sending(
-            bot.clone(),
+            bot.outbox(),
             self.outbox_listener(),
         ));
         tokio::pin!(shutdown);
@@ -603,7 +513,7 @@ impl Runner {
                             });
                             Box::pin(self.start(&bot)).await;
                             outbox = Some(crate::outbox::keep_sending(
-                                bot.clone(),
+                                bot.outbox(),
                                 self.outbox_listener(),
                             ));
                         }

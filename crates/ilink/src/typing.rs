@@ -2,17 +2,18 @@
 //! alive while a reply is produced and cancels it when dropped.
 
 use std::collections::HashMap;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use ilink_proto::{ContextToken, GetConfigRequest, SendTypingRequest, TypingStatus, UserId};
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
+use crate::account::AccountCore;
 use crate::backoff::random_unit;
-use crate::client::Bot;
 use crate::store::TypingTicket;
 use crate::store::now_ms;
+use crate::sync::lock;
 
 const DAY_MS: u64 = 24 * 60 * 60 * 1000;
 const FIRST_BACKOFF_MS: u64 = 2_000;
@@ -71,28 +72,24 @@ pub(crate) fn next_entry(
     }
 }
 
-impl Bot {
+impl TypingCache {
     /// The typing ticket for a user, from the cache or getconfig (asked with
     /// the user's context token `token`). Never fails: `None` when no ticket
     /// could be had (typing is best-effort).
-    pub(crate) async fn typing_ticket(
+    pub(crate) async fn ticket(
         &self,
+        handle: &AccountCore,
         user_id: &UserId,
         token: Option<ContextToken>,
     ) -> Option<String> {
-        let handle = &self.account;
         let now = now_ms();
         let cached = {
-            let map = handle
-                .typing
-                .tickets
-                .lock()
-                .unwrap_or_else(|p| p.into_inner());
+            let map = lock(&self.tickets);
             map.get(user_id).cloned()
         };
         let cached = match cached {
             Some(c) => Some(c),
-            None => self
+            None => handle
                 .store()
                 .load_typing_ticket(&handle.id, user_id)
                 .await
@@ -116,7 +113,7 @@ impl Bot {
                 random_unit(),
             ),
             Err(e) if is_fresh_binding(&e) => {
-                let first = crate::client::lock(&handle.typing.off_logged).insert(user_id.clone());
+                let first = lock(&self.off_logged).insert(user_id.clone());
                 if first {
                     tracing::info!(
                         account = %ilink_proto::display_safe(handle.id.as_str()),
@@ -130,15 +127,11 @@ impl Bot {
                 next_entry(cached.as_ref(), None, now, random_unit())
             }
         };
-        handle
-            .typing
-            .tickets
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .insert(user_id.clone(), entry.clone());
-        let saved = match self.fenced().await {
+        lock(&self.tickets).insert(user_id.clone(), entry.clone());
+        let saved = match handle.fenced().await {
             Ok(lease) => {
-                self.store()
+                handle
+                    .store()
                     .save_typing_ticket(lease.as_deref(), &handle.id, user_id, &entry)
                     .await
             }
@@ -155,10 +148,10 @@ impl Bot {
         (!entry.ticket.is_empty()).then_some(entry.ticket)
     }
 
-    /// The user's id as the server gave it (see [`Bot::context_token`]),
+    /// The user's id as the server gave it (see [`Bot::context_token`](crate::Bot::context_token)),
     /// or the id as given when none is known, with the user's context token.
-    async fn typing_target(&self, user_id: UserId) -> (UserId, Option<ContextToken>) {
-        match self.recipient(&user_id, None).await {
+    async fn target(handle: &AccountCore, user_id: UserId) -> (UserId, Option<ContextToken>) {
+        match handle.recipient(&user_id, None).await {
             Ok(found) => found,
             Err(_) => (user_id, None),
         }
@@ -168,18 +161,18 @@ impl Bot {
     /// [finished](Typing::finish), renewing it every 5 seconds (for at most
     /// two minutes). Best-effort: without a ticket, or when the server
     /// refuses, nothing is shown and nothing fails.
-    pub async fn typing(&self, user_id: impl Into<UserId>) -> Typing {
-        if self.fenced().await.is_err() {
+    pub(crate) async fn start(&self, handle: &Arc<AccountCore>, user_id: UserId) -> Typing {
+        if handle.fenced().await.is_err() {
             // This process lost the account's lease: it shows nothing.
             return Typing::inert();
         }
-        let (user_id, token) = self.typing_target(user_id.into()).await;
-        let Some(ticket) = self.typing_ticket(&user_id, token).await else {
+        let (user_id, token) = Self::target(handle, user_id).await;
+        let Some(ticket) = self.ticket(handle, &user_id, token).await else {
             return Typing::inert();
         };
         let (stop_tx, stop_rx) = oneshot::channel();
-        let bot = self.clone();
-        let task = tokio::spawn(async move { keep_typing(bot, user_id, ticket, stop_rx).await });
+        let core = handle.clone();
+        let task = tokio::spawn(async move { keep_typing(core, user_id, ticket, stop_rx).await });
         Typing {
             stop: Some(stop_tx),
             task: Some(task),
@@ -193,28 +186,34 @@ impl Bot {
     /// [`Error::NoTypingTicket`](crate::Error::NoTypingTicket) when getconfig
     /// gave none, else the server's or the transport's error; typing is
     /// best-effort, so most callers ignore it.
-    pub async fn send_typing(
+    pub(crate) async fn send(
         &self,
-        user_id: impl Into<UserId>,
+        handle: &AccountCore,
+        user_id: UserId,
         status: TypingStatus,
     ) -> Result<(), crate::Error> {
-        self.fenced().await?;
-        let (user_id, token) = self.typing_target(user_id.into()).await;
-        let Some(ticket) = self.typing_ticket(&user_id, token).await else {
+        handle.fenced().await?;
+        let (user_id, token) = Self::target(handle, user_id).await;
+        let Some(ticket) = self.ticket(handle, &user_id, token).await else {
             return Err(crate::Error::NoTypingTicket { user: user_id });
         };
-        self.account
+        handle
             .http
             .send_typing(SendTypingRequest::new(user_id.as_str(), ticket, status))
             .await
             .map(|_| ())
-            .map_err(|e| self.map_err(e))
+            .map_err(|e| handle.map_err(e))
     }
 }
 
-async fn keep_typing(bot: Bot, user: UserId, ticket: String, mut stop: oneshot::Receiver<()>) {
+async fn keep_typing(
+    core: Arc<AccountCore>,
+    user: UserId,
+    ticket: String,
+    mut stop: oneshot::Receiver<()>,
+) {
     let send = |status| {
-        bot.account.http.send_typing(SendTypingRequest::new(
+        core.http.send_typing(SendTypingRequest::new(
             user.as_str(),
             ticket.clone(),
             status,
@@ -223,7 +222,7 @@ async fn keep_typing(bot: Bot, user: UserId, ticket: String, mut stop: oneshot::
     let deadline = tokio::time::Instant::now() + MAX_TYPING;
     let mut failures = 0;
     loop {
-        if bot.account.fence.get().is_some_and(|f| f.is_lost()) {
+        if core.fence.get().is_some_and(|f| f.is_lost()) {
             break;
         }
         match send(TypingStatus::TYPING).await {

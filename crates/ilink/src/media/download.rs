@@ -14,7 +14,6 @@ use tokio::io::{AsyncReadExt, AsyncWrite, AsyncWriteExt, BufWriter};
 use super::name::{is_single_component, local_name, numbered};
 use super::{MediaError, MediaKind};
 use crate::Error;
-use crate::client::{Bot, Client};
 
 /// How many numbered alternatives [`Download::to_dir`] tries.
 const MAX_ALTERNATIVES: u32 = 10_000;
@@ -22,7 +21,7 @@ const MAX_ALTERNATIVES: u32 = 10_000;
 const FILE_BUFFER: usize = 256 * 1024;
 
 /// A download of a received image, voice note, file or video, built by
-/// [`Bot::download`]; finish it with [`bytes`](Self::bytes),
+/// [`Bot::download`](crate::Bot::download); finish it with [`bytes`](Self::bytes),
 /// [`to_writer`](Self::to_writer), [`to_path`](Self::to_path) or
 /// [`to_dir`](Self::to_dir).
 ///
@@ -45,7 +44,7 @@ const FILE_BUFFER: usize = 256 * 1024;
 /// ```
 #[must_use = "a download does nothing until one of its methods is awaited"]
 pub struct Download {
-    client: Client,
+    transport: ilink_http::Transport,
     item: MessageItem,
     cap: Option<u64>,
 }
@@ -136,9 +135,9 @@ impl<W: AsyncWrite + Unpin + ?Sized> AsyncWrite for Checked<'_, W> {
 }
 
 impl Download {
-    pub(crate) fn new(client: Client, item: &MessageItem) -> Self {
+    pub(crate) fn new(transport: ilink_http::Transport, item: &MessageItem) -> Self {
         Self {
-            client,
+            transport,
             item: item.clone(),
             cap: None,
         }
@@ -339,9 +338,7 @@ impl Download {
     where
         W: AsyncWrite + Unpin + ?Sized,
     {
-        self.client
-            .shared
-            .transport
+        self.transport
             .download_to(&plan.source, plan.key.as_ref(), writer, self.cap)
             .await
             .map_err(Error::from_transport)
@@ -441,21 +438,6 @@ where
     tokio::task::spawn_blocking(f)
         .await
         .map_err(io::Error::other)?
-}
-
-impl Bot {
-    /// Downloads a received image, voice note, file or video; see
-    /// [`Download`]. (The CDN takes no token: this goes over the client's
-    /// pool, not the account's session.)
-    ///
-    /// ```no_run
-    /// # async fn demo(bot: ilink::Bot, msg: ilink::Message) -> Result<(), ilink::Error> {
-    /// let bytes = bot.download(&msg.items()[0]).bytes().await?;
-    /// # let _ = bytes; Ok(()) }
-    /// ```
-    pub fn download(&self, item: &MessageItem) -> Download {
-        Download::new(self.client.clone(), item)
-    }
 }
 
 #[cfg(test)]

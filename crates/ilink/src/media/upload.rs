@@ -10,18 +10,18 @@ use ilink_crypto::{FileKey, MediaKey, PlainInfo};
 use ilink_http::{Progress, UploadTarget};
 use ilink_proto::{
     AesKeyText, ContextToken, GetUploadUrlRequest, MessageItem, UploadedMedia, UploadedThumb,
-    UserId,
 };
 
 use super::kind::voice_encode_type;
 use super::{MediaKind, MediaSource};
-use crate::client::Bot;
-use crate::{Error, Sent};
+use crate::Error;
+use crate::account::AccountCore;
+use crate::outbox::{Outbox, Sent, Target};
 
 /// The name a file gets when neither the builder nor the source gives one.
 const DEFAULT_FILE_NAME: &str = "file";
 
-/// A media send, built by [`Bot::send_media`] (or [`send_image`],
+/// A media send, built by [`Bot::send_media`](crate::Bot::send_media) (or [`send_image`],
 /// [`send_video`], [`send_file`]); `.await` it.
 ///
 /// The flow, in bounded memory whatever the file's size:
@@ -34,14 +34,14 @@ const DEFAULT_FILE_NAME: &str = "file";
 ///    transport, 4xx are not); a thumbnail, if any, follows the same way;
 /// 4. the caption, if any, goes out as its own text message, then the media
 ///    item, through the same paced, retried path as text
-///    ([`Bot::send_text`]). If the caption fails, the media is not sent.
+///    ([`Bot::send_text`](crate::Bot::send_text)). If the caption fails, the media is not sent.
 ///
 /// The result holds one [`Sent`] per message: the caption's (when there is
 /// one) and the media's, in that order.
 ///
-/// [`send_image`]: Bot::send_image
-/// [`send_video`]: Bot::send_video
-/// [`send_file`]: Bot::send_file
+/// [`send_image`]: crate::Bot::send_image
+/// [`send_video`]: crate::Bot::send_video
+/// [`send_file`]: crate::Bot::send_file
 ///
 /// # Cancel safety
 ///
@@ -49,17 +49,15 @@ const DEFAULT_FILE_NAME: &str = "file";
 /// object is never referenced), and a message is either sent or not.
 #[must_use = "a send does nothing until awaited"]
 pub struct SendMedia {
-    bot: Bot,
-    to: UserId,
+    outbox: Arc<Outbox>,
+    target: Target,
     source: MediaSource,
     kind: Option<MediaKind>,
     caption: Option<String>,
     file_name: Option<String>,
     thumbnail: Option<Thumbnail>,
-    context_token: Option<ContextToken>,
     progress: Option<Progress>,
     hash_progress: Option<Progress>,
-    pub(crate) ids: crate::outbox::Ids,
 }
 
 struct Thumbnail {
@@ -71,7 +69,7 @@ struct Thumbnail {
 impl fmt::Debug for SendMedia {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SendMedia")
-            .field("to", &self.to)
+            .field("to", &self.target.to)
             .field("source", &self.source)
             .field("kind", &self.kind)
             .field("file_name", &self.file_name)
@@ -82,19 +80,22 @@ impl fmt::Debug for SendMedia {
 }
 
 impl SendMedia {
-    pub(crate) fn new(bot: Bot, to: UserId, source: MediaSource, kind: Option<MediaKind>) -> Self {
+    pub(crate) fn new(
+        outbox: Arc<Outbox>,
+        target: Target,
+        source: MediaSource,
+        kind: Option<MediaKind>,
+    ) -> Self {
         Self {
-            bot,
-            to,
+            outbox,
+            target,
             source,
             kind,
             caption: None,
             file_name: None,
             thumbnail: None,
-            context_token: None,
             progress: None,
             hash_progress: None,
-            ids: crate::outbox::Ids::Fresh,
         }
     }
 
@@ -108,14 +109,14 @@ impl SendMedia {
 
     /// A text sent first, as its own message (as the official client does).
     /// If it fails, the media is not sent. Long captions are chunked like
-    /// [`Bot::send_text`].
+    /// [`Bot::send_text`](crate::Bot::send_text).
     pub fn caption(mut self, text: impl Into<String>) -> Self {
         self.caption = Some(text.into());
         self
     }
 
     /// The file name the recipient sees for a file, and the name whose
-    /// extension chooses the kind in [`Bot::send_media`] (default: the
+    /// extension chooses the kind in [`Bot::send_media`](crate::Bot::send_media) (default: the
     /// path's file name; `file` for bytes and readers).
     pub fn file_name(mut self, name: impl Into<String>) -> Self {
         self.file_name = Some(name.into());
@@ -138,7 +139,7 @@ impl SendMedia {
     /// Uses this context token instead of the user's cached one (for the
     /// upload slot and the messages).
     pub fn context_token(mut self, token: ContextToken) -> Self {
-        self.context_token = Some(token);
+        self.target.context_token = Some(token);
         self
     }
 
@@ -160,12 +161,12 @@ impl SendMedia {
     }
 
     async fn run(self) -> Result<Vec<Sent>, Error> {
-        if self.to.is_empty() {
+        if self.target.to.is_empty() {
             return Err(Error::NoRecipient);
         }
-        let bot = self.bot;
-        let handle = bot.account.clone();
-        let (to, token) = bot.recipient(&self.to, self.context_token).await?;
+        let outbox = self.outbox;
+        let handle = outbox.core.clone();
+        let (to, token) = outbox.resolve(&self.target).await?;
         // The conversation must take the caption's messages and the media's
         // before anything is uploaded for nothing.
         let captions = match self.caption.as_deref() {
@@ -174,7 +175,8 @@ impl SendMedia {
             }
             _ => 0,
         };
-        bot.check_budget(&to, u32::try_from(captions + 1).unwrap_or(u32::MAX))
+        outbox
+            .check_budget(&to, u32::try_from(captions + 1).unwrap_or(u32::MAX))
             .await?;
         let file_name = self
             .file_name
@@ -215,7 +217,7 @@ impl SendMedia {
             .http
             .get_upload_url(request)
             .await
-            .map_err(|e| bot.map_err(e))?;
+            .map_err(|e| handle.map_err(e))?;
         let Some(target) = UploadTarget::from_response(&slot, filekey.as_str()) else {
             return Err(no_slot(&slot, "upload_param"));
         };
@@ -233,7 +235,7 @@ impl SendMedia {
                 self.progress.clone(),
             )
             .await
-            .map_err(|e| bot.map_err(e))?;
+            .map_err(|e| handle.map_err(e))?;
         if info.size == 0
             && let Some(progress) = &self.progress
         {
@@ -242,7 +244,7 @@ impl SendMedia {
         let mut uploaded = UploadedMedia::new(param, key_hex, info.size, info.md5.to_hex());
         if let (Some(thumb), Some(thumb_info)) = (&thumbnail, thumb_info) {
             uploaded = uploaded
-                .with_thumb(upload_thumb(&bot, &slot, &filekey, &key, thumb, thumb_info).await?);
+                .with_thumb(upload_thumb(&handle, &slot, &filekey, &key, thumb, thumb_info).await?);
         }
 
         let item = media_item(kind, &uploaded, &file_name);
@@ -256,7 +258,7 @@ impl SendMedia {
             _ => Vec::new(),
         };
         items.push(item);
-        bot.send_items(&to, token, items, &self.ids).await
+        outbox.send_items(&to, token, items, &self.target.ids).await
     }
 }
 
@@ -270,14 +272,13 @@ impl IntoFuture for SendMedia {
 }
 
 async fn upload_thumb(
-    bot: &Bot,
+    handle: &AccountCore,
     slot: &ilink_proto::GetUploadUrlResponse,
     filekey: &FileKey,
     key: &MediaKey,
     thumb: &Thumbnail,
     info: PlainInfo,
 ) -> Result<UploadedThumb, Error> {
-    let handle = &bot.account;
     let Some(param) = slot
         .thumb_upload_param
         .as_deref()
@@ -293,7 +294,7 @@ async fn upload_thumb(
         .transport()
         .upload(&target, key, info.size, || source.open(), None)
         .await
-        .map_err(|e| bot.map_err(e))?;
+        .map_err(|e| handle.map_err(e))?;
     Ok(UploadedThumb::new(thumb_param, info.size).with_size(thumb.width, thumb.height))
 }
 
@@ -311,60 +312,6 @@ fn media_item(kind: MediaKind, uploaded: &UploadedMedia, file_name: &str) -> Mes
 fn no_slot(_slot: &ilink_proto::GetUploadUrlResponse, missing: &'static str) -> Error {
     tracing::warn!(missing, "getuploadurl answered without an upload slot");
     Error::Media(crate::media::MediaError::NoUploadSlot { missing })
-}
-
-impl Bot {
-    /// Sends a file as the kind its name's MIME type says: `image/*` as an
-    /// image, `video/*` as a video, anything else (audio included) as a file
-    /// ([`MediaKind::from_file_name`]; force one with
-    /// [`kind`](SendMedia::kind)). See [`SendMedia`] for the flow and the
-    /// options.
-    ///
-    /// ```no_run
-    /// # async fn demo(bot: ilink::Bot) -> Result<(), ilink::Error> {
-    /// use ilink::MediaSource;
-    ///
-    /// let sent = bot
-    ///     .send_media("alice@im.wechat", MediaSource::path("holiday.jpg"))
-    ///     .caption("the beach")
-    ///     .on_progress(|sent, total| println!("{sent}/{total}"))
-    ///     .await?;
-    /// assert_eq!(sent.len(), 2); // the caption, then the image
-    /// # Ok(()) }
-    /// ```
-    pub fn send_media(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
-        SendMedia::new(self.clone(), to.into(), source.into(), None)
-    }
-
-    /// Sends an image. See [`SendMedia`].
-    pub fn send_image(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
-        SendMedia::new(
-            self.clone(),
-            to.into(),
-            source.into(),
-            Some(MediaKind::Image),
-        )
-    }
-
-    /// Sends a video. See [`SendMedia`].
-    pub fn send_video(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
-        SendMedia::new(
-            self.clone(),
-            to.into(),
-            source.into(),
-            Some(MediaKind::Video),
-        )
-    }
-
-    /// Sends a file, shown with its name and size. See [`SendMedia`].
-    pub fn send_file(&self, to: impl Into<UserId>, source: impl Into<MediaSource>) -> SendMedia {
-        SendMedia::new(
-            self.clone(),
-            to.into(),
-            source.into(),
-            Some(MediaKind::File),
-        )
-    }
 }
 
 #[cfg(test)]
