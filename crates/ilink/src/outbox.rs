@@ -475,16 +475,6 @@ impl Outbox {
     fn map_err(&self, err: ilink_http::Error) -> Error {
         self.core.map_err(err)
     }
-
-    /// Whom a send goes to, and with which context token (see
-    /// [`AccountCore::recipient`]).
-    pub(crate) async fn recipient(
-        &self,
-        to: &UserId,
-        token: Option<ContextToken>,
-    ) -> Result<(UserId, Option<ContextToken>), Error> {
-        self.core.recipient(to, token).await
-    }
 }
 
 impl Outbox {
@@ -524,7 +514,8 @@ impl Outbox {
         &self,
         target: &Target,
     ) -> Result<(UserId, Option<ContextToken>), Error> {
-        self.recipient(&target.to, target.context_token.clone())
+        self.core
+            .recipient(&target.to, target.context_token.clone())
             .await
             .inspect_err(|e| target.ids.note_failure(e))
     }
