@@ -169,7 +169,7 @@ fn pipeline(key: &MediaKey, path: &std::path::Path) -> io::Result<()> {
             }
         }
         let pass2 = start.elapsed();
-        assert_eq!(sent, info.ciphertext_len(), "ciphertext size");
+        assert_eq!(sent, info.ciphertext_size(), "ciphertext size");
         size = info.size;
         if best.is_none_or(|(a, b)| pass1 + pass2 < a + b) {
             best = Some((pass1, pass2));

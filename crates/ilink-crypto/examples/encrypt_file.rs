@@ -52,7 +52,7 @@ fn run(input: &Path, output: &Path, scan_only: bool) -> Result<(), Box<dyn std::
     let mb = info.size as f64 / 1e6;
     println!("size={}", info.size);
     println!("md5={}", info.md5);
-    println!("ciphertext_len={}", info.ciphertext_len());
+    println!("ciphertext_size={}", info.ciphertext_size());
     println!("scan_s={:.3}", scanned.as_secs_f64());
     println!("scan_mb_s={:.1}", mb / scanned.as_secs_f64());
 
@@ -74,11 +74,11 @@ fn run(input: &Path, output: &Path, scan_only: bool) -> Result<(), Box<dyn std::
         }
         sink.flush()?;
         let encrypted = pass2.elapsed();
-        if reader.bytes_out() != info.ciphertext_len() {
+        if reader.bytes_out() != info.ciphertext_size() {
             return Err(format!(
                 "wrote {} bytes of ciphertext, expected {}",
                 reader.bytes_out(),
-                info.ciphertext_len()
+                info.ciphertext_size()
             )
             .into());
         }

@@ -15,27 +15,6 @@ use crate::key::MediaKey;
 /// AES block size in bytes.
 pub(crate) const BLOCK: usize = 16;
 
-/// Size of the AES-128-ECB/PKCS#7 ciphertext of `plain` bytes of plaintext:
-/// `(plain / 16 + 1) * 16`.
-///
-/// Padding always adds 1 to 16 bytes, so 16 bytes of plaintext become 32.
-/// This is `filesize` in `getuploadurl`, `mid_size` of an image and
-/// `video_size` of a video. It saturates at `u64::MAX` for the last 16
-/// values of `u64`, which no file reaches.
-///
-/// ```
-/// use ilink_crypto::ciphertext_len;
-///
-/// assert_eq!(ciphertext_len(0), 16);
-/// assert_eq!(ciphertext_len(15), 16);
-/// assert_eq!(ciphertext_len(16), 32);
-/// assert_eq!(ciphertext_len(17), 32);
-/// ```
-#[must_use]
-pub const fn ciphertext_len(plain: u64) -> u64 {
-    (plain | 15).saturating_add(1)
-}
-
 /// Ciphertext could not be decrypted.
 ///
 /// ECB has no integrity check: a wrong key or corrupted data is noticed
@@ -214,7 +193,7 @@ pub(crate) fn dec_cipher(key: &MediaKey) -> Aes128Dec {
 
 /// Encrypts a whole plaintext: AES-128-ECB with PKCS#7 padding.
 ///
-/// The result has [`ciphertext_len`] bytes. For large files use
+/// The result has [`ciphertext_size`](crate::ciphertext_size) bytes. For large files use
 /// [`EncryptingReader`](crate::EncryptingReader) or
 /// [`Encryptor`](crate::Encryptor) instead, which need no more memory than
 /// one buffer.
@@ -246,12 +225,12 @@ pub fn decrypt(key: &MediaKey, ciphertext: &[u8]) -> Result<Vec<u8>, DecryptErro
 /// Pads `buf` and encrypts it in place; it grows by 1 to 16 bytes.
 ///
 /// ```
-/// use ilink_crypto::{MediaKey, ciphertext_len, encrypt_in_place};
+/// use ilink_crypto::{MediaKey, ciphertext_size, encrypt_in_place};
 ///
 /// let key = MediaKey::from_bytes([7; 16]);
 /// let mut buf = b"sixteen bytes!!!".to_vec();
 /// encrypt_in_place(&key, &mut buf);
-/// assert_eq!(buf.len() as u64, ciphertext_len(16));
+/// assert_eq!(buf.len() as u64, ciphertext_size(16));
 /// ```
 pub fn encrypt_in_place(key: &MediaKey, buf: &mut Vec<u8>) {
     encrypt_in_place_with(&enc_cipher(key), buf);
@@ -368,15 +347,17 @@ impl fmt::Debug for MediaCipher {
 
 #[cfg(test)]
 mod tests {
+    use ilink_proto::ciphertext_size;
+
     use super::*;
 
     #[test]
-    fn ciphertext_len_rounds_up_past_the_block() {
+    fn ciphertext_size_rounds_up_past_the_block() {
         for (plain, cipher) in [(0, 16), (1, 16), (15, 16), (16, 32), (31, 32), (32, 48)] {
-            assert_eq!(ciphertext_len(plain), cipher, "{plain}");
+            assert_eq!(ciphertext_size(plain), cipher, "{plain}");
         }
-        assert_eq!(ciphertext_len(u64::MAX - 16), u64::MAX - 15);
-        assert_eq!(ciphertext_len(u64::MAX), u64::MAX);
+        assert_eq!(ciphertext_size(u64::MAX - 16), u64::MAX - 15);
+        assert_eq!(ciphertext_size(u64::MAX), u64::MAX);
     }
 
     #[test]

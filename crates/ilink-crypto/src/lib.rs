@@ -13,7 +13,7 @@
 //!   [`EncryptingReader`] (pull, for uploads) and [`DecryptingWriter`] (for
 //!   downloads).
 //! - Upload preparation: [`scan`] computes a file's size and MD5 in one
-//!   pass ([`PlainInfo`]); [`ciphertext_len`] gives the encrypted size.
+//!   pass ([`PlainInfo`]); [`ciphertext_size`] gives the encrypted size.
 //!
 //! # Uploading a file in two passes
 //!
@@ -28,7 +28,7 @@
 //! let key = MediaKey::generate()?;
 //! let filekey = FileKey::generate()?;
 //! // getuploadurl { filekey, rawsize: info.size, rawfilemd5: info.md5.to_hex(),
-//! //   filesize: info.ciphertext_len(), aeskey: key.to_hex(), .. }
+//! //   filesize: info.ciphertext_size(), aeskey: key.to_hex(), .. }
 //! let mut body = EncryptingReader::new(&key, File::open(path)?); // pass 2
 //! # let mut sink = std::io::sink();
 //! std::io::copy(&mut body, &mut sink)?; // stands in for the POST body
@@ -66,14 +66,18 @@ mod file_key;
 mod hex;
 mod key;
 mod md5;
-mod random;
+pub mod random;
 mod reader;
 mod stream;
 mod upload;
 mod writer;
 
+/// The ciphertext size of a plaintext size (defined in `ilink-proto`, whose
+/// wire fields carry it).
+pub use ilink_proto::ciphertext_size;
+
 pub use crate::ecb::{
-    DecryptError, MediaCipher, ciphertext_len, decrypt, decrypt_in_place, encrypt, encrypt_in_place,
+    DecryptError, MediaCipher, decrypt, decrypt_in_place, encrypt, encrypt_in_place,
 };
 pub use crate::file_key::FileKey;
 pub use crate::hex::{CharKind, HexError};

@@ -9,7 +9,7 @@ use crate::ecb::{self, BLOCK};
 use crate::key::MediaKey;
 
 /// Reads the AES-128-ECB/PKCS#7 ciphertext of everything its inner reader
-/// yields: exactly [`ciphertext_len`](crate::ciphertext_len) of the
+/// yields: exactly [`ciphertext_size`](crate::ciphertext_size) of the
 /// plaintext size in all, the padded final block included.
 ///
 /// It reads plaintext straight into the caller's buffer and encrypts it in
@@ -30,13 +30,13 @@ use crate::key::MediaKey;
 ///
 /// ```
 /// use std::io::Read;
-/// use ilink_crypto::{EncryptingReader, MediaKey, ciphertext_len, encrypt};
+/// use ilink_crypto::{EncryptingReader, MediaKey, ciphertext_size, encrypt};
 ///
 /// let key = MediaKey::from_bytes([7; 16]);
 /// let plain = vec![42u8; 100_000];
 /// let mut sealed = Vec::new();
 /// EncryptingReader::new(&key, plain.as_slice()).read_to_end(&mut sealed)?;
-/// assert_eq!(sealed.len() as u64, ciphertext_len(100_000));
+/// assert_eq!(sealed.len() as u64, ciphertext_size(100_000));
 /// assert_eq!(sealed, encrypt(&key, &plain));
 /// # Ok::<(), std::io::Error>(())
 /// ```

@@ -80,7 +80,7 @@ impl Encryptor {
 
     /// Appends the final block (the carried bytes and 1 to 16 bytes of
     /// padding) to `out`. The total written is
-    /// [`ciphertext_len`](crate::ciphertext_len)`(bytes_in)`.
+    /// [`ciphertext_size`](crate::ciphertext_size)`(bytes_in)`.
     pub fn finish(self, out: &mut Vec<u8>) {
         let mut block = ecb::padded_block(&self.carry[..self.carry_len]);
         ecb::encrypt_blocks(&self.cipher, &mut block);

@@ -2,8 +2,8 @@
 
 use std::io::{self, Read};
 
-use crate::ecb::ciphertext_len;
 use crate::md5::{Md5, Md5Digest};
+use ilink_proto::ciphertext_size;
 
 /// Size of the buffer [`scan`] reads into.
 const SCAN_BUFFER: usize = 256 * 1024;
@@ -38,8 +38,8 @@ impl PlainInfo {
     /// Size of the ciphertext to upload (`filesize`; an image's `mid_size`,
     /// a video's `video_size`).
     #[must_use]
-    pub const fn ciphertext_len(&self) -> u64 {
-        ciphertext_len(self.size)
+    pub const fn ciphertext_size(&self) -> u64 {
+        ciphertext_size(self.size)
     }
 }
 
@@ -56,7 +56,7 @@ impl PlainInfo {
 /// let info = scan(&b"abc"[..])?;
 /// assert_eq!(info.size, 3);
 /// assert_eq!(info.md5.to_hex(), "900150983cd24fb0d6963f7d28e17f72");
-/// assert_eq!(info.ciphertext_len(), 16);
+/// assert_eq!(info.ciphertext_size(), 16);
 /// # Ok::<(), std::io::Error>(())
 /// ```
 ///

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 
 use bytes::Bytes;
 use http_body::{Body, Frame, SizeHint};
-use ilink_crypto::{Encryptor, MediaKey, ciphertext_len};
+use ilink_crypto::{Encryptor, MediaKey, ciphertext_size};
 use tokio::io::{AsyncRead, ReadBuf};
 
 use crate::error::BoxError;
@@ -126,7 +126,7 @@ impl UploadBody {
             buf: vec![0; chunk_size.max(16)].into_boxed_slice(),
             expected: plaintext_len,
             read: 0,
-            remaining: ciphertext_len(plaintext_len),
+            remaining: ciphertext_size(plaintext_len),
             progress,
             failure,
         }
@@ -233,7 +233,7 @@ mod tests {
         for len in [0usize, 1, 15, 16, 17, 100, 1000] {
             let data: Vec<u8> = (0..len).map(|i| i as u8).collect();
             let (mut body, _) = body(data.clone(), len as u64, 16);
-            assert_eq!(body.size_hint().exact(), Some(ciphertext_len(len as u64)));
+            assert_eq!(body.size_hint().exact(), Some(ciphertext_size(len as u64)));
             let mut out = Vec::new();
             while let Some(frame) = body.frame().await {
                 let frame = frame.unwrap().into_data().unwrap();

@@ -3,8 +3,7 @@
 
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
@@ -540,21 +539,9 @@ fn bearer(token: &BotToken) -> Result<HeaderValue, Error> {
     Ok(value)
 }
 
-/// A fresh random `u32` for `X-WECHAT-UIN`. Should the OS generator fail, a
-/// time-and-counter mix stands in: the value only has to vary.
+/// A fresh random `u32` for `X-WECHAT-UIN` (it only has to vary).
 fn random_u32() -> u32 {
-    getrandom::u32().unwrap_or_else(|_| {
-        static COUNTER: AtomicU32 = AtomicU32::new(0);
-        let nanos = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map_or(0, |d| d.subsec_nanos());
-        let mut x = nanos ^ COUNTER.fetch_add(0x9e37_79b9, Ordering::Relaxed);
-        x ^= x >> 16;
-        x = x.wrapping_mul(0x7feb_352d);
-        x ^= x >> 15;
-        x = x.wrapping_mul(0x846c_a68b);
-        x ^ (x >> 16)
-    })
+    ilink_crypto::random::varying_u64() as u32
 }
 
 impl fmt::Debug for Transport {

@@ -131,15 +131,22 @@ pub fn wechat_uin(random: u32) -> String {
 }
 
 /// The AES-128-ECB/PKCS7 ciphertext size of a plaintext size: padding always
-/// adds 1 to 16 bytes, so 16 bytes become 32.
+/// adds 1 to 16 bytes, so 16 bytes become 32. This is `filesize` in
+/// `getuploadurl`, `mid_size` of an image and `video_size` of a video.
 ///
 /// ```
 /// assert_eq!(ilink_proto::ciphertext_size(0), 16);
 /// assert_eq!(ilink_proto::ciphertext_size(15), 16);
 /// assert_eq!(ilink_proto::ciphertext_size(16), 32);
+/// assert_eq!(ilink_proto::ciphertext_size(17), 32);
+/// // Saturates rather than overflows.
+/// assert_eq!(ilink_proto::ciphertext_size(u64::MAX), u64::MAX);
 /// ```
+///
+/// The one definition: `ilink_crypto::ciphertext_size` is this function.
+#[must_use]
 pub const fn ciphertext_size(plaintext_size: u64) -> u64 {
-    (plaintext_size / 16 + 1) * 16
+    (plaintext_size | 15).saturating_add(1)
 }
 
 /// Joins a base URL and a path, with or without a slash between them.

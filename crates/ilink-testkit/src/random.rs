@@ -1,24 +1,13 @@
-//! The randomness the simulator mints ids, tokens, keys and CDN parameters
-//! from.
+//! The ids, tokens, keys and CDN parameters the simulator mints, from
+//! `ilink_crypto::random`.
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 
-/// Random bytes; the simulator treats a failing OS RNG as fatal for the
-/// request, never as a panic.
+/// Random bytes for ids and parameters (they only have to vary), from the
+/// workspace's one source.
 pub(crate) fn random_bytes<const N: usize>() -> [u8; N] {
-    let mut out = [0u8; N];
-    if getrandom::fill(&mut out).is_err() {
-        // Fall back to something unique enough for test ids.
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or_default();
-        for (i, b) in out.iter_mut().enumerate() {
-            *b = (nanos >> ((i % 16) * 8)) as u8 ^ (i as u8);
-        }
-    }
-    out
+    ilink_crypto::random::varying_bytes()
 }
 
 /// `N` random bytes as lowercase hex.

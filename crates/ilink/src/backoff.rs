@@ -2,18 +2,6 @@
 
 use std::time::Duration;
 
-/// A random `u64` (0 if the OS has no randomness, which only costs jitter).
-pub(crate) fn random_u64() -> u64 {
-    let mut b = [0u8; 8];
-    let _ = getrandom::fill(&mut b);
-    u64::from_le_bytes(b)
-}
-
-/// A random number in `0.0..1.0`.
-pub(crate) fn random_unit() -> f64 {
-    (random_u64() >> 11) as f64 / (1u64 << 53) as f64
-}
-
 /// How long to wait after consecutive failures.
 ///
 /// The defaults follow the official client's pace (2 s after a failure,
@@ -77,7 +65,7 @@ impl Backoff {
 
     /// The delay after `failures` consecutive failures, with random jitter.
     pub fn delay(&self, failures: u32) -> Duration {
-        self.delay_with(failures, random_unit())
+        self.delay_with(failures, ilink_crypto::random::unit())
     }
 }
 

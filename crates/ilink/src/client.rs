@@ -228,7 +228,7 @@ fn holder_name() -> String {
         "{}/{}/{:08x}",
         host_name(),
         std::process::id(),
-        crate::backoff::random_u64() as u32
+        ilink_crypto::random::varying_u64() as u32
     )
 }
 

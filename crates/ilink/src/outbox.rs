@@ -182,7 +182,7 @@ pub(crate) fn client_id(prefix: &str) -> String {
     format!(
         "{prefix}:{}-{:08x}",
         crate::store::now_ms(),
-        crate::backoff::random_u64() as u32
+        ilink_crypto::random::varying_u64() as u32
     )
 }
 
@@ -1069,7 +1069,7 @@ mod tests {
         let (ms, hex) = rest.split_once('-').unwrap();
         assert!(ms.parse::<u64>().is_ok());
         assert_eq!(hex.len(), 8);
-        let u = crate::backoff::random_unit();
+        let u = ilink_crypto::random::unit();
         assert!((0.0..1.0).contains(&u));
     }
 

@@ -10,7 +10,6 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::account::AccountCore;
-use crate::backoff::random_unit;
 use crate::store::TypingTicket;
 use crate::store::now_ms;
 use crate::sync::lock;
@@ -110,7 +109,7 @@ impl TypingCache {
                 cached.as_ref(),
                 resp.typing_ticket.filter(|t| !t.is_empty()),
                 now,
-                random_unit(),
+                ilink_crypto::random::unit(),
             ),
             Err(e) if is_fresh_binding(&e) => {
                 let first = lock(&self.off_logged).insert(user_id.clone());
@@ -124,7 +123,7 @@ impl TypingCache {
             }
             Err(e) => {
                 tracing::debug!(error = %crate::Report::new(&e), "getconfig failed; typing stays best-effort");
-                next_entry(cached.as_ref(), None, now, random_unit())
+                next_entry(cached.as_ref(), None, now, ilink_crypto::random::unit())
             }
         };
         lock(&self.tickets).insert(user_id.clone(), entry.clone());

@@ -122,10 +122,10 @@ pub(crate) async fn encrypt(
         "Encrypted {} bytes (md5 {}) into {} bytes",
         info.size,
         info.md5,
-        info.ciphertext_len()
+        info.ciphertext_size()
     );
     let mut event = json!({"event": "encrypted", "plaintext_bytes": info.size,
-                           "md5": info.md5.to_hex(), "ciphertext_bytes": info.ciphertext_len()});
+                           "md5": info.md5.to_hex(), "ciphertext_bytes": info.ciphertext_size()});
     if generated {
         human.push_str(&format!(
             " with a new key.\naeskey (hex, for getuploadurl): {}\naes_key (base64 of hex, for messages): {}",

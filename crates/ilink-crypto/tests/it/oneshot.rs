@@ -4,7 +4,7 @@ use std::io::{Read, Write};
 
 use ilink_crypto::{
     DecryptError, DecryptingWriter, Decryptor, EncryptingReader, Encryptor, MediaCipher, MediaKey,
-    ciphertext_len, decrypt, decrypt_in_place, encrypt, encrypt_in_place,
+    ciphertext_size, decrypt, decrypt_in_place, encrypt, encrypt_in_place,
 };
 
 use crate::{key_000102, tohex, unhex};
@@ -122,7 +122,7 @@ fn edge_sizes() {
     for size in [0usize, 1, 15, 16, 17, 31, 32, 33, 1 << 20] {
         let plain = pattern(size);
         let sealed = encrypt(&key, &plain);
-        assert_eq!(sealed.len() as u64, ciphertext_len(size as u64), "{size}");
+        assert_eq!(sealed.len() as u64, ciphertext_size(size as u64), "{size}");
         assert!(sealed.len() > size && sealed.len() <= size + 16);
         assert_eq!(decrypt(&key, &sealed).unwrap(), plain, "{size}");
 

@@ -4,7 +4,7 @@
 use std::io::{self, Read, Write};
 
 use ilink_crypto::{
-    DecryptingWriter, Decryptor, EncryptingReader, Encryptor, MediaKey, ciphertext_len, decrypt,
+    DecryptingWriter, Decryptor, EncryptingReader, Encryptor, MediaKey, ciphertext_size, decrypt,
     decrypt_in_place, encrypt,
 };
 use proptest::collection::vec;
@@ -75,7 +75,7 @@ proptest! {
     #[test]
     fn round_trip(key in key(), plain in plaintext()) {
         let sealed = encrypt(&key, &plain);
-        prop_assert_eq!(sealed.len() as u64, ciphertext_len(plain.len() as u64));
+        prop_assert_eq!(sealed.len() as u64, ciphertext_size(plain.len() as u64));
         prop_assert_eq!(decrypt(&key, &sealed).unwrap(), plain);
     }
 

@@ -10,7 +10,7 @@ fn scan_reports_size_and_md5() {
     let info = scan(&b""[..]).unwrap();
     assert_eq!(info.size, 0);
     assert_eq!(info.md5.to_hex(), "d41d8cd98f00b204e9800998ecf8427e");
-    assert_eq!(info.ciphertext_len(), 16);
+    assert_eq!(info.ciphertext_size(), 16);
 
     let info = scan(&b"abc"[..]).unwrap();
     assert_eq!(info.size, 3);
@@ -25,7 +25,7 @@ fn scan_reads_past_its_buffer() {
     let info = scan(data.as_slice()).unwrap();
     assert_eq!(info.size, 600_001);
     assert_eq!(info.md5, md5(&data));
-    assert_eq!(info.ciphertext_len(), 600_016);
+    assert_eq!(info.ciphertext_size(), 600_016);
 }
 
 /// Interrupts every other read and fails after `fail_at` bytes.

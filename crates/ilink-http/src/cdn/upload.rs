@@ -6,7 +6,7 @@ use std::path::Path;
 
 use hyper::header::{self, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
-use ilink_crypto::{MediaKey, ciphertext_len};
+use ilink_crypto::{MediaKey, ciphertext_size};
 use ilink_proto::consts::headers as names;
 use tokio::io::AsyncRead;
 
@@ -138,7 +138,7 @@ impl Transport {
         );
         headers.insert(
             header::CONTENT_LENGTH,
-            HeaderValue::from(ciphertext_len(plaintext_len)),
+            HeaderValue::from(ciphertext_size(plaintext_len)),
         );
 
         let result = self

@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
-use ilink_crypto::{MediaKey, ciphertext_len, decrypt, encrypt, md5};
+use ilink_crypto::{MediaKey, ciphertext_size, decrypt, encrypt, md5};
 use ilink_http::{DownloadSource, ErrorKind, Progress, RetryPolicy, UploadTarget};
 use tokio::io::AsyncWrite;
 
@@ -81,7 +81,7 @@ async fn uploads_decrypt_to_the_same_md5() {
         assert_eq!(req.header("Content-Type"), Some("application/octet-stream"));
         assert_eq!(
             req.header("Content-Length"),
-            Some(ciphertext_len(len as u64).to_string().as_str())
+            Some(ciphertext_size(len as u64).to_string().as_str())
         );
         for name in [
             "Authorization",
@@ -186,7 +186,7 @@ async fn server_errors_are_retried_with_a_fresh_body() {
     assert_eq!(calls.load(Ordering::SeqCst), 3);
     // Every attempt sent the whole ciphertext.
     for req in server.requests() {
-        assert_eq!(req.body.len() as u64, ciphertext_len(data.len() as u64));
+        assert_eq!(req.body.len() as u64, ciphertext_size(data.len() as u64));
     }
 }
 

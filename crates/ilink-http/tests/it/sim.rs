@@ -896,7 +896,7 @@ async fn a_100_mib_upload_streams_through() {
     assert_eq!(uploads.len(), 1);
     assert_eq!(
         uploads[0].header("content-length"),
-        Some(ilink_crypto::ciphertext_len(len).to_string().as_str())
+        Some(ilink_crypto::ciphertext_size(len).to_string().as_str())
     );
     assert_no_violations(&sim);
 }

@@ -93,7 +93,7 @@ fn check_private(dir: &Path) -> Result<(), StoreError> {
     let probe = dir.join(format!(
         ".owner-probe.{}.{:08x}",
         std::process::id(),
-        crate::backoff::random_u64() as u32
+        ilink_crypto::random::varying_u64() as u32
     ));
     let ours = private_new_file()
         .open(&probe)

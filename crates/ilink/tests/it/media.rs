@@ -93,7 +93,7 @@ async fn an_image_goes_out_with_and_without_upload_full_url() {
         let item = msg.msg.item_list[0].image_item.as_ref().unwrap();
         assert_eq!(
             item.mid_size,
-            Some(ilink::crypto::ciphertext_len(image.len() as u64))
+            Some(ilink::crypto::ciphertext_size(image.len() as u64))
         );
         assert!(item.thumb_media.is_none());
         let req = &upload_requests(&sim)[0];
@@ -124,7 +124,7 @@ async fn an_image_with_a_thumbnail() {
     assert_eq!(msg.media[1].bytes.as_deref(), Some(&thumb));
     let item = msg.msg.item_list[0].image_item.as_ref().unwrap();
     assert_eq!((item.thumb_width, item.thumb_height), (Some(120), Some(90)));
-    assert_eq!(item.thumb_size, Some(ilink::crypto::ciphertext_len(3_000)));
+    assert_eq!(item.thumb_size, Some(ilink::crypto::ciphertext_size(3_000)));
     let req = &upload_requests(&sim)[0];
     assert_eq!(req["no_need_thumb"], false);
     assert_eq!(req["thumb_rawsize"], 3_000);
@@ -154,7 +154,7 @@ async fn a_video_from_a_path_with_a_thumbnail() {
     assert_eq!(item.video_md5.as_deref(), Some(md5(&video).as_str()));
     assert_eq!(
         item.video_size,
-        Some(ilink::crypto::ciphertext_len(300_000))
+        Some(ilink::crypto::ciphertext_size(300_000))
     );
     assert_eq!(msg.media[0].kind, "video");
     assert_eq!(msg.media[0].bytes.as_deref(), Some(&video));
