@@ -4,7 +4,7 @@
 //!   system's generator, or a [`RandomError`]; never a weaker source.
 //! - **Values that only have to vary** (retry jitter, reply and holder ids,
 //!   the `X-WECHAT-UIN` header, the simulator's ids): [`varying_u64`],
-//!   [`varying_bytes`] and [`unit`]. They come from the same generator;
+//!   [`varying_bytes`] and [`unit`](unit()). They come from the same generator;
 //!   should it fail, a mix of the clock, a process-wide counter and the
 //!   process id stands in, so two draws still differ. Never use them for a
 //!   secret.

@@ -74,5 +74,5 @@ pub use options::CallOptions;
 pub use origin::{is_trusted_base_url, origin_of};
 pub use pool::Connections;
 pub use redact::{REDACTED, is_secret_key, redact};
-pub use retry::RetryPolicy;
+pub use retry::Retry;
 pub use transport::{DEFAULT_UPDATE_LIMIT, Transport, TransportBuilder};

@@ -5,12 +5,11 @@ use std::collections::HashMap;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::Duration;
 
-use ilink_http::{Transport, TransportBuilder};
+use ilink_http::{Retry, Transport, TransportBuilder};
 use ilink_proto::AccountId;
 
 use crate::Error;
 use crate::account::AccountCore;
-use crate::backoff::Backoff;
 use crate::config::Config;
 use crate::handle::AccountHandle;
 use crate::health::Health;
@@ -85,22 +84,21 @@ impl ClientBuilder {
         self
     }
 
-    /// The backoff between failed polls (default 2 s doubling to 30 s).
-    pub fn poll_backoff(mut self, backoff: Backoff) -> Self {
-        self.config.poll_backoff = backoff;
+    /// The backoff between failed polls: default 2 s doubling to 30 s,
+    /// ±20 %, as the official client paces itself. The runner retries
+    /// without end unless the policy has attempts or a deadline: then a run
+    /// whose polls failed that many times in a row, or for that long, stops
+    /// with the last error.
+    pub fn poll_retry(mut self, retry: Retry) -> Self {
+        self.config.poll_retry = retry;
         self
     }
 
-    /// Attempts per send on retryable failures, with the same `client_id`
-    /// (default 3).
-    pub fn send_attempts(mut self, attempts: u32) -> Self {
-        self.config.send_attempts = attempts.max(1);
-        self
-    }
-
-    /// The backoff between send attempts (default 0.5 s doubling to 4 s).
-    pub fn send_backoff(mut self, backoff: Backoff) -> Self {
-        self.config.send_backoff = backoff;
+    /// How a send that failed on a retryable error is tried again, always
+    /// with the same `client_id`: default 3 attempts, 0.5 s doubling to 4 s
+    /// (±20 %). Its backoff also paces the runner's outbox drain.
+    pub fn send_retry(mut self, retry: Retry) -> Self {
+        self.config.send_retry = retry;
         self
     }
 

@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use crate::backoff::Backoff;
+use ilink_http::Retry;
+
 use crate::pacing::Pacing;
 use crate::store::ReplyLimits;
 
@@ -20,9 +21,8 @@ pub const DEFAULT_REPLY_WINDOW: Duration = Duration::from_secs(24 * 60 * 60);
 /// Client-wide behaviour.
 #[derive(Clone, Debug)]
 pub(crate) struct Config {
-    pub(crate) poll_backoff: Backoff,
-    pub(crate) send_attempts: u32,
-    pub(crate) send_backoff: Backoff,
+    pub(crate) poll_retry: Retry,
+    pub(crate) send_retry: Retry,
     pub(crate) qr_poll_interval: Duration,
     pub(crate) login_deadline: Duration,
     pub(crate) client_id_prefix: String,
@@ -35,9 +35,9 @@ pub(crate) struct Config {
 impl Default for Config {
     fn default() -> Self {
         Self {
-            poll_backoff: Backoff::default(),
-            send_attempts: 3,
-            send_backoff: Backoff::new(Duration::from_millis(500), Duration::from_secs(4)),
+            poll_retry: Retry::new(Duration::from_secs(2), Duration::from_secs(30)),
+            send_retry: Retry::new(Duration::from_millis(500), Duration::from_secs(4))
+                .with_attempts(3),
             qr_poll_interval: ilink_proto::consts::timeouts::QR_POLL_INTERVAL,
             login_deadline: ilink_proto::consts::timeouts::LOGIN,
             client_id_prefix: "ilink".to_owned(),

@@ -54,7 +54,6 @@ pub use ilink_proto as proto;
 pub use rustls;
 
 mod account;
-pub mod backoff;
 mod bot;
 pub mod chunk;
 mod client;
@@ -86,6 +85,7 @@ pub use cluster::{Cluster, ClusterEvent};
 pub use context::Context;
 pub use error::{BoxError, Error, LoginFailure, OriginProblem, Report};
 pub use health::{Health, SessionState};
+pub use ilink_http::Retry;
 pub use ilink_proto::{AccountId, Cursor, UserId};
 pub use login::{Login, LoginEvent, LoginOutcome};
 pub use media::{Download, MediaError, MediaKind, MediaSource, SendMedia};

@@ -918,7 +918,8 @@ impl Outbox {
         msg: WeixinMessage,
     ) -> Result<Option<MessageId>, Error> {
         let handle = &self.core;
-        let attempts = self.core.config.send_attempts;
+        let retry = self.core.config.send_retry;
+        let started = Instant::now();
         let mut attempt = 1;
         loop {
             self.pacer.acquire().await;
@@ -936,10 +937,10 @@ impl Outbox {
                 }
                 Err(e) => self.map_err(e),
             };
-            if !err.is_retryable() || attempt >= attempts {
-                return Err(err);
-            }
-            let delay = self.core.config.send_backoff.delay(attempt);
+            let delay = match retry.next(attempt, started.elapsed()) {
+                Some(delay) if err.is_retryable() => delay,
+                _ => return Err(err),
+            };
             tracing::warn!(
                 attempt,
                 ?delay,
@@ -965,7 +966,7 @@ fn retry_delay(outbox: &Outbox, failures: u32) -> Duration {
     if let Some(left) = outbox.throttled_for() {
         return left + Duration::from_millis(50);
     }
-    outbox.core.config.send_backoff.delay(failures.max(1))
+    outbox.core.config.send_retry.delay(failures.max(1))
 }
 
 /// Starts the runner's outbox drain: it sends what waits (what a crash

@@ -193,7 +193,9 @@ impl Runner {
             self.outbox_listener(),
         ));
         tokio::pin!(shutdown);
-        let backoff = bot.shared().config.poll_backoff;
+        let backoff = bot.shared().config.poll_retry;
+        // When the failures in a row began.
+        let mut failing_since = tokio::time::Instant::now();
         let mut failures = 0u32;
         let mut stopping = false;
         let mut quick_empties = 0u32;
@@ -228,6 +230,7 @@ impl Runner {
             match polled {
                 Ok(batch) => {
                     failures = 0;
+                    failing_since = tokio::time::Instant::now();
                     // A long-poll is held until messages come; an empty answer
                     // at once, again and again (a gateway answering 524
                     // instantly, say), must not turn into a busy loop.
@@ -343,8 +346,14 @@ impl Runner {
                     break Err(e);
                 }
                 Err(e) => {
+                    if failures == 0 {
+                        failing_since = poll_started;
+                    }
                     failures = failures.saturating_add(1);
-                    let delay = backoff.delay(failures);
+                    let Some(delay) = backoff.next(failures, failing_since.elapsed()) else {
+                        tracing::warn!(failures, error = %e.report(), "polls failed past the retry policy; stopping");
+                        break Err(e);
+                    };
                     tracing::warn!(failures, ?delay, error = %e.report(), "poll failed; backing off");
                     self.emit(RunEvent::Backoff {
                         failures,

@@ -7,7 +7,7 @@ use std::io::Write;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
-use ilink::backoff::Backoff;
+use ilink::Retry;
 use ilink::crypto::{KeyFormat, MediaKey};
 use ilink::http::Transport;
 use ilink::pacing::Pacing;
@@ -77,7 +77,7 @@ async fn no_secret_reaches_logs_or_debug_output() {
                 .cdn_base_url(sim.cdn_url()),
         )
         .store(SqliteStore::open(dir.path()).unwrap())
-        .poll_backoff(Backoff::new(
+        .poll_retry(Retry::new(
             Duration::from_millis(20),
             Duration::from_millis(100),
         ))

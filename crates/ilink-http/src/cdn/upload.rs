@@ -31,7 +31,7 @@ impl Transport {
     /// A 4xx answer fails at once ([`Error::reason`] carries the CDN's
     /// `x-error-message`); 5xx and other non-200 answers, a 200 without
     /// `x-encrypted-param`, network errors and timeouts are retried per the
-    /// [`RetryPolicy`](crate::RetryPolicy). Each attempt has the upload
+    /// [`Retry`](crate::Retry). Each attempt has the upload
     /// timeout as its deadline. `progress` gets `(plaintext sent, total)`.
     ///
     /// # Cancel safety
@@ -58,6 +58,7 @@ impl Transport {
             .map_err(|e| e.with_context(CONTEXT))?;
         let policy = self.shared.config.upload_retry;
         let mut failed = 0;
+        let started = std::time::Instant::now();
         loop {
             let reader = open()
                 .await
@@ -70,7 +71,7 @@ impl Transport {
                 Err(err) => err.with_context(CONTEXT),
             };
             failed += 1;
-            match policy.delay_after(failed) {
+            match policy.next(failed, started.elapsed()) {
                 Some(delay) if should_retry(&err) => {
                     tracing::warn!(
                         attempt = failed,

@@ -9,7 +9,7 @@ use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use ilink_crypto::{MediaKey, ciphertext_size, decrypt, encrypt, md5};
-use ilink_http::{DownloadSource, ErrorKind, Progress, RetryPolicy, UploadTarget};
+use ilink_http::{DownloadSource, ErrorKind, Progress, Retry, UploadTarget};
 use tokio::io::AsyncWrite;
 
 use crate::server::{Action, Body, TestServer};
@@ -331,7 +331,7 @@ async fn an_upload_stalled_by_the_cdn_times_out() {
     let server = TestServer::start(|_| Action::Hang).await;
     let transport = builder(server.url())
         .upload_timeout(Duration::from_millis(200))
-        .upload_retry(RetryPolicy::never())
+        .upload_retry(Retry::never())
         .build()
         .unwrap();
     let (result, opens) = upload_counting_opens(&transport, b"abc").await;

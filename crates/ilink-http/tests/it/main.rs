@@ -9,7 +9,7 @@ mod sim;
 
 use std::time::Duration;
 
-use ilink_http::{RetryPolicy, Transport, TransportBuilder};
+use ilink_http::{Retry, Transport, TransportBuilder};
 
 /// A token distinctive enough to search for in error texts.
 pub(crate) const TOKEN: &str = "tok-SECRET-7f3a";
@@ -24,7 +24,11 @@ pub(crate) fn builder(url: &str) -> TransportBuilder {
         .config_timeout(Duration::from_secs(5))
         .login_timeout(Duration::from_secs(5))
         .connect_timeout(Duration::from_secs(2))
-        .upload_retry(RetryPolicy::new(3, Duration::from_millis(10)))
+        .upload_retry(
+            Retry::new(Duration::from_millis(10), Duration::from_secs(5))
+                .with_attempts(3)
+                .with_jitter(0.0),
+        )
 }
 
 pub(crate) fn transport(url: &str) -> Transport {

@@ -24,7 +24,7 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
-use ilink::backoff::Backoff;
+use ilink::Retry;
 use ilink::http::Transport;
 use ilink::{Client, ClusterEvent, Context, Message, handler_fn};
 
@@ -113,7 +113,7 @@ async fn run() -> Result<(), String> {
                 .long_poll_margin(Duration::from_millis(500))
                 .bot_agent(format!("cluster_bot/1 ({member})")),
         )
-        .poll_backoff(Backoff::new(
+        .poll_retry(Retry::new(
             Duration::from_millis(50),
             Duration::from_millis(500),
         ))

@@ -31,7 +31,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use ilink::backoff::Backoff;
+use ilink::Retry;
 use ilink::http::Transport;
 use ilink::proto::BotToken;
 use ilink::{Client, Credentials, Error, SqliteStore, Store};
@@ -248,7 +248,7 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
                 .cdn_base_url(args.cdn)
                 .long_poll_margin(Duration::from_secs(2)),
         )
-        .poll_backoff(Backoff::new(
+        .poll_retry(Retry::new(
             Duration::from_millis(50),
             Duration::from_millis(500),
         ))
@@ -271,7 +271,7 @@ async fn run(args: Args) -> Result<(), (u8, String)> {
         .await
         .map_err(|e| classify("starting the poller", &e))?;
 
-    let backoff = Backoff::new(Duration::from_millis(20), Duration::from_millis(200));
+    let backoff = Retry::new(Duration::from_millis(20), Duration::from_millis(200));
     let mut failures = 0u32;
     while !stop.load(Ordering::SeqCst) {
         let polled = tokio::select! {

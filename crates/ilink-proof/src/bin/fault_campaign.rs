@@ -24,8 +24,8 @@ use std::process::ExitCode;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use ilink::backoff::Backoff;
-use ilink::http::{ErrorKind, RetryPolicy, Transport, TransportBuilder};
+use ilink::Retry;
+use ilink::http::{ErrorKind, Transport, TransportBuilder};
 use ilink::pacing::Pacing;
 use ilink::proto::{MessageItem, TypingStatus};
 use ilink::{
@@ -380,16 +380,15 @@ fn transport(sim: &Simulator) -> Result<TransportBuilder, String> {
         .download_timeout(UPLOAD_TIMEOUT)
         .download_idle_timeout(DOWNLOAD_IDLE)
         .connect_timeout(Duration::from_millis(400))
-        .upload_retry(RetryPolicy::new(3, UPLOAD_RETRY));
+        .upload_retry(Retry::new(UPLOAD_RETRY, Duration::from_secs(5)).with_attempts(3));
     Ok(t)
 }
 
 fn builder(transport: TransportBuilder) -> ilink::ClientBuilder {
     Client::builder()
         .transport(transport)
-        .poll_backoff(Backoff::new(POLL_INITIAL, POLL_MAX))
-        .send_attempts(3)
-        .send_backoff(Backoff::new(SEND_INITIAL, SEND_MAX))
+        .poll_retry(Retry::new(POLL_INITIAL, POLL_MAX))
+        .send_retry(Retry::new(SEND_INITIAL, SEND_MAX).with_attempts(3))
         .throttle_cooldown(COOLDOWN)
         // Hundreds of sends to one user: the reply budget is not what this
         // campaign measures.

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ilink::backoff::Backoff;
+use ilink::Retry;
 use ilink::http::{Transport, TransportBuilder};
 use ilink::pacing::Pacing;
 use ilink::{Bot, Client, ClientBuilder, Credentials, MemoryStore, Message, Store};
@@ -29,14 +29,13 @@ pub(crate) fn transport(sim: &Simulator) -> TransportBuilder {
 pub(crate) fn builder(sim: &Simulator) -> ClientBuilder {
     Client::builder()
         .transport(transport(sim))
-        .poll_backoff(Backoff::new(
+        .poll_retry(Retry::new(
             Duration::from_millis(20),
             Duration::from_millis(100),
         ))
-        .send_backoff(Backoff::new(
-            Duration::from_millis(20),
-            Duration::from_millis(100),
-        ))
+        .send_retry(
+            Retry::new(Duration::from_millis(20), Duration::from_millis(100)).with_attempts(3),
+        )
         .qr_poll_interval(Duration::from_millis(5))
         .pacing(Pacing::unlimited())
 }

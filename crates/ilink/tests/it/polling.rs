@@ -1027,3 +1027,58 @@ async fn hostile_messages_cost_only_themselves_on_a_server_that_does_not_replay(
 async fn hostile_messages_cost_only_themselves_on_a_server_that_replays() {
     hostile_batch(true).await;
 }
+
+#[tokio::test]
+async fn a_poll_retry_with_attempts_stops_the_run_after_that_many_failures_in_a_row() {
+    let sim = sim().await;
+    let bot = sim.create_account();
+    let client = builder(&sim)
+        .poll_retry(
+            ilink::Retry::new(Duration::from_millis(1), Duration::from_millis(5)).with_attempts(4),
+        )
+        .build()
+        .unwrap()
+        .bot_with(&credentials(&bot));
+    // Two failures, a good poll (the count starts again), then failures
+    // for ever.
+    sim.inject(Fault::new(Route::GetUpdates, FaultKind::Status500, 2));
+    sim.push(&bot.bot_id, Inbound::text("alice@im.wechat", "between"));
+    let got = Arc::new(AtomicUsize::new(0));
+    let g = got.clone();
+    let run = tokio::spawn({
+        let client = client.clone();
+        async move {
+            client
+                .run_until(
+                    handler_fn(move |_c: Context, _m: Message| {
+                        let g = g.clone();
+                        async move {
+                            g.fetch_add(1, Ordering::SeqCst);
+                            Ok(())
+                        }
+                    }),
+                    std::future::pending::<()>(),
+                )
+                .await
+        }
+    });
+    wait_for("the message", || got.load(Ordering::SeqCst) == 1).await;
+    sim.inject(Fault::new(
+        Route::GetUpdates,
+        FaultKind::Status500,
+        u32::MAX,
+    ));
+    let err = tokio::time::timeout(Duration::from_secs(10), run)
+        .await
+        .expect("the run stops by itself")
+        .unwrap()
+        .unwrap_err();
+    assert!(
+        err.report().to_string().contains("HTTP 500"),
+        "{}",
+        err.report()
+    );
+    // 2 failed, at least 1 good, then 4 failed in a row: the 4th ended it.
+    let polls = sim.count(Route::GetUpdates);
+    assert!((7..=9).contains(&polls), "{polls} polls");
+}

@@ -483,10 +483,9 @@ async fn a_send_dropped_half_way_is_sent_by_the_runner() {
     let sim = sim().await;
     let bot = sim.create_account();
     let client = builder(&sim)
-        .send_backoff(ilink::backoff::Backoff::new(
-            Duration::from_secs(30),
-            Duration::from_secs(30),
-        ))
+        .send_retry(
+            ilink::Retry::new(Duration::from_secs(30), Duration::from_secs(30)).with_attempts(3),
+        )
         .shared_store(memory())
         .build()
         .unwrap()

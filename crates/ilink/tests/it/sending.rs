@@ -1,6 +1,6 @@
 use std::time::Duration;
 
-use ilink::backoff::Backoff;
+use ilink::Retry;
 use ilink_testkit::{Fault, FaultKind, Inbound, RateLimit, Route, Simulator};
 
 use crate::common::{WAIT, builder, client, credentials, memory, sim, transport};
@@ -88,10 +88,7 @@ async fn an_account_rate_limit_holds_sends_in_the_outbox_and_none_goes_out_durin
     let bot = sim.create_account();
     let client = builder(&sim)
         .throttle_cooldown(Duration::from_secs(30))
-        .send_backoff(Backoff::new(
-            Duration::from_millis(1),
-            Duration::from_millis(1),
-        ))
+        .send_retry(Retry::new(Duration::from_millis(1), Duration::from_millis(1)).with_attempts(3))
         .build()
         .unwrap()
         .bot_with(&credentials(&bot));
