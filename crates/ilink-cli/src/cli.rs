@@ -322,38 +322,10 @@ pub(crate) enum Command {
         #[arg(long)]
         cancel: bool,
     },
-    /// Run the iLink simulator standalone and print its URLs as one JSON line.
-    Simulate {
-        /// API port (default: any free one).
-        #[arg(long, default_value_t = 0)]
-        port: u16,
-        /// CDN port (default: any free one).
-        #[arg(long, default_value_t = 0)]
-        cdn_port: u16,
-        /// JSON control API port (default: any free one).
-        #[arg(long, default_value_t = 0)]
-        control_port: u16,
-        /// Redirect port, for login redirects (default: any free one).
-        #[arg(long, default_value_t = 0)]
-        redirect_port: u16,
-        /// How long an empty long-poll is held, in milliseconds.
-        #[arg(long, value_name = "MS")]
-        hold_ms: Option<u64>,
-        /// Serve HTTPS with a self-signed certificate.
-        #[arg(long)]
-        tls: bool,
-        /// Enforce the reported send rate limit (3 sends a second), with this
-        /// penalty in seconds.
-        #[arg(long, value_name = "SECONDS")]
-        rate_limit: Option<u64>,
-        /// Bot messages a user's message allows (the real server: 10).
-        #[arg(long, value_name = "N")]
-        reply_quota: Option<u32>,
-        /// How long after a user's message the bot may write, in seconds
-        /// (the real server: 86400).
-        #[arg(long, value_name = "SECONDS")]
-        reply_window: Option<u64>,
-    },
+    /// Run the iLink simulator standalone and print its URLs as one JSON line
+    /// (the flags of `ilink-simulator`; durations take a unit: 250ms, 35s,
+    /// 24h).
+    Simulate(ilink_testkit::cli::SimulatorArgs),
     /// Run the whole SDK against the built-in simulator: login, messages of
     /// every kind, replies, media, and a summary. Needs no WeChat account.
     Demo {

@@ -73,37 +73,7 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
             force,
         } => media::encrypt(out, media::read_key(&key)?.as_deref(), &input, &path, force).await,
         Command::Typing { to, cancel } => typing(g, out, &to, cancel).await,
-        Command::Simulate {
-            port,
-            cdn_port,
-            control_port,
-            redirect_port,
-            hold_ms,
-            tls,
-            rate_limit,
-            reply_quota,
-            reply_window,
-        } => {
-            let mut builder = ilink_testkit::Simulator::builder()
-                .ports(port, cdn_port, redirect_port)
-                .control(true)
-                .control_port(control_port)
-                .tls(tls);
-            if let Some(ms) = hold_ms {
-                builder = builder.hold(Duration::from_millis(ms));
-            }
-            if let Some(s) = rate_limit {
-                builder =
-                    builder.rate_limit(ilink_testkit::RateLimit::reported(Duration::from_secs(s)));
-            }
-            if let Some(q) = reply_quota {
-                builder = builder.reply_quota(q);
-            }
-            if let Some(s) = reply_window {
-                builder = builder.reply_window(Duration::from_secs(s));
-            }
-            simulate(builder).await
-        }
+        Command::Simulate(args) => Ok(args.serve().await?),
         Command::Demo { no_qr } => demo::run(out, no_qr).await,
     }
 }
@@ -610,17 +580,4 @@ async fn why_no_ticket(bot: &ilink::Bot, to: &str) -> CliError {
             app::visible(to)
         )),
     }
-}
-
-async fn simulate(builder: ilink_testkit::SimulatorBuilder) -> Result<()> {
-    let sim = builder.start().await?;
-    let urls = sim.urls();
-    println!(
-        "{}",
-        json!({"api_url": urls.api, "cdn_url": urls.cdn, "redirect_url": urls.redirect,
-               "control_url": urls.control})
-    );
-    let _ = tokio::signal::ctrl_c().await;
-    sim.shutdown().await;
-    Ok(())
 }

@@ -99,7 +99,7 @@ done
 old=() new=()
 for r in $(seq 1 "$RUNS"); do
 	for side in $( ((r % 2)) && echo "old new" || echo "new old"); do
-		start_sim --hold-ms 300000
+		start_sim --hold 300s
 		bin=$OLD
 		[[ $side == new ]] && bin=$NEW
 		v=$(measure "idle-$side-$r" per_account_kib "$bin" idle --http 2 --accounts "$IDLE" --window-secs 10 --settle-secs 12 --hold-secs 300)

@@ -322,7 +322,7 @@ for n in $IDLE_COUNTS; do
 		for side in $(ours_first "$r" && echo "ours official" || echo "official ours"); do
 			if [[ $side == ours ]]; then
 				for h in $IDLE_PROTOCOLS; do
-					start_sim --hold-ms $((HOLD * 1000))
+					start_sim --hold "${HOLD}s"
 					run "idle-$n-ours-h$h-$r" "$OURS_BIN" idle "${OURS_TLS[@]}" --http "$h" --urls "$URLS" --accounts "$n" \
 						--window-secs "$IDLE_WINDOW" --settle-secs "$IDLE_SETTLE" --hold-secs "$HOLD"
 					[[ -n $RESULT ]] || FAILED=1
@@ -332,7 +332,7 @@ for n in $IDLE_COUNTS; do
 					stop_sim
 				done
 			elif ((node_here)); then
-				start_sim --hold-ms $((HOLD * 1000))
+				start_sim --hold "${HOLD}s"
 				run "idle-$n-official-$r" "${OFFICIAL[@]}" --expose-gc "$ROOT/crates/ilink-proof/node/idle.mjs" --pkg "$PKG" --urls "$URLS" \
 					--accounts "$n" --window-secs "$IDLE_WINDOW" --settle-secs "$IDLE_SETTLE" --hold-secs "$HOLD"
 				if [[ -n $RESULT ]]; then

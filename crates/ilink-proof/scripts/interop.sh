@@ -55,7 +55,7 @@ SIM=$TARGET/debug/ilink-simulator
 
 # ILINK_INTEROP_SIM_ARGS: extra simulator flags (word-split), for experiments.
 # shellcheck disable=SC2086
-"$SIM" --hold-ms 5000 ${ILINK_INTEROP_SIM_ARGS:-} >"$WORK/sim.out" 2>"$WORK/sim.err" &
+"$SIM" --hold 5s ${ILINK_INTEROP_SIM_ARGS:-} >"$WORK/sim.out" 2>"$WORK/sim.err" &
 SIM_PID=$!
 cleanup() { kill "$SIM_PID" 2>/dev/null; wait "$SIM_PID" 2>/dev/null; }
 trap cleanup EXIT

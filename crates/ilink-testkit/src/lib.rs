@@ -58,6 +58,8 @@
 
 mod api;
 mod cdn;
+#[cfg(feature = "cli")]
+pub mod cli;
 mod control;
 mod fault;
 mod inbound;

@@ -347,7 +347,7 @@ async fn the_binary_prints_its_urls_and_serves() {
 
     let exe = env!("CARGO_BIN_EXE_ilink-simulator");
     let mut child = tokio::process::Command::new(exe)
-        .args(["--hold-ms", "100", "--upload-full-url"])
+        .args(["--hold", "100ms", "--upload-full-url"])
         .stdout(std::process::Stdio::piped())
         .kill_on_drop(true)
         .spawn()
@@ -413,5 +413,15 @@ async fn the_binary_prints_its_urls_and_serves() {
         .await
         .unwrap();
     assert_eq!(usage.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&usage.stderr).contains("usage: ilink-simulator"));
+    let stderr = String::from_utf8_lossy(&usage.stderr);
+    assert!(stderr.contains("Usage: ilink-simulator"), "{stderr}");
+    // A duration without its unit is refused, not guessed.
+    let unitless = tokio::process::Command::new(exe)
+        .args(["--hold", "100"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(unitless.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&unitless.stderr);
+    assert!(stderr.contains("needs a unit"), "{stderr}");
 }
