@@ -21,7 +21,8 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use ilink::http::Transport;
-use ilink::{Client, Error, LoginEvent, LoginOutcome, SqliteStore, Store};
+use ilink::store::prelude::*;
+use ilink::{Client, Error, LoginEvent, LoginOutcome, SqliteStore};
 
 mod setup;
 

@@ -216,7 +216,7 @@ impl Bot {
     }
 
     /// The cached context token for a user, the id compared as the server
-    /// compares it (ASCII case ignored; see [`Store::find_context_token`](crate::Store::find_context_token)).
+    /// compares it (ASCII case ignored; see [`TokenStore::find_context_token`](crate::store::TokenStore::find_context_token)).
     ///
     /// # Errors
     ///

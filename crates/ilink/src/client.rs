@@ -441,7 +441,7 @@ impl Client {
     }
 
     /// The bot of these credentials (not saved; see
-    /// [`Store::save_credentials`]). Handles of one account share its state.
+    /// [`CredentialStore::save_credentials`](crate::store::CredentialStore::save_credentials)). Handles of one account share its state.
     ///
     /// Where the token goes: with no `base_url` in the credentials (a token
     /// given to you, as [`Credentials::from_token`] makes), to the

@@ -60,7 +60,7 @@ type Configure = Arc<dyn Fn(Runner) -> Runner + Send + Sync>;
 /// Any number of processes, on one machine or many, given one store (a
 /// [`PgStore`](crate::store::PgStore) for many machines, a
 /// [`SqliteStore`](crate::SqliteStore) for one), share its accounts: each
-/// member announces itself with a heartbeat ([`Store::heartbeat`](crate::Store::heartbeat)),
+/// member announces itself with a heartbeat ([`LeaseStore::heartbeat`](crate::store::LeaseStore::heartbeat)),
 /// takes free or expired leases up to its fair share (the accounts divided
 /// by the live members, rounded up), gives up leases beyond it when members
 /// join, and on shutdown releases its leases and leaves. The accounts of a

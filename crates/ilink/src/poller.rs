@@ -34,7 +34,7 @@ pub struct Batch {
 /// Polls one account's messages.
 ///
 /// Only one poller runs per account: it holds the account's lease in the
-/// store ([`Store::acquire`](crate::Store::acquire)), so a second one, in
+/// store ([`LeaseStore::acquire`](crate::store::LeaseStore::acquire)), so a second one, in
 /// this process or in any other on the same store, fails with
 /// [`StoreError::Leased`](crate::StoreError::Leased). The lease is renewed
 /// when half of it is left, and no poll outlives it; a poller whose lease

@@ -8,7 +8,7 @@ use std::path::Path;
 use std::process::Stdio;
 use std::time::Duration;
 
-use ilink::Store;
+use ilink::store::prelude::*;
 use ilink_testkit::{RequestRecord, Route, Simulator};
 use serde_json::Value;
 use tokio::process::Command;

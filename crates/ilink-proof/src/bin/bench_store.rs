@@ -5,7 +5,7 @@
 //! conversation's budget, in one transaction) before the send and its
 //! `dequeue` after, next to the `ack` measured in the same run. With
 //! `--ack-many` a batch's messages are acknowledged together
-//! (`Store::ack_many`, one transaction) instead of one by one. With
+//! (`InboxStore::ack_many`, one transaction) instead of one by one. With
 //! `--fenced` the outbox's writes carry the poller's lease, which the store
 //! checks in the same transaction, as while a runner runs.
 //!

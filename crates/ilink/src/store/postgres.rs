@@ -15,15 +15,16 @@ use super::rows::{
 };
 use super::{
     Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
-    ReceivedBatch, ReplyLimits, Store, StoreError, StoreFuture, TypingTicket, now_ms,
+    ReceivedBatch, ReplyLimits, StoreError, StoreFuture, TypingTicket, now_ms,
 };
+use super::{CredentialStore, InboxStore, LeaseStore, OutboxStore, TokenStore};
 
 mod schema;
 
 /// Connections kept open per store.
 const POOL_SIZE: usize = 8;
 
-/// A [`Store`] in PostgreSQL (cargo feature `postgres`): one database for
+/// A [`Store`](super::Store) in PostgreSQL (cargo feature `postgres`): one database for
 /// any number of processes on any number of machines.
 ///
 /// The same semantics as [`SqliteStore`](crate::SqliteStore), checked by
@@ -332,7 +333,7 @@ async fn read_conversation(
     Ok(row.map(|r| conversation(user, r.get(0), r.get(1), r.get(2))))
 }
 
-impl Store for PgStore {
+impl CredentialStore for PgStore {
     fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()> {
         in_tx!(self, |tx| async move {
             check_account(&credentials.account_id)?;
@@ -428,7 +429,9 @@ impl Store for PgStore {
             Ok(())
         })
     }
+}
 
+impl LeaseStore for PgStore {
     fn acquire<'a>(
         &'a self,
         account: &'a AccountId,
@@ -568,7 +571,9 @@ impl Store for PgStore {
             Ok(())
         })
     }
+}
 
+impl InboxStore for PgStore {
     fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
         in_tx!(self, |tx| async move {
             let row = tx
@@ -739,7 +744,9 @@ impl Store for PgStore {
             Ok(row.get(0))
         })
     }
+}
 
+impl OutboxStore for PgStore {
     fn enqueue<'a>(
         &'a self,
         fence: Option<&'a Lease>,
@@ -912,7 +919,9 @@ impl Store for PgStore {
             Ok(changed == 1)
         })
     }
+}
 
+impl TokenStore for PgStore {
     fn save_context_token<'a>(
         &'a self,
         fence: Option<&'a Lease>,

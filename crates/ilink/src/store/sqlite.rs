@@ -18,8 +18,9 @@ use super::rows::{
 };
 use super::{
     Admission, Conversation, Credentials, DEDUP_WINDOW, InboxEntry, Lease, OutboxEntry,
-    ReceivedBatch, ReplyLimits, Store, StoreError, StoreFuture, TypingTicket, dir, now_ms,
+    ReceivedBatch, ReplyLimits, StoreError, StoreFuture, TypingTicket, dir, now_ms,
 };
+use super::{CredentialStore, InboxStore, LeaseStore, OutboxStore, TokenStore};
 
 mod schema;
 
@@ -27,7 +28,7 @@ mod schema;
 /// process on the same file) before failing.
 const BUSY_TIMEOUT: Duration = Duration::from_secs(10);
 
-/// A [`Store`] in one SQLite database file: the default.
+/// A [`Store`](super::Store) in one SQLite database file: the default.
 ///
 /// [`open`](Self::open) takes a state directory (created 0700 if missing,
 /// refused with [`StoreError::Unsafe`] when another user could change it)
@@ -368,7 +369,7 @@ fn ack_keys(
     Ok(())
 }
 
-impl Store for SqliteStore {
+impl CredentialStore for SqliteStore {
     fn save_credentials<'a>(&'a self, credentials: &'a Credentials) -> StoreFuture<'a, ()> {
         let credentials = credentials.clone();
         self.write(move |tx| {
@@ -463,7 +464,9 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+}
 
+impl LeaseStore for SqliteStore {
     fn acquire<'a>(
         &'a self,
         account: &'a AccountId,
@@ -583,7 +586,9 @@ impl Store for SqliteStore {
             Ok(())
         })
     }
+}
 
+impl InboxStore for SqliteStore {
     fn load_cursor<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Option<Cursor>> {
         let account = account.clone();
         self.run(move |conn| {
@@ -717,7 +722,9 @@ impl Store for SqliteStore {
             .map_err(db_error)
         })
     }
+}
 
+impl OutboxStore for SqliteStore {
     fn enqueue<'a>(
         &'a self,
         fence: Option<&'a Lease>,
@@ -889,7 +896,9 @@ impl Store for SqliteStore {
             Ok(changed == 1)
         })
     }
+}
 
+impl TokenStore for SqliteStore {
     fn save_context_token<'a>(
         &'a self,
         fence: Option<&'a Lease>,

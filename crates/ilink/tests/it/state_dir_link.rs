@@ -7,7 +7,8 @@
 use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
-use ilink::store::{Credentials, SqliteStore, Store, StoreError};
+use ilink::store::prelude::*;
+use ilink::store::{Credentials, SqliteStore, StoreError};
 use tempfile::TempDir;
 
 fn runtime() -> tokio::runtime::Runtime {
