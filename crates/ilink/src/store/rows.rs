@@ -163,3 +163,42 @@ pub(crate) fn listed(id: &str, json: &str) -> Option<Credentials> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use ilink_proto::UserId;
+
+    use super::admit;
+    use crate::store::{Refusal, ReplyLimits};
+
+    #[test]
+    fn the_budget_rule() {
+        let c = |at: u64, replies: u32, closed: bool| crate::store::Conversation {
+            user: UserId::from("u"),
+            last_inbound_ms: at,
+            replies,
+            closed,
+        };
+        let limits = ReplyLimits::new(Some(10), Some(Duration::from_secs(100)));
+        let now = 1_000_000;
+        assert!(admit(None, 50, limits, now).is_ok());
+        assert!(admit(Some(&c(now, 9, false)), 1, limits, now).is_ok());
+        assert_eq!(
+            admit(Some(&c(now, 9, false)), 2, limits, now),
+            Err(Refusal::BudgetExhausted { left: 1, needed: 2 })
+        );
+        assert_eq!(
+            admit(Some(&c(now, 0, true)), 1, limits, now),
+            Err(Refusal::Closed)
+        );
+        assert_eq!(
+            admit(Some(&c(now - 100_001, 0, false)), 1, limits, now),
+            Err(Refusal::WindowPassed {
+                last_inbound_ms: now - 100_001
+            })
+        );
+        assert!(admit(Some(&c(now, 99, false)), 1, ReplyLimits::none(), now).is_ok());
+    }
+}
