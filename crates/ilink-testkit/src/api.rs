@@ -20,7 +20,7 @@ use hyper::Response;
 use serde_json::Value;
 
 use crate::fault::Route;
-use crate::server::{ApiCall, Body, refused};
+use crate::http::{ApiCall, Body, refused};
 use crate::shared::Shared;
 
 pub(crate) async fn dispatch(shared: &Shared, call: ApiCall) -> Response<Body> {

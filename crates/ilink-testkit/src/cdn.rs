@@ -17,8 +17,8 @@ use ilink_proto::UploadMediaType;
 use ilink_proto::consts::headers;
 
 use crate::fault::{FaultKind, Route};
+use crate::http::{Abort, Body, apply_fault, status_response};
 use crate::record::{Host, RequestRecord};
-use crate::server::{Abort, Body, apply_fault, status_response};
 use crate::shared::Shared;
 use crate::state::CdnObject;
 
@@ -30,7 +30,7 @@ pub(crate) async fn handle(
     req: Request<Incoming>,
     fault: Option<FaultKind>,
 ) -> Result<Response<Body>, Abort> {
-    let query = crate::server::parse_query(req.uri().query().unwrap_or_default());
+    let query = crate::http::parse_query(req.uri().query().unwrap_or_default());
     let header_list: Vec<(String, String)> = req
         .headers()
         .iter()
@@ -86,7 +86,7 @@ pub(crate) async fn handle(
         .await
     } else {
         let param = match path.split_once("/full/") {
-            Some((_, rest)) => Some(crate::server::parse_query(&format!("p={rest}")).remove(0).1),
+            Some((_, rest)) => Some(crate::http::parse_query(&format!("p={rest}")).remove(0).1),
             None => find("encrypted_query_param"),
         };
         download(&shared, param)

@@ -24,9 +24,9 @@ use tokio::net::TcpListener;
 use tokio::task::JoinHandle;
 
 use crate::fault::{Fault, Route};
+use crate::http::{Body, full};
 use crate::inbound::Inbound;
 use crate::login::QrScript;
-use crate::server::{Body, full};
 use crate::shared::Shared;
 
 /// Largest control request body (pushed media travels base64 in JSON).
@@ -139,7 +139,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
             .into_response();
         }
     };
-    let query = crate::server::parse_query(parts.uri.query().unwrap_or_default());
+    let query = crate::http::parse_query(parts.uri.query().unwrap_or_default());
     let segments: Vec<String> = parts
         .uri
         .path()
@@ -160,7 +160,7 @@ async fn handle(shared: &Shared, req: Request<Incoming>) -> Response<Body> {
 
 /// Percent-decodes one path segment (`%40` → `@`; a `+` stays a `+`).
 fn decode_segment(segment: &str) -> String {
-    let pairs = crate::server::parse_query(&format!("s={}", segment.replace('+', "%2B")));
+    let pairs = crate::http::parse_query(&format!("s={}", segment.replace('+', "%2B")));
     pairs.into_iter().next().map(|(_, v)| v).unwrap_or_default()
 }
 
@@ -214,7 +214,7 @@ async fn route(
         }
         ("POST", ["accounts", bot_id, "push"]) => {
             let inbound: Inbound = req.json()?;
-            match shared.push(bot_id, inbound) {
+            match crate::api::push(shared, bot_id, inbound) {
                 Some(pushed) => ok(&pushed),
                 None => Err(no_account(bot_id)),
             }

@@ -62,6 +62,7 @@ mod cdn;
 pub mod cli;
 mod control;
 mod fault;
+mod http;
 mod inbound;
 mod login;
 mod random;

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 use tokio::sync::{Notify, watch};
 
 use crate::fault::{Fault, Route};
-use crate::inbound::{Inbound, Pushed};
 use crate::login::QrScript;
 use crate::record::{
     DroppedDuplicate, NotifyCall, RequestRecord, SentMessage, TypingCall, Violation,
@@ -159,13 +158,6 @@ impl Shared {
             owner_user_id,
             token,
         }
-    }
-
-    /// `None` when `bot_id` is not an account of this simulator.
-    pub(crate) fn push(&self, bot_id: &str, inbound: Inbound) -> Option<Pushed> {
-        let pushed = crate::api::push(self, bot_id, inbound);
-        self.changed();
-        pushed
     }
 
     pub(crate) fn expire_session(&self, bot_id: &str) -> bool {

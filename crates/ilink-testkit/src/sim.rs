@@ -390,8 +390,7 @@ impl Simulator {
     ///
     /// When `bot_id` is not an account of this simulator (a test bug).
     pub fn push(&self, bot_id: &str, inbound: Inbound) -> Pushed {
-        self.shared
-            .push(bot_id, inbound)
+        crate::api::push(&self.shared, bot_id, inbound)
             .unwrap_or_else(|| panic!("no account {bot_id} in the simulator"))
     }
 

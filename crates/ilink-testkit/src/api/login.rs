@@ -4,10 +4,10 @@
 use hyper::Response;
 use serde_json::{Value, json};
 
+use crate::http::{ApiCall, Body, json_response};
 use crate::login::{LoginTarget, QrScript, QrStep};
 use crate::random::random_hex;
 use crate::record::Host;
-use crate::server::{ApiCall, Body, json_response};
 use crate::shared::Shared;
 use crate::state::{PendingCode, QrSession, State};
 

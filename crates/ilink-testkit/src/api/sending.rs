@@ -8,8 +8,8 @@ use ilink_crypto::{KeyFormat, MediaKey};
 use ilink_proto::{ItemContent, MessageId, MessageItem, MessageType, WeixinMessage};
 use serde_json::json;
 
+use crate::http::{ApiCall, Body, json_response, refused, session_expired};
 use crate::record::{ReceivedMedia, SentMessage};
-use crate::server::{ApiCall, Body, json_response, refused, session_expired};
 use crate::shared::Shared;
 use crate::state::State;
 
@@ -255,5 +255,5 @@ fn verify_media(
 
 /// `{"ret": N}` and nothing else, as the real server refuses most sends.
 fn bare_refusal(ret: i64) -> Response<Body> {
-    crate::server::json_response(&json!({ "ret": ret }))
+    crate::http::json_response(&json!({ "ret": ret }))
 }

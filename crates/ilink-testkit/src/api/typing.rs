@@ -4,8 +4,8 @@ use hyper::Response;
 use serde_json::{Value, json};
 
 use crate::fault::Route;
+use crate::http::{ApiCall, Body, json_response, session_expired};
 use crate::record::{NotifyCall, TypingCall};
-use crate::server::{ApiCall, Body, json_response, session_expired};
 use crate::shared::Shared;
 
 use super::{invalid, str_field};

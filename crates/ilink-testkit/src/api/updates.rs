@@ -7,9 +7,9 @@ use ilink_proto::MessageId;
 use serde_json::{Value, json};
 
 use crate::fault::Route;
+use crate::http::{ApiCall, Body, json_response, session_expired};
 use crate::inbound::{Inbound, InboundContent, KeyForm, Pushed};
 use crate::random::random_hex;
-use crate::server::{ApiCall, Body, json_response, session_expired};
 use crate::shared::Shared;
 use crate::state::{CdnObject, ContextEntry, State};
 
@@ -166,6 +166,12 @@ pub(super) async fn get_updates(shared: &Shared, call: &ApiCall) -> Response<Bod
 // ------------------------------------------------------------------ pushing
 
 pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pushed> {
+    let pushed = queue_inbound(shared, bot_id, inbound);
+    shared.changed();
+    pushed
+}
+
+fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pushed> {
     let cdn = shared.urls.cdn.clone();
     let keep = shared.config.keep_media_bytes;
     shared.with_state(|s| {

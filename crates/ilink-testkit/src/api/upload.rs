@@ -5,7 +5,7 @@ use ilink_crypto::MediaKey;
 use ilink_proto::UploadMediaType;
 use serde_json::{Value, json};
 
-use crate::server::{ApiCall, Body, json_response, refused, session_expired};
+use crate::http::{ApiCall, Body, json_response, refused, session_expired};
 use crate::shared::Shared;
 use crate::state::UploadSlot;
 
