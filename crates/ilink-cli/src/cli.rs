@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::app::CliError;
+use crate::error::CliError;
 
 /// The ilink command: a WeChat iLink bot from the terminal.
 ///

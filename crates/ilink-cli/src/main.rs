@@ -8,6 +8,7 @@ use clap::{CommandFactory, FromArgMatches};
 mod app;
 mod cli;
 mod commands;
+mod error;
 mod files;
 mod progress;
 mod qr;

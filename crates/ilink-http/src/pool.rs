@@ -46,7 +46,10 @@ use tower_service::Service;
 
 use crate::body::ReqBody;
 use crate::error::{Error, ErrorKind};
-use crate::transport::Connector;
+
+/// How the pool opens connections: TCP, then TLS where the URL says https.
+pub(crate) type Connector =
+    hyper_rustls::HttpsConnector<hyper_util::client::legacy::connect::HttpConnector>;
 
 type Io = MaybeHttpsStream<TokioIo<TcpStream>>;
 type H1 = http1::SendRequest<ReqBody>;

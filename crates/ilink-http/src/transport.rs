@@ -9,7 +9,6 @@ use bytes::Bytes;
 use http_body_util::{BodyExt, Limited};
 use hyper::header::{self, HeaderMap, HeaderName, HeaderValue};
 use hyper::{Request, StatusCode, Uri};
-use hyper_rustls::HttpsConnector;
 use hyper_util::client::legacy::connect::HttpConnector;
 use ilink_proto::consts::{self, headers as names};
 use ilink_proto::{
@@ -22,8 +21,6 @@ use crate::error::{Error, ErrorKind, snippet};
 use crate::pool::{Pool, PoolConfig, PooledBody, Rebuild};
 use crate::redact::redacted_body;
 use crate::retry::Retry;
-
-pub(crate) type Connector = HttpsConnector<HttpConnector>;
 
 /// Why a base URL is refused (see [`crate::is_trusted_base_url`]).
 pub(crate) const UNTRUSTED_BASE: &str = "the base URL must be https, or http to a loopback address";
