@@ -63,10 +63,10 @@ export class Control {
     return this.call("POST", "/accounts");
   }
 
-  /** Pushes a text from USER; the context token issued with it. */
-  async contextToken(botId) {
+  /** Pushes a text from `from` (default USER); the context token issued with it. */
+  async contextToken(botId, from = USER) {
     const pushed = await this.call("POST", `/accounts/${encodeURIComponent(botId)}/push`, {
-      from: USER,
+      from,
       content: { type: "text", text: "hello, bot" },
     });
     return pushed.context_token;

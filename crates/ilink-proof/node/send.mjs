@@ -1,10 +1,10 @@
 // Send rate of the official client: `sendMessage` of its dist/src/api/api.js
 // from N concurrent async loops, against ilink-simulator.
 //
-//   node send.mjs --pkg DIR/package --urls JSON --concurrency N --messages M
+//   node send.mjs --pkg DIR/package --urls JSON --concurrency N --messages M [--users U]
 //
-// As bench_ilink send: one bot account, a context token from a pushed inbound
-// text, each send its own client_id (built as the official send.js does:
+// As bench_ilink send: one bot account, U users (default 1) each with a
+// context token from a pushed inbound text, message n to user n % U, each send its own client_id (built as the official send.js does:
 // generateId("openclaw-weixin")), one warm-up send per loop, then M sends;
 // rate = M / wall time. Checks that the simulator accepted all M.
 
@@ -18,16 +18,21 @@ await run(async () => {
   const { generateId } = await dist(args.pkg, "util/random.js");
   const ctl = new Control(args.urls.control_url);
   const { bot_id: botId, token } = await ctl.createAccount();
-  const contextToken = await ctl.contextToken(botId);
+  const users = Math.max(1, Number(args.users ?? 1));
+  const targets = [];
+  for (let i = 0; i < users; i++) {
+    const user = users === 1 ? USER : `bench_user_${String(i).padStart(4, "0")}@im.wechat`;
+    targets.push({ user, contextToken: await ctl.contextToken(botId, user) });
+  }
 
-  const sendOne = () =>
+  const sendOne = ({ user, contextToken }) =>
     api.sendMessage({
       baseUrl: args.urls.api_url,
       token,
       body: {
         msg: {
           from_user_id: "",
-          to_user_id: USER,
+          to_user_id: user,
           client_id: generateId("openclaw-weixin"),
           message_type: 2,
           message_state: 2,
@@ -39,7 +44,7 @@ await run(async () => {
   const sendAll = async (total) => {
     let next = 0;
     const loop = async () => {
-      while (next++ < total) await sendOne();
+      while (next < total) await sendOne(targets[next++ % users]);
     };
     await Promise.all(Array.from({ length: concurrency }, loop));
   };
@@ -58,6 +63,7 @@ await run(async () => {
   result({
     bench: "send",
     impl: "official",
+    users,
     concurrency,
     messages,
     secs: secs.toFixed(3),

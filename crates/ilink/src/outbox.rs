@@ -330,13 +330,7 @@ impl Outbox {
     ///
     /// [`Error::Store`].
     pub(crate) async fn flush_outbox(&self) -> Result<FlushReport, Error> {
-        let queued = self.store().outbox(self.id()).await?;
-        let mut users: Vec<UserId> = Vec::new();
-        for entry in &queued {
-            if !users.contains(&entry.user) {
-                users.push(entry.user.clone());
-            }
-        }
+        let users = self.store().outbox_users(self.id()).await?;
         let mut report = FlushReport::default();
         for user in users {
             for (client_id, outcome) in self.deliver(&user).await? {

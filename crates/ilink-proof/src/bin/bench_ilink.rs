@@ -3,7 +3,7 @@
 //! `--urls` (the official client's side is `crates/ilink-proof/node/*.mjs`).
 //!
 //! ```text
-//! bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
+//! bench_ilink send --urls JSON --concurrency N --messages M [--users U] [--store memory|sqlite|postgres --url URL] [--pool-idle N] [--via raw]
 //! bench_ilink file --urls JSON --path FILE
 //! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
 //! bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
@@ -13,10 +13,14 @@
 //! with `--tls --ca-out FILE` (trusted explicitly, verification on), and
 //! `--http 1|2`: `2` (default) offers h2 by ALPN, `1` offers only HTTP/1.1.
 //!
-//! - `send`: one bot account, a context token from a pushed inbound message,
-//!   `concurrency` tasks calling [`Bot::send_text`] (each send its own
-//!   `client_id`, [`Pacing::unlimited`]) until `messages` went out, after one
-//!   warm-up send per task. Rate = messages / wall time. `--via raw` sends
+//! - `send`: one bot account, `users` users (default 1) each with a context
+//!   token from a pushed inbound message, `concurrency` tasks calling
+//!   [`Bot::send_text`] (each send its own `client_id`,
+//!   [`Pacing::unlimited`]), message `n` to user `n % users`, until
+//!   `messages` went out, after one warm-up send per task, on the store
+//!   `--store` names (default memory; `sqlite` a file in a fresh state
+//!   directory). One conversation is sent in order, one message at a time:
+//!   `--users 1` measures that, many users the rate across conversations. Rate = messages / wall time. `--via raw` sends
 //!   the same messages through [`Bot::raw`] instead (the transport alone:
 //!   no pacer, no retries), to attribute the cost; `--pool-idle` sets the
 //!   pool's idle connections per host (default 64).
@@ -66,7 +70,7 @@ use serde_json::Value;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
-usage: bench_ilink send --urls JSON --concurrency N --messages M [--pool-idle N] [--via raw]
+usage: bench_ilink send --urls JSON --concurrency N --messages M [--users U] [--store memory|sqlite|postgres --url URL] [--pool-idle N] [--via raw]
        bench_ilink file --urls JSON --path FILE
        bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
        bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
@@ -336,7 +340,12 @@ impl Control {
     /// Pushes a text from [`USER`] and returns the context token issued with
     /// it, so that sends are replies in a conversation.
     fn context_token(&mut self, bot_id: &str) -> Result<String, BoxError> {
-        let body = serde_json::to_string(&Inbound::text(USER, "hello, bot"))?;
+        self.context_token_of(bot_id, USER)
+    }
+
+    /// Pushes a text from `user`; the context token issued with it.
+    fn context_token_of(&mut self, bot_id: &str, user: &str) -> Result<String, BoxError> {
+        let body = serde_json::to_string(&Inbound::text(user, "hello, bot"))?;
         let v = self.json("POST", &format!("/accounts/{bot_id}/push"), &body)?;
         v["context_token"]
             .as_str()
@@ -377,6 +386,7 @@ fn send(args: &Args) -> Result<(), BoxError> {
     let urls = args.urls()?;
     let concurrency = usize::try_from(args.number("concurrency", None)?)?.max(1);
     let messages = usize::try_from(args.number("messages", None)?)?;
+    let users = usize::try_from(args.number("users", Some(1))?)?.max(1);
     let pool_idle = args.get("pool-idle").map(str::parse::<usize>).transpose()?;
     let raw = match args.get("via") {
         None | Some("send_text") => false,
@@ -385,9 +395,24 @@ fn send(args: &Args) -> Result<(), BoxError> {
     };
     let mut ctl = Control::new(&urls.control)?;
     let (bot_id, token) = ctl.create_account()?;
-    let context = ContextToken::new(ctl.context_token(&bot_id)?);
+    // One context token per user, from a message the user sent; the store
+    // has not seen those messages (nothing polls), so no reply budget
+    // applies: the benchmark measures sending.
+    let mut targets = Vec::with_capacity(users);
+    for i in 0..users {
+        let user = if users == 1 {
+            USER.to_owned()
+        } else {
+            format!("bench_user_{i:04}@im.wechat")
+        };
+        let context = ContextToken::new(ctl.context_token_of(&bot_id, &user)?);
+        targets.push((user, context));
+    }
+    let targets = Arc::new(targets);
 
     let rt = runtime()?;
+    let state_dir = std::env::temp_dir().join(format!("ilink-bench-send-{}", std::process::id()));
+    let store = bench_store(args, &state_dir, &rt)?;
     let client = rt.block_on(async {
         let mut transport = args.transport(&urls)?;
         if let Some(n) = pool_idle {
@@ -395,6 +420,7 @@ fn send(args: &Args) -> Result<(), BoxError> {
         }
         let client = Client::builder()
             .transport(transport)
+            .shared_store(store.clone())
             .pacing(Pacing::unlimited())
             .build()?
             .bot_with(&Credentials::new(bot_id.as_str(), BotToken::new(token)));
@@ -402,14 +428,18 @@ fn send(args: &Args) -> Result<(), BoxError> {
     })?;
 
     // Warm-up: one send per task, so that the connections are open.
-    rt.block_on(send_all(&client, &context, raw, concurrency, concurrency))?;
+    rt.block_on(send_all(&client, &targets, raw, concurrency, concurrency))?;
     ctl.json("POST", "/reset-records", "")?;
 
     let started = Instant::now();
-    rt.block_on(send_all(&client, &context, raw, concurrency, messages))?;
+    rt.block_on(send_all(&client, &targets, raw, concurrency, messages))?;
     let secs = started.elapsed().as_secs_f64();
     let rss = rss_kib();
+    let left = rt.block_on(store.outbox(&bot_id.as_str().into()))?.len();
+    drop(client);
+    drop(store);
     drop(rt);
+    let _ = std::fs::remove_dir_all(&state_dir);
 
     let sent = ctl.sent_by(&bot_id)?;
     let ids: HashSet<&str> = sent
@@ -417,16 +447,22 @@ fn send(args: &Args) -> Result<(), BoxError> {
         .filter(|m| m["msg"]["item_list"][0]["text_item"]["text"] == TEXT)
         .filter_map(|m| m["msg"]["client_id"].as_str())
         .collect();
+    let to: HashSet<&str> = sent
+        .iter()
+        .filter_map(|m| m["msg"]["to_user_id"].as_str())
+        .collect();
     ctl.check_clean()?;
     println!(
-        "RESULT bench=send impl=ours via={} concurrency={concurrency} messages={messages} secs={secs:.3} rate={:.1} accepted={} rss_kib={rss}",
+        "RESULT bench=send impl=ours via={} store={} users={users} concurrency={concurrency} messages={messages} secs={secs:.3} rate={:.1} accepted={} recipients={} outbox_left={left} rss_kib={rss}",
         if raw { "raw" } else { "send_text" },
+        args.get("store").unwrap_or("memory"),
         messages as f64 / secs,
-        ids.len()
+        ids.len(),
+        to.len(),
     );
-    if ids.len() != messages {
+    if ids.len() != messages || left != 0 {
         return Err(format!(
-            "the simulator accepted {} distinct messages of {messages}",
+            "the simulator accepted {} distinct messages of {messages}; {left} left in the outbox",
             ids.len()
         )
         .into());
@@ -434,11 +470,11 @@ fn send(args: &Args) -> Result<(), BoxError> {
     Ok(())
 }
 
-/// `total` sends from `concurrency` tasks, through [`Bot::send_text`] or
-/// (`raw`) the bare transport.
+/// `total` sends from `concurrency` tasks, message `n` to target `n %
+/// targets`, through [`Bot::send_text`] or (`raw`) the bare transport.
 async fn send_all(
     client: &Bot,
-    context: &ContextToken,
+    targets: &Arc<Vec<(String, ContextToken)>>,
     raw: bool,
     concurrency: usize,
     total: usize,
@@ -447,21 +483,27 @@ async fn send_all(
     let next = Arc::new(AtomicUsize::new(0));
     let mut tasks = tokio::task::JoinSet::new();
     for _ in 0..concurrency {
-        let (client, context, next) = (client.clone(), context.clone(), next.clone());
+        let (client, targets, next) = (client.clone(), targets.clone(), next.clone());
         tasks.spawn(async move {
-            while next.fetch_add(1, Ordering::Relaxed) < total {
+            loop {
+                let n = next.fetch_add(1, Ordering::Relaxed);
+                if n >= total {
+                    break;
+                }
+                let (user, context) = &targets[n % targets.len()];
                 if raw {
                     let n = RAW_SENDS.fetch_add(1, Ordering::Relaxed);
                     let client_id = format!("bench-raw:{}-{n}", std::process::id());
-                    let msg = WeixinMessage::outbound(USER, client_id, MessageItem::text(TEXT))
-                        .with_context_token(Some(context.clone()));
+                    let msg =
+                        WeixinMessage::outbound(user.as_str(), client_id, MessageItem::text(TEXT))
+                            .with_context_token(Some(context.clone()));
                     client
                         .raw()
                         .send_message(SendMessageRequest::new(msg))
                         .await?;
                 } else {
                     client
-                        .send_text(USER, TEXT)
+                        .send_text(user.as_str(), TEXT)
                         .context_token(context.clone())
                         .await?;
                 }

@@ -54,12 +54,10 @@ impl Outbox {
         let governor = &self.governor;
         let lane = governor.lane(user);
         let _turn = lane.lock().await;
-        let queued: Vec<OutboxEntry> =
-            crate::store::retry_transient("reading the outbox", || self.store().outbox(self.id()))
-                .await?
-                .into_iter()
-                .filter(|e| &e.user == user)
-                .collect();
+        let queued: Vec<OutboxEntry> = crate::store::retry_transient("reading the outbox", || {
+            self.store().outbox_to(self.id(), user)
+        })
+        .await?;
         let mut outcomes = HashMap::with_capacity(queued.len());
         if queued.is_empty() {
             return Ok(outcomes);

@@ -166,6 +166,40 @@ pub trait OutboxStore: Send + Sync + 'static {
     ) -> StoreFuture<'a, Admission>;
     /// The queued messages of an account, oldest first.
     fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>>;
+    /// The messages queued to `user`, oldest first: what a delivery to
+    /// that conversation reads, once per send.
+    ///
+    /// The default filters [`outbox`](Self::outbox), which reads every
+    /// conversation's; the shipped stores answer from an index on the
+    /// conversation, so that a send costs the same with 10 or 100,000
+    /// messages queued to others.
+    fn outbox_to<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Vec<OutboxEntry>> {
+        Box::pin(async move {
+            let mut queued = self.outbox(account).await?;
+            queued.retain(|e| &e.user == user);
+            Ok(queued)
+        })
+    }
+    /// The users with messages queued, each once, in the order of their
+    /// oldest queued message.
+    ///
+    /// The default reads [`outbox`](Self::outbox); the shipped stores read
+    /// the recipients alone.
+    fn outbox_users<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<UserId>> {
+        Box::pin(async move {
+            let mut users: Vec<UserId> = Vec::new();
+            for entry in self.outbox(account).await? {
+                if !users.contains(&entry.user) {
+                    users.push(entry.user);
+                }
+            }
+            Ok(users)
+        })
+    }
     /// Removes a queued message (the server accepted it, or it can never
     /// go).
     fn dequeue<'a>(

@@ -57,6 +57,28 @@ fn db_error(e: impl std::error::Error + Send + Sync + 'static) -> StoreError {
     StoreError::Database(Box::new(e))
 }
 
+/// Outbox entries of `account` from rows of (client id, recipient, message,
+/// queued at).
+fn outbox_rows(
+    account: &AccountId,
+    rows: Vec<tokio_postgres::Row>,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    let mut out = Vec::with_capacity(rows.len());
+    for row in rows {
+        let client_id = text(row.get(0), "an outbox client_id")?;
+        let user = text(row.get(1), "an outbox recipient")?;
+        let message = serde_json::from_str(&row.get::<_, String>(2))
+            .map_err(|e| corrupt(format!("an outbox entry of {account}"), e))?;
+        out.push(OutboxEntry::new(
+            client_id,
+            user,
+            message,
+            unsigned(row.get(3)),
+        ));
+    }
+    Ok(out)
+}
+
 fn text(bytes: Vec<u8>, what: &str) -> Result<String, StoreError> {
     String::from_utf8(bytes).map_err(|e| corrupt(what.to_owned(), e))
 }
@@ -848,20 +870,41 @@ impl OutboxStore for PgStore {
                 )
                 .await
                 .map_err(db_error)?;
-            let mut out = Vec::with_capacity(rows.len());
-            for row in rows {
-                let client_id = text(row.get(0), "an outbox client_id")?;
-                let user = text(row.get(1), "an outbox recipient")?;
-                let message = serde_json::from_str(&row.get::<_, String>(2))
-                    .map_err(|e| corrupt(format!("an outbox entry of {account}"), e))?;
-                out.push(OutboxEntry::new(
-                    client_id,
-                    user,
-                    message,
-                    unsigned(row.get(3)),
-                ));
-            }
-            Ok(out)
+            outbox_rows(account, rows)
+        })
+    }
+
+    fn outbox_to<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Vec<OutboxEntry>> {
+        in_tx!(self, |tx| async move {
+            let rows = tx
+                .query(
+                    "SELECT client_id, user_id, message, queued_at_ms FROM outbox
+                         WHERE account_id = $1 AND user_id = $2 ORDER BY seq",
+                    &[&account.as_str().as_bytes(), &user.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            outbox_rows(account, rows)
+        })
+    }
+
+    fn outbox_users<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<UserId>> {
+        in_tx!(self, |tx| async move {
+            let rows = tx
+                .query(
+                    "SELECT user_id FROM outbox WHERE account_id = $1
+                         GROUP BY user_id ORDER BY MIN(seq)",
+                    &[&account.as_str().as_bytes()],
+                )
+                .await
+                .map_err(db_error)?;
+            rows.into_iter()
+                .map(|row| text(row.get(0), "an outbox recipient").map(UserId::from))
+                .collect::<Result<Vec<_>, _>>()
         })
     }
 

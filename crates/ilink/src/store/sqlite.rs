@@ -285,6 +285,35 @@ impl SqliteStore {
     }
 }
 
+/// Outbox entries of `account` that `sql` selects (client id, recipient,
+/// message, queued at).
+fn read_outbox(
+    conn: &Connection,
+    account: &AccountId,
+    sql: &str,
+    args: impl rusqlite::Params,
+) -> Result<Vec<OutboxEntry>, StoreError> {
+    let mut stmt = conn.prepare_cached(sql).map_err(db_error)?;
+    let rows = stmt
+        .query_map(args, |r| {
+            Ok((
+                r.get::<_, String>(0)?,
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(3)?,
+            ))
+        })
+        .map_err(db_error)?;
+    let mut out = Vec::new();
+    for row in rows {
+        let (client_id, user, message, at) = row.map_err(db_error)?;
+        let message = serde_json::from_str(&message)
+            .map_err(|e| corrupt(format!("an outbox entry of {account}"), e))?;
+        out.push(OutboxEntry::new(client_id, user, message, unsigned(at)));
+    }
+    Ok(out)
+}
+
 /// A user's conversation row.
 fn read_conversation(
     conn: &Connection,
@@ -813,30 +842,47 @@ impl OutboxStore for SqliteStore {
     fn outbox<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<OutboxEntry>> {
         let account = account.clone();
         self.run(move |conn| {
+            read_outbox(
+                conn,
+                &account,
+                "SELECT client_id, user_id, message, queued_at_ms FROM outbox
+                 WHERE account_id = ?1 ORDER BY seq",
+                params![account.as_str()],
+            )
+        })
+    }
+
+    fn outbox_to<'a>(
+        &'a self,
+        account: &'a AccountId,
+        user: &'a UserId,
+    ) -> StoreFuture<'a, Vec<OutboxEntry>> {
+        let (account, user) = (account.clone(), user.clone());
+        self.run(move |conn| {
+            read_outbox(
+                conn,
+                &account,
+                "SELECT client_id, user_id, message, queued_at_ms FROM outbox
+                 WHERE account_id = ?1 AND user_id = ?2 ORDER BY seq",
+                params![account.as_str(), user.as_str()],
+            )
+        })
+    }
+
+    fn outbox_users<'a>(&'a self, account: &'a AccountId) -> StoreFuture<'a, Vec<UserId>> {
+        let account = account.clone();
+        self.run(move |conn| {
             let mut stmt = conn
                 .prepare_cached(
-                    "SELECT client_id, user_id, message, queued_at_ms FROM outbox
-                     WHERE account_id = ?1 ORDER BY seq",
+                    "SELECT user_id FROM outbox WHERE account_id = ?1
+                     GROUP BY user_id ORDER BY MIN(seq)",
                 )
                 .map_err(db_error)?;
             let rows = stmt
-                .query_map(params![account.as_str()], |r| {
-                    Ok((
-                        r.get::<_, String>(0)?,
-                        r.get::<_, String>(1)?,
-                        r.get::<_, String>(2)?,
-                        r.get::<_, i64>(3)?,
-                    ))
-                })
+                .query_map(params![account.as_str()], |r| r.get::<_, String>(0))
                 .map_err(db_error)?;
-            let mut out = Vec::new();
-            for row in rows {
-                let (client_id, user, message, at) = row.map_err(db_error)?;
-                let message = serde_json::from_str(&message)
-                    .map_err(|e| corrupt(format!("an outbox entry of {account}"), e))?;
-                out.push(OutboxEntry::new(client_id, user, message, unsigned(at)));
-            }
-            Ok(out)
+            rows.map(|r| r.map(UserId::from).map_err(db_error))
+                .collect()
         })
     }
 

@@ -151,6 +151,10 @@ pub const CHECKS: &[Check] = &[
         run: outbox_keeps_order_and_each_id_once,
     },
     Check {
+        name: "outbox_reads_by_conversation",
+        run: outbox_reads_by_conversation,
+    },
+    Check {
         name: "conversations_open_count_and_close",
         run: conversations_open_count_and_close,
     },
@@ -205,7 +209,7 @@ pub use crate::__ilink_store_conformance as conformance;
 #[macro_export]
 macro_rules! __ilink_store_conformance {
     ($make:expr) => {
-        $crate::__ilink_store_conformance!(@each $make; credentials_round_trip_in_save_order, remove_account_forgets_everything, cursor_follows_commits, inbox_commit_pending_ack, several_acks_in_one_go, duplicates_are_skipped, odd_keys_work, dedup_window_is_bounded, context_tokens_per_user, typing_tickets_per_user, leases_are_exclusive_and_fence_every_write, no_key_is_both_pending_and_acknowledged, membership_counts_the_live, hostile_account_ids_stay_apart, outbox_keeps_order_and_each_id_once, conversations_open_count_and_close, outbox_tokens_and_tickets_are_fenced_by_the_lease, a_reply_counted_once_is_not_counted_again);
+        $crate::__ilink_store_conformance!(@each $make; credentials_round_trip_in_save_order, remove_account_forgets_everything, cursor_follows_commits, inbox_commit_pending_ack, several_acks_in_one_go, duplicates_are_skipped, odd_keys_work, dedup_window_is_bounded, context_tokens_per_user, typing_tickets_per_user, leases_are_exclusive_and_fence_every_write, no_key_is_both_pending_and_acknowledged, membership_counts_the_live, hostile_account_ids_stay_apart, outbox_keeps_order_and_each_id_once, outbox_reads_by_conversation, conversations_open_count_and_close, outbox_tokens_and_tickets_are_fenced_by_the_lease, a_reply_counted_once_is_not_counted_again);
     };
     (@each $make:expr; $($check:ident),*) => {
         $(
@@ -1133,6 +1137,67 @@ fn outbox_keeps_order_and_each_id_once(s: &Harness) {
     );
     s.remove_account(ACCOUNT).unwrap();
     assert!(s.on(store.outbox(&a)).unwrap().is_empty());
+}
+
+fn outbox_reads_by_conversation(s: &Harness) {
+    let store = s.store();
+    let a = AccountId::from(ACCOUNT);
+    let (alice, bob, carol) = (
+        UserId::from("alice"),
+        UserId::from("bob"),
+        UserId::from("carol"),
+    );
+    let none = ReplyLimits::none();
+    s.on(store.enqueue(None, &a, &alice, outbox(&["a1", "a2"], "alice"), none))
+        .unwrap();
+    s.on(store.enqueue(None, &a, &bob, outbox(&["b1"], "bob"), none))
+        .unwrap();
+    s.on(store.enqueue(None, &a, &alice, outbox(&["a3"], "alice"), none))
+        .unwrap();
+    s.on(store.enqueue(None, &a, &carol, outbox(&["c1"], "carol"), none))
+        .unwrap();
+    let other = AccountId::from(OTHER);
+    s.on(store.enqueue(None, &other, &alice, outbox(&["x1"], "alice"), none))
+        .unwrap();
+    // One conversation's queue, oldest first, nobody else's.
+    let to_alice = s.on(store.outbox_to(&a, &alice)).unwrap();
+    assert_eq!(client_ids(&to_alice), ["a1", "a2", "a3"]);
+    assert!(to_alice.iter().all(|e| e.user == alice));
+    assert_eq!(to_alice[0].message["client_id"], "a1");
+    assert_eq!(
+        client_ids(&s.on(store.outbox_to(&a, &bob)).unwrap()),
+        ["b1"]
+    );
+    assert!(
+        s.on(store.outbox_to(&a, &UserId::from("nobody")))
+            .unwrap()
+            .is_empty()
+    );
+    // Ids compared exactly, as the outbox stores them.
+    assert!(
+        s.on(store.outbox_to(&a, &UserId::from("ALICE")))
+            .unwrap()
+            .is_empty()
+    );
+    // The recipients, each once, by their oldest queued message.
+    assert_eq!(
+        s.on(store.outbox_users(&a)).unwrap(),
+        [alice.clone(), bob.clone(), carol.clone()]
+    );
+    for id in ["a1", "a2"] {
+        s.on(store.dequeue(None, &a, id)).unwrap();
+    }
+    // Alice's oldest is now a3, after bob's b1.
+    assert_eq!(
+        s.on(store.outbox_users(&a)).unwrap(),
+        [bob.clone(), alice.clone(), carol]
+    );
+    s.on(store.dequeue(None, &a, "a3")).unwrap();
+    assert!(s.on(store.outbox_to(&a, &alice)).unwrap().is_empty());
+    assert_eq!(s.on(store.outbox_users(&other)).unwrap(), [alice]);
+    s.remove_account(ACCOUNT).unwrap();
+    s.remove_account(OTHER).unwrap();
+    assert!(s.on(store.outbox_users(&a)).unwrap().is_empty());
 }
 
 fn conversations_open_count_and_close(s: &Harness) {
