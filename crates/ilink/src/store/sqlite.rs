@@ -48,13 +48,46 @@ pub struct SqliteStore {
 }
 
 /// A call, run on the connection's thread.
-type Job = Box<dyn FnOnce(&mut Connection) + Send>;
+enum Job {
+    /// A read: runs on the connection, or inside the transaction of the
+    /// group it joins (its answer then waits for the group's commit, so
+    /// that nothing is answered from writes that could still roll back).
+    Read(Box<dyn FnOnce(&Connection) -> Done + Send>),
+    /// A write: runs inside the transaction of its group (see [`serve`]),
+    /// within a savepoint of its own. Says whether it succeeded (else its
+    /// savepoint is rolled back), and gives what tells its caller once the
+    /// group's commit is known.
+    Write(WriteJob),
+}
+
+/// A write: given its group's transaction (`None`: there is none, it fails
+/// unrun), runs and says whether it succeeded, with what tells its caller.
+type WriteJob = Box<dyn FnOnce(Option<&rusqlite::Transaction<'_>>) -> (bool, Done) + Send>;
+
+/// Tells a write's caller its outcome, given how its group went.
+type Done = Box<dyn FnOnce(Result<(), &rusqlite::Error>) + Send>;
+
+/// The most writes one transaction takes: a bound on how long the first
+/// of a group waits for the last.
+const MAX_GROUP: usize = 256;
 
 struct Inner {
     /// To the connection's thread (`None` once dropping).
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
     path: Option<PathBuf>,
+}
+
+impl Inner {
+    /// Queues a call for the connection's thread.
+    fn submit(&self, job: Job) -> Result<(), StoreError> {
+        let ended = || StoreError::Database(Box::new(ThreadError::Ended));
+        self.jobs
+            .as_ref()
+            .ok_or_else(ended)?
+            .send(job)
+            .map_err(|_| ended())
+    }
 }
 
 impl Drop for Inner {
@@ -71,11 +104,113 @@ impl Drop for Inner {
     }
 }
 
-/// The connection's thread: runs calls one after the other until every
+/// The connection's thread: runs calls in the order they came until every
 /// clone of the store dropped.
-fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>) {
+///
+/// Calls that are queued together while a write runs are committed
+/// together (a group commit): the first write opens a transaction, and
+/// every call queued behind it joins it in order, each write in a savepoint
+/// of its own (so one that fails is rolled back alone), until the queue is
+/// empty or [`MAX_GROUP`] calls joined; then one commit, one fsync, and
+/// only then does each caller learn its outcome. "Accepted" still means
+/// "durable": nothing is answered before the commit that holds it, and the
+/// calls take effect in the order they came, as if one by one. A quiet
+/// store commits each write at once, as before; a busy one many in one.
+///
+/// `max_group` is [`MAX_GROUP`] on a file; in memory, where a commit costs
+/// no fsync to share, 1: each write its own transaction.
+fn serve(mut conn: Connection, jobs: &mpsc::Receiver<Job>, max_group: usize) {
     while let Ok(job) = jobs.recv() {
-        job(&mut conn);
+        match job {
+            Job::Read(f) => f(&conn)(Ok(())),
+            Job::Write(first) => write_group(&mut conn, first, jobs, max_group),
+        }
+    }
+}
+
+/// Runs `first` and the calls queued behind it in one transaction.
+fn write_group(
+    conn: &mut Connection,
+    first: WriteJob,
+    jobs: &mpsc::Receiver<Job>,
+    max_group: usize,
+) {
+    let tx = match conn.transaction_with_behavior(TransactionBehavior::Immediate) {
+        Ok(tx) => tx,
+        Err(e) => {
+            // No transaction (another process holds the write lock past the
+            // busy timeout): this write fails unrun; the next ones try
+            // again.
+            let (_, tell) = first(None);
+            tell(Err(&e));
+            return;
+        }
+    };
+    let mut told: Vec<Done> = Vec::new();
+    let mut write = Some(first);
+    let fail_all = |told: Vec<Done>, e: &rusqlite::Error| {
+        for tell in told {
+            tell(Err(e));
+        }
+    };
+    while let Some(w) = write.take() {
+        if let Err(e) = tx.execute_batch("SAVEPOINT ilink_call") {
+            // The transaction is unusable: this write and the group fail.
+            let (_, tell) = w(None);
+            tell(Err(&e));
+            fail_all(told, &e);
+            return;
+        }
+        let (ok, tell) = w(Some(&tx));
+        let end = if ok {
+            "RELEASE ilink_call"
+        } else {
+            "ROLLBACK TO ilink_call; RELEASE ilink_call"
+        };
+        if let Err(e) = tx.execute_batch(end) {
+            tell(Err(&e));
+            fail_all(told, &e);
+            return;
+        }
+        told.push(tell);
+        if told.len() >= max_group {
+            break;
+        }
+        // Reads queued behind it join the group; the next write goes on
+        // in it.
+        loop {
+            match jobs.try_recv() {
+                Ok(Job::Write(w)) => write = Some(w),
+                Ok(Job::Read(r)) => {
+                    told.push(r(&tx));
+                    if told.len() < max_group {
+                        continue;
+                    }
+                }
+                Err(_) => {}
+            }
+            break;
+        }
+    }
+    match tx.commit() {
+        Ok(()) => {
+            for tell in told {
+                tell(Ok(()));
+            }
+        }
+        Err(e) => fail_all(told, &e),
+    }
+}
+
+/// A copy of a SQLite error for one of the callers it failed (rusqlite's
+/// errors do not clone): the code is kept, so that a busy database is
+/// still seen as a passing failure and waited out.
+fn copied(e: &rusqlite::Error) -> StoreError {
+    match e {
+        rusqlite::Error::SqliteFailure(code, msg) => {
+            db_error(rusqlite::Error::SqliteFailure(*code, msg.clone()))
+        }
+        other => StoreError::Database(Box::new(ThreadError::CommitFailed(other.to_string()))),
     }
 }
 
@@ -139,6 +274,8 @@ enum ThreadError {
     Ended,
     #[error("a SQLite call panicked")]
     Panicked,
+    #[error("the transaction did not commit: {0}")]
+    CommitFailed(String),
 }
 
 impl std::fmt::Debug for SqliteStore {
@@ -212,10 +349,11 @@ impl SqliteStore {
         conn.pragma_update(None, "foreign_keys", "ON")
             .map_err(db_error)?;
         schema::migrate(&mut conn)?;
+        let max_group = if path.is_some() { MAX_GROUP } else { 1 };
         let (jobs, queue) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name("ilink-sqlite".to_owned())
-            .spawn(move || serve(conn, &queue))
+            .spawn(move || serve(conn, &queue, max_group))
             .map_err(|source| StoreError::Io {
                 path: path.clone().unwrap_or_default(),
                 source,
@@ -234,53 +372,85 @@ impl SqliteStore {
         self.inner.path.as_deref()
     }
 
-    /// Runs `f` with the connection on its thread, once the calls queued
-    /// before it are done. A call whose future is dropped still runs (as a
-    /// transaction, whole or not at all).
+    /// Runs `f`, a read, with the connection on its thread once the calls
+    /// queued before it are done: alone, or in the transaction of the
+    /// group it joins, answered once that commits (see [`serve`]). A call
+    /// whose future is dropped still runs.
     fn run<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
-        F: FnOnce(&mut Connection) -> Result<T, StoreError> + Send + 'static,
+        F: FnOnce(&Connection) -> Result<T, StoreError> + Send + 'static,
     {
         let inner = self.inner.clone();
         Box::pin(async move {
             let (done, result) = tokio::sync::oneshot::channel();
-            let job: Job = Box::new(move |conn| {
-                // A panicking call fails alone (its transaction rolls back
-                // as it unwinds); the thread goes on with the next.
+            let job = Job::Read(Box::new(move |conn| {
+                // A panicking call fails alone; the thread goes on with the
+                // next.
                 let r = std::panic::catch_unwind(AssertUnwindSafe(|| f(conn)));
-                let _ = done.send(r);
-            });
-            let ended = || StoreError::Database(Box::new(ThreadError::Ended));
-            inner
-                .jobs
-                .as_ref()
-                .ok_or_else(ended)?
-                .send(job)
-                .map_err(|_| ended())?;
+                Box::new(move |group: Result<(), &rusqlite::Error>| {
+                    let r = match (r, group) {
+                        (r, Ok(())) => r,
+                        // It read writes of its group that did not commit.
+                        (_, Err(e)) => Ok(Err(copied(e))),
+                    };
+                    let _ = done.send(r);
+                })
+            }));
+            inner.submit(job)?;
             drop(inner);
-            match result.await {
-                Ok(Ok(r)) => r,
-                Ok(Err(_)) => Err(StoreError::Database(Box::new(ThreadError::Panicked))),
-                Err(_) => Err(ended()),
-            }
+            Self::outcome(result.await)
         })
     }
 
-    /// Runs `f` in an immediate (write) transaction, committed when it
-    /// returns `Ok`.
+    /// What a call's caller gets from its channel.
+    fn outcome<T>(
+        got: Result<
+            std::thread::Result<Result<T, StoreError>>,
+            tokio::sync::oneshot::error::RecvError,
+        >,
+    ) -> Result<T, StoreError> {
+        match got {
+            Ok(Ok(r)) => r,
+            Ok(Err(_)) => Err(StoreError::Database(Box::new(ThreadError::Panicked))),
+            Err(_) => Err(StoreError::Database(Box::new(ThreadError::Ended))),
+        }
+    }
+
+    /// Runs `f` in a write transaction, committed when it returns `Ok`:
+    /// its own, or its group's (see [`serve`]), in a savepoint that is
+    /// rolled back when it fails. Its future completes once the commit is
+    /// durable.
     fn write<T, F>(&self, f: F) -> StoreFuture<'static, T>
     where
         T: Send + 'static,
         F: FnOnce(&rusqlite::Transaction<'_>) -> Result<T, StoreError> + Send + 'static,
     {
-        self.run(move |conn| {
-            let tx = conn
-                .transaction_with_behavior(TransactionBehavior::Immediate)
-                .map_err(db_error)?;
-            let value = f(&tx)?;
-            tx.commit().map_err(db_error)?;
-            Ok(value)
+        let inner = self.inner.clone();
+        Box::pin(async move {
+            let (done, result) = tokio::sync::oneshot::channel();
+            let job = Job::Write(Box::new(move |tx| {
+                // A panicking call fails alone (its savepoint is rolled
+                // back); the group goes on.
+                let r = tx.map(|tx| std::panic::catch_unwind(AssertUnwindSafe(|| f(tx))));
+                let ok = matches!(r, Some(Ok(Ok(_))));
+                let tell: Done = Box::new(move |group| {
+                    let r = match (r, group) {
+                        // Its own failure is its answer, whatever the group did.
+                        (Some(r @ (Err(_) | Ok(Err(_)))), _) => r,
+                        (Some(Ok(Ok(v))), Ok(())) => Ok(Ok(v)),
+                        (_, Err(e)) => Ok(Err(copied(e))),
+                        (None, Ok(())) => Ok(Err(StoreError::Database(Box::new(
+                            ThreadError::CommitFailed("the write did not run".to_owned()),
+                        )))),
+                    };
+                    let _ = done.send(r);
+                });
+                (ok, tell)
+            }));
+            inner.submit(job)?;
+            drop(inner);
+            Self::outcome(result.await)
         })
     }
 }
@@ -1106,6 +1276,134 @@ impl TokenStore for SqliteStore {
 
 #[cfg(test)]
 mod tests {
+    use super::*;
+
+    /// A write inserting `key` into the acked table, failing after the
+    /// insert when `fail`, and reporting whether a second connection to the
+    /// file saw `seen` committed at the time.
+    fn insert(
+        store: &SqliteStore,
+        key: &'static str,
+        fail: bool,
+        seen: Option<&'static str>,
+    ) -> StoreFuture<'static, bool> {
+        let path = store.path().map(Path::to_path_buf);
+        store.write(move |tx| {
+            tx.execute(
+                "INSERT INTO acked (account_id, key) VALUES ('a', ?1)",
+                params![key],
+            )
+            .map_err(db_error)?;
+            if fail {
+                return Err(corrupt("a test write", "failed on purpose"));
+            }
+            let Some(seen) = seen else {
+                return Ok(false);
+            };
+            let other = Connection::open(path.expect("a file")).map_err(db_error)?;
+            let n: i64 = other
+                .query_row(
+                    "SELECT COUNT(*) FROM acked WHERE key = ?1",
+                    params![seen],
+                    |r| r.get(0),
+                )
+                .map_err(db_error)?;
+            Ok(n > 0)
+        })
+    }
+
+    fn count(store: &SqliteStore, rt: &tokio::runtime::Runtime, key: &'static str) -> i64 {
+        rt.block_on(store.run(move |conn| {
+            conn.query_row(
+                "SELECT COUNT(*) FROM acked WHERE key = ?1",
+                params![key],
+                |r| r.get(0),
+            )
+            .map_err(db_error)
+        }))
+        .unwrap()
+    }
+
+    #[test]
+    fn writes_queued_together_commit_together_and_fail_alone() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(dir.path().join("state")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        // Hold the connection's thread so that the writes queue behind it.
+        let (release, held) = mpsc::channel::<()>();
+        let hold = store.run(move |_| {
+            held.recv().ok();
+            Ok(())
+        });
+        let first = insert(&store, "w1", false, None);
+        let bad = insert(&store, "w2", true, None);
+        // Sees whether w1 was committed when it ran: it was not, if they
+        // share a transaction.
+        let third = insert(&store, "w3", false, Some("w1"));
+        let results = rt.block_on(async {
+            let calls = async { tokio::join!(hold, first, bad, third) };
+            tokio::pin!(calls);
+            // Everything is queued once each future was polled once.
+            assert!(futures_util::FutureExt::now_or_never(calls.as_mut()).is_none());
+            release.send(()).unwrap();
+            calls.await
+        });
+        let (hold, first, bad, third) = results;
+        hold.unwrap();
+        assert!(!first.unwrap());
+        assert!(matches!(bad, Err(StoreError::Corrupt { .. })));
+        assert!(!third.unwrap(), "w1 was committed alone, before w3 ran");
+        // The failed write was rolled back alone; the others committed.
+        assert_eq!(count(&store, &rt, "w1"), 1);
+        assert_eq!(count(&store, &rt, "w2"), 0);
+        assert_eq!(count(&store, &rt, "w3"), 1);
+        // A write alone (nothing queued behind it) commits at once: the
+        // next sees it from another connection.
+        rt.block_on(insert(&store, "w4", false, None)).unwrap();
+        assert!(
+            rt.block_on(insert(&store, "w5", false, Some("w4")))
+                .unwrap()
+        );
+    }
+
+    #[test]
+    fn reads_join_a_group_and_answer_after_its_commit() {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(dir.path().join("state")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        let (release, held) = mpsc::channel::<()>();
+        let hold = store.run(move |_| {
+            held.recv().ok();
+            Ok(())
+        });
+        let first = insert(&store, "r1", false, None);
+        let read = store.run(|conn| {
+            conn.query_row("SELECT COUNT(*) FROM acked", [], |r| r.get::<_, i64>(0))
+                .map_err(db_error)
+        });
+        let after = insert(&store, "r2", false, Some("r1"));
+        let (hold, first, read, after) = rt.block_on(async {
+            let calls = async { tokio::join!(hold, first, read, after) };
+            tokio::pin!(calls);
+            assert!(futures_util::FutureExt::now_or_never(calls.as_mut()).is_none());
+            release.send(()).unwrap();
+            calls.await
+        });
+        hold.unwrap();
+        first.unwrap();
+        // The read came after r1 and saw it; r2 after the read is still in
+        // the group (r1 not yet committed when it ran); all of them were
+        // answered after the one commit, which holds both writes.
+        assert_eq!(read.unwrap(), 1);
+        assert!(!after.unwrap(), "the read ended the group");
+        assert_eq!(count(&store, &rt, "r1"), 1);
+        assert_eq!(count(&store, &rt, "r2"), 1);
+    }
+
     #[test]
     fn the_bundled_sqlite_has_the_wal_reset_fix() {
         // SQLite before 3.51.3 can corrupt a WAL database when a checkpoint
