@@ -3,7 +3,7 @@
 //! `--urls` (the official client's side is `crates/ilink-proof/node/*.mjs`).
 //!
 //! ```text
-//! bench_ilink send --urls JSON --concurrency N --messages M [--users U] [--store memory|sqlite|postgres --url URL] [--pool-idle N] [--via raw]
+//! bench_ilink send --urls JSON --concurrency N --messages M [--users U] [--queued N] [--store memory|sqlite|postgres --url URL] [--pool-idle N] [--via raw]
 //! bench_ilink file --urls JSON --path FILE
 //! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
 //! bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
@@ -20,7 +20,9 @@
 //!   `messages` went out, after one warm-up send per task, on the store
 //!   `--store` names (default memory; `sqlite` a file in a fresh state
 //!   directory). One conversation is sent in order, one message at a time:
-//!   `--users 1` measures that, many users the rate across conversations. Rate = messages / wall time. `--via raw` sends
+//!   `--users 1` measures that, many users the rate across conversations.
+//!   `--queued N` first puts N messages in the outbox for 1,000 other
+//!   users (never sent): the cost of a backlog to every send. Rate = messages / wall time. `--via raw` sends
 //!   the same messages through [`Bot::raw`] instead (the transport alone:
 //!   no pacer, no retries), to attribute the cost; `--pool-idle` sets the
 //!   pool's idle connections per host (default 64).
@@ -70,7 +72,7 @@ use serde_json::Value;
 type BoxError = Box<dyn std::error::Error + Send + Sync>;
 
 const USAGE: &str = "\
-usage: bench_ilink send --urls JSON --concurrency N --messages M [--users U] [--store memory|sqlite|postgres --url URL] [--pool-idle N] [--via raw]
+usage: bench_ilink send --urls JSON --concurrency N --messages M [--users U] [--queued N] [--store memory|sqlite|postgres --url URL] [--pool-idle N] [--via raw]
        bench_ilink file --urls JSON --path FILE
        bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
        bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
@@ -387,6 +389,7 @@ fn send(args: &Args) -> Result<(), BoxError> {
     let concurrency = usize::try_from(args.number("concurrency", None)?)?.max(1);
     let messages = usize::try_from(args.number("messages", None)?)?;
     let users = usize::try_from(args.number("users", Some(1))?)?.max(1);
+    let queued = usize::try_from(args.number("queued", Some(0))?)?;
     let pool_idle = args.get("pool-idle").map(str::parse::<usize>).transpose()?;
     let raw = match args.get("via") {
         None | Some("send_text") => false,
@@ -427,6 +430,10 @@ fn send(args: &Args) -> Result<(), BoxError> {
         Ok::<_, BoxError>(client)
     })?;
 
+    // Messages waiting in other conversations (what a backlog looks like
+    // to the store): queued, never sent (nothing drains them: no runner).
+    rt.block_on(prefill_outbox(&*store, &bot_id, queued))?;
+
     // Warm-up: one send per task, so that the connections are open.
     rt.block_on(send_all(&client, &targets, raw, concurrency, concurrency))?;
     ctl.json("POST", "/reset-records", "")?;
@@ -453,20 +460,62 @@ fn send(args: &Args) -> Result<(), BoxError> {
         .collect();
     ctl.check_clean()?;
     println!(
-        "RESULT bench=send impl=ours via={} store={} users={users} concurrency={concurrency} messages={messages} secs={secs:.3} rate={:.1} accepted={} recipients={} outbox_left={left} rss_kib={rss}",
+        "RESULT bench=send impl=ours via={} store={} users={users} queued={queued} concurrency={concurrency} messages={messages} secs={secs:.3} rate={:.1} accepted={} recipients={} outbox_left={left} rss_kib={rss}",
         if raw { "raw" } else { "send_text" },
         args.get("store").unwrap_or("memory"),
         messages as f64 / secs,
         ids.len(),
         to.len(),
     );
-    if ids.len() != messages || left != 0 {
+    if ids.len() != messages || left != queued {
         return Err(format!(
-            "the simulator accepted {} distinct messages of {messages}; {left} left in the outbox",
+            "the simulator accepted {} distinct messages of {messages}; {left} in the outbox, not the {queued} queued before",
             ids.len()
         )
         .into());
     }
+    Ok(())
+}
+
+/// Queues `n` messages to up to 1,000 other users (`backlog_NNNN`), in
+/// enqueues of up to 1,000 messages each.
+async fn prefill_outbox(store: &dyn Store, bot_id: &str, n: usize) -> Result<(), BoxError> {
+    use ilink::store::{OutboxEntry, ReplyLimits};
+    if n == 0 {
+        return Ok(());
+    }
+    let account = ilink::AccountId::from(bot_id);
+    let others = n.min(1000);
+    let per = n.div_ceil(others);
+    let mut left = n;
+    for u in 0..others {
+        let user = ilink::UserId::from(format!("backlog_{u:04}@im.wechat"));
+        let take = per.min(left);
+        let entries = (0..take)
+            .map(|i| {
+                let client_id = format!("backlog:{u}-{i}");
+                let msg = WeixinMessage::outbound(
+                    user.as_str(),
+                    client_id.clone(),
+                    MessageItem::text(TEXT),
+                );
+                Ok(OutboxEntry::new(
+                    client_id,
+                    user.clone(),
+                    serde_json::to_value(msg)?,
+                    0,
+                ))
+            })
+            .collect::<Result<Vec<_>, serde_json::Error>>()?;
+        store
+            .enqueue(None, &account, &user, entries, ReplyLimits::none())
+            .await?;
+        left -= take;
+        if left == 0 {
+            break;
+        }
+    }
+    eprintln!("send: {n} messages queued in {others} other conversations");
     Ok(())
 }
 
