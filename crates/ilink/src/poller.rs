@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::time::Duration;
 
-use ilink_proto::{ContextToken, Cursor, MalformedUpdate, UserId};
+use ilink_proto::{ContextToken, Cursor, MalformedUpdate, UserId, WeixinMessage};
 use tokio::time::Instant;
 
 use crate::Error;
@@ -69,7 +69,10 @@ pub struct Poller {
 
 /// A received batch waiting to be stored.
 struct Unstored {
-    entries: Vec<InboxEntry>,
+    /// Each message with its key, as parsed from the response: encoded for
+    /// the store at each commit attempt, and handed to the handler as it
+    /// is (never decoded again).
+    parsed: Vec<(String, WeixinMessage)>,
     tokens: Vec<(UserId, ContextToken)>,
     /// Who wrote, and when.
     inbound: Vec<(UserId, u64)>,
@@ -230,22 +233,25 @@ impl Poller {
         };
         self.hint = resp.poll_timeout_hint().or(self.hint);
         let next = Cursor::new(resp.next_cursor(self.cursor.as_str()));
+        let mut parsed = Vec::new();
+        let mut malformed: Vec<MalformedUpdate> = Vec::new();
         let now = crate::store::now_ms();
-        let mut entries = Vec::new();
         // Every sender's context tokens in arrival order: the store keeps the
         // latest of each, in one write.
         let mut tokens: Vec<(UserId, ContextToken)> = Vec::new();
         let mut inbound: Vec<(UserId, u64)> = Vec::new();
-        let messages = resp.msgs.iter().enumerate().filter_map(|(i, u)| match u {
-            ilink_proto::Update::Message(m) => Some((i, &**m)),
-            _ => None,
-        });
-        for (position, msg) in messages {
-            let key = Message::key_of(msg, &self.cursor, position);
-            match serde_json::to_value(msg) {
-                Ok(raw) => entries.push(InboxEntry::new(key, raw, now)),
-                Err(e) => tracing::warn!(error = %e, "message could not be re-encoded; skipped"),
-            }
+        for (position, update) in resp.msgs.into_iter().enumerate() {
+            let msg = match update {
+                ilink_proto::Update::Message(m) => *m,
+                ilink_proto::Update::Malformed(m) => {
+                    malformed.push(m);
+                    continue;
+                }
+                // (`Update` is non-exhaustive: a kind this version does not
+                // know is not a message to store.)
+                _ => continue,
+            };
+            let key = Message::key_of(&msg, &self.cursor, position);
             if let (Some(t), Some(from)) = (&msg.context_token, msg.from_user_id.as_deref())
                 && !from.is_empty()
             {
@@ -264,13 +270,13 @@ impl Poller {
                     .map_or(now, |t| t.min(now));
                 inbound.push((UserId::new(from), at));
             }
+            parsed.push((key, msg));
         }
-        let malformed: Vec<MalformedUpdate> = resp.malformed().cloned().collect();
         for m in &malformed {
             tracing::warn!(error = %m.error, "malformed update in batch");
         }
         self.unstored = Some(Unstored {
-            entries,
+            parsed,
             tokens,
             inbound,
             next,
@@ -287,8 +293,18 @@ impl Poller {
         let Some(unstored) = &self.unstored else {
             return Ok(Batch::default());
         };
-        let received = unstored.entries.len();
-        let batch = ReceivedBatch::new(unstored.entries.clone(), unstored.next.clone())
+        let received = unstored.parsed.len();
+        let now = crate::store::now_ms();
+        let mut entries = Vec::with_capacity(received);
+        for (key, msg) in &unstored.parsed {
+            match serde_json::to_value(msg) {
+                Ok(raw) => entries.push(InboxEntry::new(key.clone(), raw, now)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "message could not be encoded for the store; skipped")
+                }
+            }
+        }
+        let batch = ReceivedBatch::new(entries, unstored.next.clone())
             .with_context_tokens(unstored.tokens.clone())
             .with_inbound(unstored.inbound.clone());
         let lease = self.fence.lease();
@@ -321,7 +337,20 @@ impl Poller {
         if duplicates > 0 {
             tracing::debug!(duplicates, "dropped duplicate deliveries");
         }
-        let mut batch = self.decode(fresh).await;
+        // The new ones, as parsed from the response: a key the store had
+        // already (or that came earlier in the batch) is not among the fresh,
+        // and each fresh key is taken once.
+        let mut fresh: std::collections::HashSet<String> =
+            fresh.into_iter().map(|e| e.key).collect();
+        let mut batch = Batch::default();
+        for (key, msg) in unstored.parsed {
+            if fresh.remove(&key) {
+                self.bot.account.recent.record(&msg);
+                batch
+                    .messages
+                    .push(Message::new(&self.bot.account.id, key, msg));
+            }
+        }
         batch.malformed.extend(unstored.malformed);
         batch.duplicates = duplicates;
         Ok(batch)
