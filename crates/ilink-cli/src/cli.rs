@@ -333,6 +333,12 @@ pub(crate) enum Command {
         #[arg(long)]
         no_qr: bool,
     },
+    /// Print a completion script for a shell, to be sourced by it (bash:
+    /// `source <(ilink completions bash)`).
+    Completions {
+        /// The shell.
+        shell: clap_complete::Shell,
+    },
 }
 
 /// How `listen --download` saves voice notes.

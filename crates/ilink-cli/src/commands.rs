@@ -75,6 +75,12 @@ pub(crate) async fn run(cli: Cli) -> Result<()> {
         Command::Typing { to, cancel } => typing(g, out, &to, cancel).await,
         Command::Simulate(args) => Ok(args.serve().await?),
         Command::Demo { no_qr } => demo::run(out, no_qr).await,
+        Command::Completions { shell } => {
+            use clap::CommandFactory as _;
+            let mut cmd = crate::cli::Cli::command();
+            clap_complete::generate(shell, &mut cmd, "ilink", &mut std::io::stdout());
+            Ok(())
+        }
     }
 }
 

@@ -1239,3 +1239,51 @@ async fn a_voice_note_that_does_not_decode_never_wedges_listen() {
     );
     assert!(lines.iter().any(|l| l["text"] == "next run"), "{lines:?}");
 }
+
+#[tokio::test]
+async fn completions_are_scripts_their_shells_accept() {
+    let script = |shell: &'static str| async move {
+        let out = Command::new(BIN)
+            .args(["completions", shell])
+            .env_remove("ILINK_STATE_DIR")
+            .output()
+            .await
+            .unwrap();
+        assert!(out.status.success(), "{shell}: {:?}", out.status);
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let bash = script("bash").await;
+    // Every command is offered.
+    for sub in ["login", "listen", "send", "simulate", "completions"] {
+        assert!(bash.contains(sub), "bash completion lacks {sub}");
+    }
+    // bash parses it without running it.
+    let mut check = Command::new("bash")
+        .arg("-n")
+        .stdin(Stdio::piped())
+        .spawn()
+        .unwrap();
+    check
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(bash.as_bytes())
+        .await
+        .unwrap();
+    assert!(check.wait().await.unwrap().success(), "bash -n refused it");
+    assert!(script("zsh").await.starts_with("#compdef ilink"));
+    assert!(script("fish").await.contains("complete -c ilink"));
+    for shell in ["powershell", "elvish"] {
+        assert!(!script(shell).await.is_empty());
+    }
+    let unknown = Command::new(BIN)
+        .args(["completions", "tcsh"])
+        .output()
+        .await
+        .unwrap();
+    assert_eq!(
+        unknown.status.code(),
+        Some(2),
+        "an unknown shell is a usage error"
+    );
+}
