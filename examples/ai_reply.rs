@@ -170,7 +170,7 @@ async fn run() -> Result<ExitCode, Error> {
         // Slow handlers of different users run side by side, at most 8 at
         // once; the messages of one user are always handled in order.
         .concurrency(8)
-        .run_until(agent, tokio::signal::ctrl_c())
+        .run_until(agent, ilink::shutdown_signal())
         .await?;
     Ok(ExitCode::SUCCESS)
 }

@@ -91,7 +91,7 @@ async fn run() -> Result<ExitCode, Error> {
             }
             _ => {}
         })
-        .run_until(echo, tokio::signal::ctrl_c())
+        .run_until(echo, ilink::shutdown_signal())
         .await?;
     println!(
         "Stopped; polling resumes from a cursor of {} bytes.",

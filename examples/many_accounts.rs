@@ -94,13 +94,13 @@ async fn run() -> Result<ExitCode, Error> {
         runs.spawn(async move { (id, runner.run_until(handler, shutdown).await) });
     }
     println!(
-        "Polling {} accounts; health every {every:?}; press Ctrl-C to stop.",
+        "Polling {} accounts; health every {every:?}; press Ctrl-C (or send SIGTERM) to stop.",
         bots.len()
     );
 
     let mut ticker = tokio::time::interval(every);
     ticker.tick().await; // the first tick is immediate
-    let ctrl_c = tokio::signal::ctrl_c();
+    let ctrl_c = ilink::shutdown_signal();
     tokio::pin!(ctrl_c);
     loop {
         tokio::select! {

@@ -131,6 +131,6 @@ async fn receive(dir: &Path) -> Result<ExitCode, Error> {
             Ok(())
         }
     });
-    bot.run_until(handler, tokio::signal::ctrl_c()).await?;
+    bot.run_until(handler, ilink::shutdown_signal()).await?;
     Ok(ExitCode::SUCCESS)
 }

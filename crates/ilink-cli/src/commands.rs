@@ -432,7 +432,7 @@ async fn listen(
                 _ = done.notified() => {}
                 _ = limit => {}
                 _ = give_up.now.notified() => {}
-                _ = tokio::signal::ctrl_c() => {}
+                _ = ilink::shutdown_signal() => {}
             }
         }
     };
@@ -476,7 +476,7 @@ async fn echo(g: &crate::cli::Global, out: Out, max_failures: u32) -> Result<()>
         .on_event(move |e| watcher.watch(e))
         .run_until(handler, async move {
             tokio::select! {
-                _ = tokio::signal::ctrl_c() => {}
+                _ = ilink::shutdown_signal() => {}
                 _ = now.notified() => {}
             }
         })

@@ -239,8 +239,9 @@ fn host_name() -> String {
 }
 
 /// Whether a default holder name (`host/pid/random`) names a process of
-/// this host that has ended: its lease can be taken at once. Only where
-/// `/proc` tells (Linux); elsewhere the lease runs out.
+/// this host that has ended (gone, or killed and not yet reaped by its
+/// parent: a zombie runs no code): its lease can be taken at once. Only
+/// where `/proc` tells (Linux); elsewhere the lease runs out.
 pub(crate) fn holder_is_gone(holder: &str) -> bool {
     let mut parts = holder.split('/');
     let (Some(host), Some(pid), Some(_), None) =
@@ -254,7 +255,26 @@ pub(crate) fn holder_is_gone(holder: &str) -> bool {
     host == host_name()
         && pid != std::process::id()
         && std::path::Path::new("/proc/self").exists()
-        && !std::path::Path::new(&format!("/proc/{pid}")).exists()
+        && process_ended(pid)
+}
+
+/// Whether process `pid` has ended: no `/proc/<pid>` any more, or its
+/// state is zombie (`Z`) or dead (`X`). A process that cannot be read for
+/// another reason counts as alive (its lease then runs out).
+fn process_ended(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(e) => e.kind() == std::io::ErrorKind::NotFound,
+        Ok(stat) => ended_state(&stat),
+    }
+}
+
+/// The state field of a `/proc/<pid>/stat` line says zombie or dead. The
+/// command name before it is in parentheses and may hold any character,
+/// `)` included, so the state is read after the last `)`.
+fn ended_state(stat: &str) -> bool {
+    stat.rfind(')')
+        .and_then(|i| stat[i + 1..].split_whitespace().next())
+        .is_some_and(|state| matches!(state, "Z" | "X" | "x"))
 }
 
 /// What bot accounts share: the connection pool, the store, QR login and
@@ -571,4 +591,30 @@ fn stored_base_url(credentials: &Credentials) -> Option<&str> {
         .as_deref()
         .map(str::trim)
         .filter(|u| !u.is_empty())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_zombie_or_dead_process_has_ended() {
+        assert!(ended_state("4242 (ilink) Z 1 4242 4242 0 -1"));
+        assert!(ended_state("4242 (ilink) X 1"));
+        assert!(!ended_state("4242 (ilink) S 1 4242"));
+        assert!(!ended_state("4242 (ilink) R 1"));
+        // A name with spaces and parentheses of its own.
+        assert!(ended_state("4242 (a) Z (b) ) Z 1"));
+        assert!(!ended_state("4242 (x) Z) S 1"));
+        assert!(!ended_state("garbage"));
+    }
+
+    #[test]
+    fn this_process_is_alive_and_a_free_pid_has_ended() {
+        assert!(!process_ended(std::process::id()));
+        if std::path::Path::new("/proc/self").exists() {
+            // Above the kernel's pid limit, so no process has it.
+            assert!(process_ended(u32::MAX - 1));
+        }
+    }
 }

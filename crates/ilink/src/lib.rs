@@ -19,7 +19,7 @@
 //!     ctx.reply(format!("you said: {}", msg.text())).await?;
 //!     Ok(())
 //! });
-//! bot.run_until(echo, tokio::signal::ctrl_c()).await?;
+//! bot.run_until(echo, ilink::shutdown_signal()).await?;
 //! # Ok(()) }
 //! ```
 //!
@@ -73,6 +73,7 @@ mod poller;
 mod quote;
 mod runner;
 mod send;
+mod signal;
 pub mod store;
 mod sync;
 mod tool_call;
@@ -98,6 +99,7 @@ pub use runner::{
     Runner, handler_fn,
 };
 pub use send::SendText;
+pub use signal::shutdown_signal;
 #[cfg(feature = "postgres")]
 pub use store::PgStore;
 pub use store::{Credentials, MemoryStore, SqliteStore, Store, StoreError};

@@ -1287,3 +1287,93 @@ async fn completions_are_scripts_their_shells_accept() {
         "an unknown shell is a usage error"
     );
 }
+
+/// `/proc/<pid>/stat`'s state letter.
+#[cfg(target_os = "linux")]
+fn process_state(pid: u32) -> Option<String> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let after = &stat[stat.rfind(')')? + 1..];
+    after.split_whitespace().next().map(str::to_owned)
+}
+
+#[cfg(target_os = "linux")]
+#[tokio::test]
+async fn a_listener_killed_and_not_yet_reaped_gives_its_account_back_at_once() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    let account = login(&sim, &state).await;
+    let mut first = cmd(&sim, &state, &["listen", "--timeout", "120"])
+        .spawn()
+        .unwrap();
+    let pid = first.id().unwrap();
+    // It holds the account's lease once it polls.
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sim.count(Route::GetUpdates) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the first listener never polled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    // SIGKILL, and no wait: the process stays a zombie until reaped.
+    first.start_kill().unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(10);
+    while process_state(pid).as_deref() != Some("Z") {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "never a zombie: {:?}",
+            process_state(pid)
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    // A restart at once takes the account back (its lease has 90 s left)
+    // and gets what arrives.
+    sim.push(&account, Inbound::text("alice@im.wechat", "after the kill"));
+    let r = run(
+        cmd(&sim, &state, &["listen", "--count", "1", "--timeout", "20"]),
+        "",
+    )
+    .await;
+    assert_eq!(r.code, 0, "{}\n{}", r.stdout, r.stderr);
+    assert!(r.stdout.contains("after the kill"), "{}", r.stdout);
+    assert_eq!(process_state(pid).as_deref(), Some("Z"), "still unreaped");
+    first.wait().await.unwrap();
+}
+
+#[cfg(unix)]
+#[tokio::test]
+async fn sigterm_stops_a_listener_gracefully() {
+    let sim = sim().await;
+    let dir = tempfile::tempdir().unwrap();
+    let state = dir.path().join("state");
+    login(&sim, &state).await;
+    let mut listener = cmd(&sim, &state, &["listen", "--timeout", "120"])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sim.count(Route::GetUpdates) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener never polled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let pid = listener.id().unwrap().to_string();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .unwrap();
+    assert!(killed.success());
+    let status = tokio::time::timeout(Duration::from_secs(10), listener.wait())
+        .await
+        .expect("the listener stops on SIGTERM")
+        .unwrap();
+    assert!(status.success(), "{status:?}");
+    // A graceful stop: notifystop sent, as on Ctrl-C.
+    assert!(
+        sim.notify_calls().iter().any(|n| !n.start),
+        "{:?}",
+        sim.notify_calls()
+    );
+}

@@ -64,7 +64,7 @@ pub struct HandlerFn<F>(F);
 ///     ctx.reply(msg.text()).await?;
 ///     Ok(())
 /// });
-/// bot.run_until(echo, tokio::signal::ctrl_c()).await?;
+/// bot.run_until(echo, ilink::shutdown_signal()).await?;
 /// # Ok(()) }
 /// ```
 pub fn handler_fn<F, Fut>(f: F) -> HandlerFn<F>
