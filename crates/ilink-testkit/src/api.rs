@@ -47,7 +47,7 @@ fn now_ms() -> i64 {
 }
 
 fn invalid(shared: &Shared, route: Route, what: &str) -> Response<Body> {
-    shared.with_state(|s| s.violation(route, what));
+    shared.with_records(|s| s.violation(route, what));
     refused(-1, &format!("invalid parameter: {what}"))
 }
 

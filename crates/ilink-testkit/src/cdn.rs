@@ -42,7 +42,7 @@ pub(crate) async fn handle(
         })
         .collect();
     let path = req.uri().path().to_owned();
-    shared.with_state(|s| {
+    shared.with_records(|s| {
         let record = RequestRecord {
             seq: 0,
             at: shared.elapsed(),
@@ -135,7 +135,7 @@ async fn upload(
         drain(body).await;
         return cdn_error(StatusCode::BAD_REQUEST, "encrypted_query_param missing");
     };
-    let slot = shared.with_state(|s| {
+    let slot = shared.with_cdn(|s| {
         s.uploads.get(&param).map(|u| {
             (
                 u.bot_id.clone(),
@@ -241,12 +241,12 @@ async fn upload(
             _ => "file",
         }
     };
-    let download_param = shared.with_state(|s| {
+    let download_param = shared.with_cdn(|s| {
         let download_param = done.unwrap_or_else(crate::random::random_base64::<24>);
         if let Some(slot) = s.uploads.get_mut(&param) {
             slot.done = Some(download_param.clone());
         }
-        s.cdn.insert(
+        s.objects.insert(
             download_param.clone(),
             CdnObject {
                 plaintext: keep.then(|| Arc::new(std::mem::take(&mut plain))),
@@ -270,7 +270,7 @@ fn download(shared: &Shared, param: Option<String>) -> Response<Body> {
     let Some(param) = param else {
         return cdn_error(StatusCode::BAD_REQUEST, "encrypted_query_param missing");
     };
-    let found = shared.with_state(|s| s.cdn.get(&param).map(|o| (o.plaintext.clone(), o.key)));
+    let found = shared.with_cdn(|s| s.objects.get(&param).map(|o| (o.plaintext.clone(), o.key)));
     let Some((plaintext, key)) = found else {
         return cdn_error(StatusCode::NOT_FOUND, "no such media");
     };

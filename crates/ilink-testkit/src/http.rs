@@ -253,11 +253,10 @@ impl ApiCall {
                 problems.push("POST body lacks base_info".to_owned());
             }
         }
-        let (bot_id, record_seq) = shared.with_state(|s| {
-            let bot_id = bearer
-                .as_deref()
-                .and_then(|t| s.bot_for_token(t))
-                .map(str::to_owned);
+        let bot_id = bearer
+            .as_deref()
+            .and_then(|t| shared.with_accounts(|s| s.bot_for_token(t).map(str::to_owned)));
+        let record_seq = shared.with_records(|s| {
             for p in &problems {
                 s.violation(route, p.clone());
             }
@@ -273,8 +272,7 @@ impl ApiCall {
                 body: parsed.clone(),
                 bot_id: bot_id.clone(),
             };
-            let seq = s.record(record, shared.config.record_limit);
-            (bot_id, seq)
+            s.record(record, shared.config.record_limit)
         });
         shared.changed();
         tracing::debug!(?route, seq = record_seq, "request");

@@ -111,7 +111,7 @@ async fn handle(
         }
         Host::Api | Host::Redirect => Route::from_api_path(&path),
     };
-    let fault = shared.with_state(|s| s.take_fault(route));
+    let fault = shared.with_faults(|s| s.take(route));
     if route.is_cdn() {
         return crate::cdn::handle(shared, route, req, fault).await;
     }

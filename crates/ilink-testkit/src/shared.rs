@@ -1,9 +1,10 @@
 //! What every part of the simulator shares: its configuration, its URLs,
-//! and the locked [`State`] with a change signal. The servers, the endpoint
+//! its state by owner (accounts, CDN, records, faults), each behind a lock
+//! of its own, and a change signal. The servers, the endpoint
 //! handlers and the control API depend on this module; it depends on none of
 //! them.
 
-use std::sync::{Mutex, MutexGuard};
+use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use tokio::sync::{Notify, watch};
@@ -13,7 +14,7 @@ use crate::login::QrScript;
 use crate::record::{
     DroppedDuplicate, NotifyCall, RequestRecord, SentMessage, TypingCall, Violation,
 };
-use crate::state::{RateLimit, State};
+use crate::state::{Accounts, Cdn, Faults, RateLimit, Records};
 
 /// How the simulated server behaves.
 #[derive(Clone, Debug)]
@@ -75,8 +76,14 @@ pub struct Urls {
     pub control: Option<String>,
 }
 
+/// See the module docs. A handler that needs two parts takes their locks
+/// in the order of the fields (accounts, CDN, records, faults), and never
+/// holds one across an await.
 pub(crate) struct Shared {
-    state: Mutex<State>,
+    accounts: Mutex<Accounts>,
+    cdn: Mutex<Cdn>,
+    records: Mutex<Records>,
+    faults: Mutex<Faults>,
     changed: Notify,
     pub(crate) config: Config,
     started: Instant,
@@ -96,7 +103,10 @@ impl Shared {
         shutdown: watch::Receiver<bool>,
     ) -> Self {
         Self {
-            state: Mutex::new(State::new()),
+            accounts: Mutex::default(),
+            cdn: Mutex::default(),
+            records: Mutex::default(),
+            faults: Mutex::default(),
             changed: Notify::new(),
             config,
             started: Instant::now(),
@@ -106,16 +116,24 @@ impl Shared {
         }
     }
 
-    /// Runs `f` on the locked state. Never held across an await.
-    pub(crate) fn with_state<R>(&self, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut guard = self.lock();
-        f(&mut guard)
+    /// Runs `f` on the locked accounts. Never held across an await.
+    pub(crate) fn with_accounts<R>(&self, f: impl FnOnce(&mut Accounts) -> R) -> R {
+        f(&mut lock(&self.accounts))
     }
 
-    fn lock(&self) -> MutexGuard<'_, State> {
-        // A panic while holding the lock would be a simulator bug; keep
-        // serving rather than poisoning every later request.
-        self.state.lock().unwrap_or_else(|p| p.into_inner())
+    /// Runs `f` on the locked CDN.
+    pub(crate) fn with_cdn<R>(&self, f: impl FnOnce(&mut Cdn) -> R) -> R {
+        f(&mut lock(&self.cdn))
+    }
+
+    /// Runs `f` on the locked records.
+    pub(crate) fn with_records<R>(&self, f: impl FnOnce(&mut Records) -> R) -> R {
+        f(&mut lock(&self.records))
+    }
+
+    /// Runs `f` on the locked faults.
+    pub(crate) fn with_faults<R>(&self, f: impl FnOnce(&mut Faults) -> R) -> R {
+        f(&mut lock(&self.faults))
     }
 
     /// Wakes everyone waiting for a change.
@@ -151,7 +169,7 @@ impl Shared {
     // control API.
 
     pub(crate) fn create_account(&self) -> TestAccount {
-        let (bot_id, owner_user_id, token) = self.with_state(|s| s.create_account());
+        let (bot_id, owner_user_id, token) = self.with_accounts(|s| s.create_account());
         self.changed();
         TestAccount {
             bot_id,
@@ -161,25 +179,25 @@ impl Shared {
     }
 
     pub(crate) fn expire_session(&self, bot_id: &str) -> bool {
-        let found = self.with_state(|s| s.expire(bot_id));
+        let found = self.with_accounts(|s| s.expire(bot_id));
         self.changed();
         found
     }
 
     pub(crate) fn script_login(&self, script: QrScript) {
-        self.with_state(|s| s.scripts.push_back(script));
+        self.with_accounts(|s| s.scripts.push_back(script));
     }
 
     pub(crate) fn inject(&self, fault: Fault) {
-        self.with_state(|s| s.faults.push(fault));
+        self.with_faults(|s| s.faults.push(fault));
     }
 
     pub(crate) fn clear_faults(&self) {
-        self.with_state(|s| s.faults.clear());
+        self.with_faults(|s| s.faults.clear());
     }
 
     pub(crate) fn reset_records(&self) {
-        self.with_state(|s| {
+        self.with_records(|s| {
             s.requests.clear();
             s.sent.clear();
             s.duplicates.clear();
@@ -191,7 +209,7 @@ impl Shared {
 
     /// The requests of one route, or all of them.
     pub(crate) fn requests(&self, route: Option<Route>) -> Vec<RequestRecord> {
-        self.with_state(|s| {
+        self.with_records(|s| {
             s.requests
                 .iter()
                 .filter(|r| route.is_none_or(|route| r.route == route))
@@ -201,27 +219,27 @@ impl Shared {
     }
 
     pub(crate) fn sent(&self) -> Vec<SentMessage> {
-        self.with_state(|s| s.sent.clone())
+        self.with_records(|s| s.sent.clone())
     }
 
     pub(crate) fn sent_count(&self) -> usize {
-        self.with_state(|s| s.sent.len())
+        self.with_records(|s| s.sent.len())
     }
 
     pub(crate) fn dropped_duplicates(&self) -> Vec<DroppedDuplicate> {
-        self.with_state(|s| s.duplicates.clone())
+        self.with_records(|s| s.duplicates.clone())
     }
 
     pub(crate) fn typing_calls(&self) -> Vec<TypingCall> {
-        self.with_state(|s| s.typing.clone())
+        self.with_records(|s| s.typing.clone())
     }
 
     pub(crate) fn notify_calls(&self) -> Vec<NotifyCall> {
-        self.with_state(|s| s.notify.clone())
+        self.with_records(|s| s.notify.clone())
     }
 
     pub(crate) fn violations(&self) -> Vec<Violation> {
-        self.with_state(|s| s.violations.clone())
+        self.with_records(|s| s.violations.clone())
     }
 
     /// Waits until `condition` holds, re-checking after every change; `false`
@@ -275,4 +293,10 @@ impl std::fmt::Debug for TestAccount {
             .field("token", &"<redacted>")
             .finish()
     }
+}
+
+/// A part's lock. A panic while holding one would be a simulator bug; keep
+/// serving rather than poisoning every later request.
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }

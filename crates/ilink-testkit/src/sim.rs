@@ -397,7 +397,7 @@ impl Simulator {
     /// Sends refused for the reply window and for the reply budget, in
     /// that order (0 for an unknown bot).
     pub fn conversation_refusals(&self, bot_id: &str) -> (u32, u32) {
-        self.shared.with_state(|s| {
+        self.shared.with_accounts(|s| {
             s.accounts
                 .get(bot_id)
                 .map_or((0, 0), |a| (a.window_refusals, a.quota_refusals))
@@ -409,7 +409,7 @@ impl Simulator {
     /// typing ticket, as the real server does just after a binding
     /// (Tencent/openclaw-weixin#268). Returns whether the bot exists.
     pub fn set_fresh_binding(&self, bot_id: &str, user: &str, fresh: bool) -> bool {
-        self.shared.with_state(|s| {
+        self.shared.with_accounts(|s| {
             let Some(acct) = s.accounts.get_mut(bot_id) else {
                 return false;
             };
@@ -431,7 +431,7 @@ impl Simulator {
     /// The current token of a bot.
     pub fn token_of(&self, bot_id: &str) -> Option<String> {
         self.shared
-            .with_state(|s| s.accounts.get(bot_id).map(|a| a.token.clone()))
+            .with_accounts(|s| s.accounts.get(bot_id).map(|a| a.token.clone()))
     }
 
     /// The script the next QR code (from get_bot_qrcode) plays. Without a
@@ -471,7 +471,7 @@ impl Simulator {
     /// How many requests of a route arrived.
     pub fn count(&self, route: Route) -> usize {
         self.shared
-            .with_state(|s| s.requests.iter().filter(|r| r.route == route).count())
+            .with_records(|s| s.requests.iter().filter(|r| r.route == route).count())
     }
 
     /// Messages accepted by sendmessage, in order.
@@ -502,19 +502,19 @@ impl Simulator {
     /// Sends a bot attempted while its rate-limit penalty was running.
     pub fn sends_during_penalty(&self, bot_id: &str) -> u32 {
         self.shared
-            .with_state(|s| s.accounts.get(bot_id).map_or(0, |a| a.sends_during_penalty))
+            .with_accounts(|s| s.accounts.get(bot_id).map_or(0, |a| a.sends_during_penalty))
     }
 
     /// Messages queued for a bot and not yet delivered.
     pub fn queued(&self, bot_id: &str) -> usize {
         self.shared
-            .with_state(|s| s.accounts.get(bot_id).map_or(0, |a| a.queue.len()))
+            .with_accounts(|s| s.accounts.get(bot_id).map_or(0, |a| a.queue.len()))
     }
 
     /// getupdates requests currently held open.
     pub fn held_polls(&self) -> u32 {
         self.shared
-            .with_state(|s| s.accounts.values().map(|a| a.polls_in_flight).sum())
+            .with_accounts(|s| s.accounts.values().map(|a| a.polls_in_flight).sum())
     }
 
     // ------------------------------------------------------------ waiting
@@ -587,7 +587,7 @@ impl Simulator {
         timeout: Duration,
     ) -> Result<Vec<TypingCall>, WaitTimeout> {
         self.wait_until(&format!("{n} typing calls"), timeout, |s| {
-            s.shared.with_state(|st| st.typing.len()) >= n
+            s.shared.with_records(|st| st.typing.len()) >= n
         })
         .await?;
         Ok(self.typing_calls())

@@ -1,4 +1,8 @@
-//! The simulator's state: accounts, tokens, queues, CDN objects and records.
+//! The simulator's state, by owner, each part behind a lock of its own in
+//! [`Shared`](crate::shared::Shared): [`Accounts`] (accounts, tokens, QR
+//! sessions and their update queues), [`Cdn`] (upload slots and stored
+//! objects), [`Records`] (what clients did, for tests to read) and
+//! [`Faults`] (what to inject next).
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
@@ -18,16 +22,29 @@ use crate::record::{
 /// Message ids start above 2^53 so that clients that go through `f64` break.
 pub(crate) const FIRST_MESSAGE_ID: u64 = (1 << 53) + 1;
 
-#[derive(Default)]
-pub(crate) struct State {
+/// Accounts and sessions: each bot's account with its update queue, the
+/// tokens, the QR logins and their scripts, the message id counter.
+pub(crate) struct Accounts {
     pub(crate) accounts: HashMap<String, Account>,
     /// token → (bot id, live)
     pub(crate) tokens: HashMap<String, TokenEntry>,
     pub(crate) qr: HashMap<String, QrSession>,
     pub(crate) scripts: VecDeque<QrScript>,
-    pub(crate) faults: Vec<Fault>,
+    pub(crate) next_message_id: u64,
+    pub(crate) next_account: u64,
+}
+
+/// The CDN: upload slots handed out by getuploadurl, and stored objects by
+/// their download parameter.
+#[derive(Default)]
+pub(crate) struct Cdn {
     pub(crate) uploads: HashMap<String, UploadSlot>,
-    pub(crate) cdn: HashMap<String, CdnObject>,
+    pub(crate) objects: HashMap<String, CdnObject>,
+}
+
+/// What clients did, for tests to read.
+#[derive(Default)]
+pub(crate) struct Records {
     pub(crate) requests: VecDeque<RequestRecord>,
     pub(crate) request_seq: u64,
     pub(crate) sent: Vec<SentMessage>,
@@ -35,8 +52,12 @@ pub(crate) struct State {
     pub(crate) typing: Vec<TypingCall>,
     pub(crate) notify: Vec<NotifyCall>,
     pub(crate) violations: Vec<Violation>,
-    pub(crate) next_message_id: u64,
-    pub(crate) next_account: u64,
+}
+
+/// Faults to inject, in the order given.
+#[derive(Default)]
+pub(crate) struct Faults {
+    pub(crate) faults: Vec<Fault>,
 }
 
 pub(crate) struct TokenEntry {
@@ -164,15 +185,9 @@ impl Account {
     }
 }
 
-impl State {
-    pub(crate) fn new() -> Self {
-        Self {
-            next_message_id: FIRST_MESSAGE_ID,
-            ..Self::default()
-        }
-    }
-
-    pub(crate) fn take_fault(&mut self, route: Route) -> Option<FaultKind> {
+impl Faults {
+    /// The next fault for `route`, if one is left.
+    pub(crate) fn take(&mut self, route: Route) -> Option<FaultKind> {
         let idx = self
             .faults
             .iter()
@@ -185,7 +200,45 @@ impl State {
         }
         Some(kind)
     }
+}
 
+impl Records {
+    /// Records a request, keeping at most `limit`.
+    pub(crate) fn record(&mut self, mut record: RequestRecord, limit: usize) -> u64 {
+        record.seq = self.request_seq;
+        self.request_seq += 1;
+        if limit == 0 {
+            return record.seq;
+        }
+        while self.requests.len() >= limit {
+            self.requests.pop_front();
+        }
+        let seq = record.seq;
+        self.requests.push_back(record);
+        seq
+    }
+
+    pub(crate) fn violation(&mut self, route: Route, message: impl Into<String>) {
+        let message = message.into();
+        tracing::warn!(?route, %message, "protocol violation");
+        self.violations.push(Violation { route, message });
+    }
+}
+
+impl Default for Accounts {
+    fn default() -> Self {
+        Self {
+            accounts: HashMap::new(),
+            tokens: HashMap::new(),
+            qr: HashMap::new(),
+            scripts: VecDeque::new(),
+            next_message_id: FIRST_MESSAGE_ID,
+            next_account: 0,
+        }
+    }
+}
+
+impl Accounts {
     pub(crate) fn bot_for_token(&self, token: &str) -> Option<&str> {
         self.tokens
             .get(token)
@@ -197,12 +250,6 @@ impl State {
         let id = self.next_message_id;
         self.next_message_id += 1;
         id
-    }
-
-    pub(crate) fn violation(&mut self, route: Route, message: impl Into<String>) {
-        let message = message.into();
-        tracing::warn!(?route, %message, "protocol violation");
-        self.violations.push(Violation { route, message });
     }
 
     /// Creates a bot account with a fresh token.
@@ -259,21 +306,6 @@ impl State {
             entry.live = false;
         }
         true
-    }
-
-    /// Records a request, keeping at most `limit`.
-    pub(crate) fn record(&mut self, mut record: RequestRecord, limit: usize) -> u64 {
-        record.seq = self.request_seq;
-        self.request_seq += 1;
-        if limit == 0 {
-            return record.seq;
-        }
-        while self.requests.len() >= limit {
-            self.requests.pop_front();
-        }
-        let seq = record.seq;
-        self.requests.push_back(record);
-        seq
     }
 }
 

@@ -9,7 +9,7 @@ use crate::login::{LoginTarget, QrScript, QrStep};
 use crate::random::random_hex;
 use crate::record::Host;
 use crate::shared::Shared;
-use crate::state::{PendingCode, QrSession, State};
+use crate::state::{Accounts, PendingCode, QrSession};
 
 use super::invalid;
 
@@ -26,10 +26,11 @@ pub(super) fn get_bot_qrcode(shared: &Shared, call: &ApiCall) -> Response<Body> 
         })
         .unwrap_or_default();
     if local_tokens.len() > ilink_proto::consts::MAX_LOCAL_TOKENS {
-        shared.with_state(|s| s.violation(call.route, "local_token_list has more than 10 tokens"));
+        shared
+            .with_records(|s| s.violation(call.route, "local_token_list has more than 10 tokens"));
     }
     let qrcode = random_hex::<16>();
-    shared.with_state(|s| {
+    shared.with_accounts(|s| {
         let script = s.scripts.pop_front().unwrap_or_else(QrScript::quick);
         s.qr.insert(
             qrcode.clone(),
@@ -64,8 +65,8 @@ pub(super) fn get_qrcode_status(shared: &Shared, call: &ApiCall) -> Response<Bod
         .clone()
         .unwrap_or_else(|| shared.urls.api.clone());
     let redirect_host = shared.redirect_host.clone();
-    let answer = shared.with_state(|s| {
-        let State {
+    let answer = shared.with_accounts(|s| {
+        let Accounts {
             qr, accounts, tokens, ..
         } = s;
         let Some(session) = qr.get_mut(&qrcode) else {

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::http::{ApiCall, Body, json_response, refused, session_expired};
 use crate::record::{ReceivedMedia, SentMessage};
 use crate::shared::Shared;
-use crate::state::State;
+use crate::state::Cdn;
 
 use super::invalid;
 
@@ -49,99 +49,106 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
     let quota = shared.config.reply_quota;
     let window = shared.config.reply_window;
     let limit = shared.config.rate_limit;
-    let result = shared.with_state(|s| {
-        if msg.item_list.len() > 1 {
-            s.violation(
-                route,
-                "more than one item in a sendmessage (the official client sends one)",
-            );
-        }
-        let acct = s.accounts.get_mut(&bot_id)?;
-        if let Some(id) = acct.client_ids.get(&client_id).copied() {
-            s.duplicates.push(crate::record::DroppedDuplicate {
-                bot_id: bot_id.clone(),
-                client_id: client_id.clone(),
-            });
-            return Some(Ok(id));
-        }
-        let now = Instant::now();
-        if let Some(limit) = limit {
-            let why = if limit.bare { "" } else { "rate limited" };
-            if let Some(until) = acct.penalty_until
-                && now < until
-            {
-                acct.sends_during_penalty += 1;
-                acct.penalty_until = Some(until + limit.extend_per_attempt);
-                return Some(Err((-2, why.to_owned())));
-            }
-            while acct
-                .send_times
-                .front()
-                .is_some_and(|t| now.duration_since(*t) > limit.window)
-            {
-                acct.send_times.pop_front();
-            }
-            acct.send_times.push_back(now);
-            if acct.send_times.len() > limit.burst as usize {
-                acct.penalty_until = Some(now + limit.penalty);
-                acct.send_times.clear();
-                return Some(Err((-2, why.to_owned())));
-            }
-        }
-        let mut in_conversation = false;
-        if let Some(ctx) = &msg.context_token {
-            // A token issued to another user, or never issued: the real
-            // server answers a bare -2 (and a client should never send one).
-            if acct
-                .contexts
-                .get(ctx.expose())
-                .is_none_or(|entry| entry.user_id != to)
-            {
-                s.violation(route, "context_token was not issued for this user");
-                return Some(Err((-2, String::new())));
-            }
-            in_conversation = true;
-        }
-        if let Some(conv) = acct.conversations.get_mut(&to) {
-            // The window after the user's last message, then the budget:
-            // both answered with a bare -2, as the real server does.
-            if window.is_some_and(|w| now.duration_since(conv.last_inbound) > w) {
-                acct.window_refusals += 1;
-                return Some(Err((-2, String::new())));
-            }
-            if quota.is_some_and(|q| conv.replies >= q) {
-                acct.quota_refusals += 1;
-                return Some(Err((-2, String::new())));
-            }
-            conv.replies += 1;
-        }
-        let mut media = Vec::new();
-        let mut problems = Vec::new();
-        for item in &msg.item_list {
-            verify_item(s, &bot_id, item, &mut media, &mut problems);
-        }
-        if !in_conversation {
-            problems.push("no context_token: the message may not reach the chat window".to_owned());
-        }
-        let id = MessageId(s.next_message_id());
-        let acct = s.accounts.get_mut(&bot_id)?;
-        acct.client_ids.insert(client_id.clone(), id);
-        s.sent.push(SentMessage {
-            bot_id: bot_id.clone(),
-            message_id: id,
-            msg: msg.clone(),
-            media,
-            in_conversation,
-            rendering_problems: problems,
-        });
-        Some(Ok(id))
+    // Accounts, then the CDN (the media it names), then the records.
+    let result = shared.with_accounts(|a| {
+        shared.with_cdn(|c| {
+            shared.with_records(|r| {
+                if msg.item_list.len() > 1 {
+                    r.violation(
+                        route,
+                        "more than one item in a sendmessage (the official client sends one)",
+                    );
+                }
+                let acct = a.accounts.get_mut(&bot_id)?;
+                if let Some(id) = acct.client_ids.get(&client_id).copied() {
+                    r.duplicates.push(crate::record::DroppedDuplicate {
+                        bot_id: bot_id.clone(),
+                        client_id: client_id.clone(),
+                    });
+                    return Some(Ok(id));
+                }
+                let now = Instant::now();
+                if let Some(limit) = limit {
+                    let why = if limit.bare { "" } else { "rate limited" };
+                    if let Some(until) = acct.penalty_until
+                        && now < until
+                    {
+                        acct.sends_during_penalty += 1;
+                        acct.penalty_until = Some(until + limit.extend_per_attempt);
+                        return Some(Err((-2, why.to_owned())));
+                    }
+                    while acct
+                        .send_times
+                        .front()
+                        .is_some_and(|t| now.duration_since(*t) > limit.window)
+                    {
+                        acct.send_times.pop_front();
+                    }
+                    acct.send_times.push_back(now);
+                    if acct.send_times.len() > limit.burst as usize {
+                        acct.penalty_until = Some(now + limit.penalty);
+                        acct.send_times.clear();
+                        return Some(Err((-2, why.to_owned())));
+                    }
+                }
+                let mut in_conversation = false;
+                if let Some(ctx) = &msg.context_token {
+                    // A token issued to another user, or never issued: the real
+                    // server answers a bare -2 (and a client should never send one).
+                    if acct
+                        .contexts
+                        .get(ctx.expose())
+                        .is_none_or(|entry| entry.user_id != to)
+                    {
+                        r.violation(route, "context_token was not issued for this user");
+                        return Some(Err((-2, String::new())));
+                    }
+                    in_conversation = true;
+                }
+                if let Some(conv) = acct.conversations.get_mut(&to) {
+                    // The window after the user's last message, then the budget:
+                    // both answered with a bare -2, as the real server does.
+                    if window.is_some_and(|w| now.duration_since(conv.last_inbound) > w) {
+                        acct.window_refusals += 1;
+                        return Some(Err((-2, String::new())));
+                    }
+                    if quota.is_some_and(|q| conv.replies >= q) {
+                        acct.quota_refusals += 1;
+                        return Some(Err((-2, String::new())));
+                    }
+                    conv.replies += 1;
+                }
+                let mut media = Vec::new();
+                let mut problems = Vec::new();
+                for item in &msg.item_list {
+                    verify_item(c, &bot_id, item, &mut media, &mut problems);
+                }
+                if !in_conversation {
+                    problems.push(
+                        "no context_token: the message may not reach the chat window".to_owned(),
+                    );
+                }
+                let id = MessageId(a.next_message_id());
+                let acct = a.accounts.get_mut(&bot_id)?;
+                acct.client_ids.insert(client_id.clone(), id);
+                r.sent.push(SentMessage {
+                    bot_id: bot_id.clone(),
+                    message_id: id,
+                    msg: msg.clone(),
+                    media,
+                    in_conversation,
+                    rendering_problems: problems,
+                });
+                Some(Ok(id))
+            })
+        })
     });
     match result {
         None => session_expired(),
         Some(Ok(id)) => json_response(&json!({"ret": 0, "errmsg": "", "message_id": id.get()})),
         Some(Err((ret, why))) => {
             if ret == -1 {
-                shared.with_state(|s| s.violation(route, why.clone()));
+                shared.with_records(|s| s.violation(route, why.clone()));
             }
             if why.is_empty() {
                 bare_refusal(ret)
@@ -153,7 +160,7 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
 }
 
 fn verify_item(
-    s: &State,
+    s: &Cdn,
     bot_id: &str,
     item: &MessageItem,
     media_out: &mut Vec<ReceivedMedia>,
@@ -205,7 +212,7 @@ fn verify_item(
 }
 
 fn verify_media(
-    s: &State,
+    s: &Cdn,
     bot_id: &str,
     kind: &str,
     media: &ilink_proto::CdnMedia,
@@ -215,7 +222,7 @@ fn verify_media(
         problems.push(format!("{kind} media without encrypt_query_param"));
         return None;
     };
-    let Some(obj) = s.cdn.get(param) else {
+    let Some(obj) = s.objects.get(param) else {
         problems.push(format!("{kind} media not found on the CDN"));
         return None;
     };

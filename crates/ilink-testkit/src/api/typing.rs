@@ -17,7 +17,7 @@ pub(super) fn get_config(shared: &Shared, call: &ApiCall) -> Response<Body> {
     let Some(user) = str_field(&call.body, "ilink_user_id").filter(|u| !u.is_empty()) else {
         return invalid(shared, call.route, "ilink_user_id missing");
     };
-    let ticket = shared.with_state(|s| {
+    let ticket = shared.with_accounts(|s| {
         let acct = s.accounts.get_mut(&bot_id)?;
         if acct.fresh_bindings.contains(user) {
             return Some(None);
@@ -52,22 +52,22 @@ pub(super) fn send_typing(shared: &Shared, call: &ApiCall) -> Response<Body> {
     };
     let ticket = str_field(b, "typing_ticket").unwrap_or_default();
     let at = shared.elapsed();
-    let ok = shared.with_state(|s| {
-        let valid = s
-            .accounts
+    let ok = shared.with_accounts(|s| {
+        s.accounts
             .get(&bot_id)
             .and_then(|a| a.typing_tickets.get(user))
-            .is_some_and(|t| t == ticket);
-        if valid {
+            .is_some_and(|t| t == ticket)
+    });
+    if ok {
+        shared.with_records(|s| {
             s.typing.push(TypingCall {
                 bot_id: bot_id.clone(),
                 user_id: user.to_owned(),
                 status,
                 at,
             });
-        }
-        valid
-    });
+        });
+    }
     if ok {
         json_response(&json!({"ret": 0, "errmsg": ""}))
     } else {
@@ -84,7 +84,7 @@ pub(super) fn notify(shared: &Shared, call: &ApiCall) -> Response<Body> {
         return session_expired();
     };
     let at = shared.elapsed();
-    shared.with_state(|s| {
+    shared.with_records(|s| {
         s.notify.push(NotifyCall {
             bot_id,
             start: call.route == Route::NotifyStart,

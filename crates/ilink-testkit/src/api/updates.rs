@@ -11,7 +11,7 @@ use crate::http::{ApiCall, Body, json_response, session_expired};
 use crate::inbound::{Inbound, InboundContent, KeyForm, Pushed};
 use crate::random::random_hex;
 use crate::shared::Shared;
-use crate::state::{CdnObject, ContextEntry, State};
+use crate::state::{Cdn, CdnObject, ContextEntry};
 
 use super::{now_ms, str_field};
 
@@ -23,7 +23,7 @@ struct HeldPoll<'a> {
 
 impl Drop for HeldPoll<'_> {
     fn drop(&mut self) {
-        self.shared.with_state(|s| {
+        self.shared.with_accounts(|s| {
             if let Some(a) = s.accounts.get_mut(&self.bot_id) {
                 a.polls_in_flight = a.polls_in_flight.saturating_sub(1);
             }
@@ -60,36 +60,39 @@ pub(super) async fn get_updates(shared: &Shared, call: &ApiCall) -> Response<Bod
     let hold = shared.config.hold;
     let hold_ms = u64::try_from(hold.as_millis()).unwrap_or(u64::MAX);
     let deadline = tokio::time::Instant::now() + hold;
-    shared.with_state(|s| {
+    let second = shared.with_accounts(|s| {
         let Some(a) = s.accounts.get_mut(&bot_id) else {
-            return;
+            return false;
         };
         a.polls_in_flight += 1;
-        if a.polls_in_flight > 1 {
-            // Two clients polling one bot: the server hands each batch to
-            // one of them, and the real one answers the other with -14.
-            let agent = call
-                .body
-                .get("base_info")
-                .and_then(|b| b.get("bot_agent"))
-                .and_then(Value::as_str)
-                .unwrap_or_default();
-            s.violation(
+        a.polls_in_flight > 1
+    });
+    if second {
+        // Two clients polling one bot: the server hands each batch to
+        // one of them, and the real one answers the other with -14.
+        let agent = call
+            .body
+            .get("base_info")
+            .and_then(|b| b.get("bot_agent"))
+            .and_then(Value::as_str)
+            .unwrap_or_default();
+        shared.with_records(|r| {
+            r.violation(
                 Route::GetUpdates,
                 format!(
                     "a second long-poll of {bot_id} while one is held (the second from {agent:?}, at {} ms)",
                     now_ms()
                 ),
             );
-        }
-    });
+        });
+    }
     let _held = HeldPoll {
         shared,
         bot_id: bot_id.clone(),
     };
     shared.changed();
     loop {
-        let step = shared.with_state(|s| {
+        let step = shared.with_accounts(|s| {
             if s.bot_for_token(&token) != Some(bot_id.as_str()) {
                 return PollStep::Expired;
             }
@@ -147,7 +150,7 @@ pub(super) async fn get_updates(shared: &Shared, call: &ApiCall) -> Response<Bod
                     _ = tokio::time::sleep_until(deadline) => {}
                     _ = shared.until_shutdown() => {}
                 }
-                if shared.with_state(|s| s.bot_for_token(&token) != Some(bot_id.as_str())) {
+                if shared.with_accounts(|s| s.bot_for_token(&token) != Some(bot_id.as_str())) {
                     return session_expired();
                 }
                 return json_response(&json!({
@@ -174,119 +177,122 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
 fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pushed> {
     let cdn = shared.urls.cdn.clone();
     let keep = shared.config.keep_media_bytes;
-    shared.with_state(|s| {
-        if !s.accounts.contains_key(bot_id) {
-            return None;
-        }
-        let message_id = s.next_message_id();
-        let context_token = format!("AARz{}", random_hex::<12>());
-        let now = now_ms().saturating_sub(i64::try_from(inbound.age_ms).unwrap_or(i64::MAX));
-        let content = match inbound.content {
-            InboundContent::Raw { mut message } => {
-                if let Some(obj) = message.as_object_mut() {
-                    obj.entry("message_id").or_insert(json!(message_id));
-                }
-                let ctx = message
-                    .get("context_token")
-                    .and_then(Value::as_str)
-                    .map(str::to_owned);
-                let acct = s.accounts.get_mut(bot_id)?;
-                if let Some(ctx) = &ctx {
-                    acct.contexts.insert(
-                        ctx.clone(),
-                        ContextEntry {
-                            user_id: inbound.from.clone(),
-                        },
+    // Accounts, then the CDN (inbound media is stored there).
+    shared.with_accounts(|s| {
+        shared.with_cdn(|c| {
+            if !s.accounts.contains_key(bot_id) {
+                return None;
+            }
+            let message_id = s.next_message_id();
+            let context_token = format!("AARz{}", random_hex::<12>());
+            let now = now_ms().saturating_sub(i64::try_from(inbound.age_ms).unwrap_or(i64::MAX));
+            let content = match inbound.content {
+                InboundContent::Raw { mut message } => {
+                    if let Some(obj) = message.as_object_mut() {
+                        obj.entry("message_id").or_insert(json!(message_id));
+                    }
+                    let ctx = message
+                        .get("context_token")
+                        .and_then(Value::as_str)
+                        .map(str::to_owned);
+                    let acct = s.accounts.get_mut(bot_id)?;
+                    if let Some(ctx) = &ctx {
+                        acct.contexts.insert(
+                            ctx.clone(),
+                            ContextEntry {
+                                user_id: inbound.from.clone(),
+                            },
+                        );
+                    }
+                    acct.user_wrote(
+                        &inbound.from,
+                        std::time::Duration::from_millis(inbound.age_ms),
                     );
+                    if inbound.duplicate {
+                        acct.queue.push_back(message.clone());
+                    }
+                    acct.queue.push_back(message);
+                    acct.wake.notify_one();
+                    return Some(Pushed {
+                        message_id: MessageId(message_id),
+                        context_token: ctx.unwrap_or_default(),
+                        media_md5: None,
+                        media_size: None,
+                    });
                 }
-                acct.user_wrote(
-                    &inbound.from,
-                    std::time::Duration::from_millis(inbound.age_ms),
-                );
-                if inbound.duplicate {
-                    acct.queue.push_back(message.clone());
+                other => other,
+            };
+            let built = build_item(c, &cdn, content, inbound.full_url, keep);
+            let (media_md5, media_size) = (built.md5, built.size);
+            let mut item = built.item;
+            if let Some(quote) = inbound.quote {
+                let mut ref_msg = json!({});
+                if let Some(id) = quote.svr_id {
+                    ref_msg["svr_id"] = json!(id);
                 }
-                acct.queue.push_back(message);
-                acct.wake.notify_one();
-                return Some(Pushed {
-                    message_id: MessageId(message_id),
-                    context_token: ctx.unwrap_or_default(),
-                    media_md5: None,
-                    media_size: None,
-                });
-            }
-            other => other,
-        };
-        let built = build_item(s, &cdn, content, inbound.full_url, keep);
-        let (media_md5, media_size) = (built.md5, built.size);
-        let mut item = built.item;
-        if let Some(quote) = inbound.quote {
-            let mut ref_msg = json!({});
-            if let Some(id) = quote.svr_id {
-                ref_msg["svr_id"] = json!(id);
-            }
-            if let Some(title) = quote.title {
-                ref_msg["title"] = json!(title);
-            }
-            if let Some(text) = quote.text {
-                ref_msg["message_item"] = json!({"type": 1, "text_item": {"text": text}});
-            }
-            if let Some(media) = quote.media {
-                // Raw content cannot be quoted as an item; it is left out.
-                if !matches!(*media, InboundContent::Raw { .. }) {
-                    let quoted = build_item(s, &cdn, *media, false, keep);
-                    ref_msg["message_item"] = quoted.item;
+                if let Some(title) = quote.title {
+                    ref_msg["title"] = json!(title);
                 }
-            }
-            if let Some(p) = quote.partial {
-                // Fragments as strings, occurrence indexes as numbers, as the
-                // official client reads them.
-                ref_msg["partial_text"] = json!({
-                    "start": p.start, "end": p.end,
-                    "startindex": p.startindex, "endindex": p.endindex,
-                });
-                if let Some(md5) = p.quotemd5 {
-                    ref_msg["partial_text"]["quotemd5"] = json!(md5);
+                if let Some(text) = quote.text {
+                    ref_msg["message_item"] = json!({"type": 1, "text_item": {"text": text}});
                 }
+                if let Some(media) = quote.media {
+                    // Raw content cannot be quoted as an item; it is left out.
+                    if !matches!(*media, InboundContent::Raw { .. }) {
+                        let quoted = build_item(c, &cdn, *media, false, keep);
+                        ref_msg["message_item"] = quoted.item;
+                    }
+                }
+                if let Some(p) = quote.partial {
+                    // Fragments as strings, occurrence indexes as numbers, as the
+                    // official client reads them.
+                    ref_msg["partial_text"] = json!({
+                        "start": p.start, "end": p.end,
+                        "startindex": p.startindex, "endindex": p.endindex,
+                    });
+                    if let Some(md5) = p.quotemd5 {
+                        ref_msg["partial_text"]["quotemd5"] = json!(md5);
+                    }
+                }
+                item["ref_msg"] = ref_msg;
             }
-            item["ref_msg"] = ref_msg;
-        }
-        item["create_time_ms"] = json!(now);
-        item["msg_id"] = json!(message_id);
-        let msg = json!({
-            "seq": message_id - crate::state::FIRST_MESSAGE_ID + 1,
-            "message_id": message_id,
-            "from_user_id": inbound.from,
-            "to_user_id": bot_id,
-            "client_id": "",
-            "create_time_ms": now,
-            "update_time_ms": now,
-            "message_type": 1,
-            "message_state": 2,
-            "context_token": context_token,
-            "item_list": [item],
-        });
-        let acct = s.accounts.get_mut(bot_id)?;
-        acct.contexts.insert(
-            context_token.clone(),
-            ContextEntry {
-                user_id: inbound.from.clone(),
-            },
-        );
-        acct.user_wrote(
-            &inbound.from,
-            std::time::Duration::from_millis(inbound.age_ms),
-        );
-        if inbound.duplicate {
-            acct.queue.push_back(msg.clone());
-        }
-        acct.queue.push_back(msg);
-        acct.wake.notify_one();
-        Some(Pushed {
-            message_id: MessageId(message_id),
-            context_token,
-            media_md5,
-            media_size,
+            item["create_time_ms"] = json!(now);
+            item["msg_id"] = json!(message_id);
+            let msg = json!({
+                "seq": message_id - crate::state::FIRST_MESSAGE_ID + 1,
+                "message_id": message_id,
+                "from_user_id": inbound.from,
+                "to_user_id": bot_id,
+                "client_id": "",
+                "create_time_ms": now,
+                "update_time_ms": now,
+                "message_type": 1,
+                "message_state": 2,
+                "context_token": context_token,
+                "item_list": [item],
+            });
+            let acct = s.accounts.get_mut(bot_id)?;
+            acct.contexts.insert(
+                context_token.clone(),
+                ContextEntry {
+                    user_id: inbound.from.clone(),
+                },
+            );
+            acct.user_wrote(
+                &inbound.from,
+                std::time::Duration::from_millis(inbound.age_ms),
+            );
+            if inbound.duplicate {
+                acct.queue.push_back(msg.clone());
+            }
+            acct.queue.push_back(msg);
+            acct.wake.notify_one();
+            Some(Pushed {
+                message_id: MessageId(message_id),
+                context_token,
+                media_md5,
+                media_size,
+            })
         })
     })
 }
@@ -302,7 +308,7 @@ struct BuiltItem {
 /// Builds the wire item of inbound content (storing its media on the CDN).
 /// Raw content is no item: it is delivered as it is, before this.
 fn build_item(
-    s: &mut State,
+    s: &mut Cdn,
     cdn: &str,
     content: InboundContent,
     full_url: bool,
@@ -404,7 +410,7 @@ fn build_item(
 /// key for `image_item.aeskey`) plus the plaintext MD5 and size.
 #[allow(clippy::type_complexity)]
 fn store_media(
-    s: &mut State,
+    s: &mut Cdn,
     cdn: &str,
     kind: &str,
     bytes: Vec<u8>,
@@ -439,7 +445,7 @@ fn store_media(
             ilink_proto::percent_encode(&param)
         ));
     }
-    s.cdn.insert(
+    s.objects.insert(
         param,
         CdnObject {
             plaintext: Some(std::sync::Arc::new(bytes)),

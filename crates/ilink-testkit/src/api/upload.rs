@@ -74,7 +74,7 @@ pub(super) fn get_upload_url(shared: &Shared, call: &ApiCall) -> Response<Body> 
     }
     let param = crate::random::random_base64::<24>();
     let thumb_param = thumb.as_ref().map(|_| crate::random::random_base64::<24>());
-    shared.with_state(|s| {
+    shared.with_cdn(|s| {
         s.uploads.insert(
             param.clone(),
             UploadSlot {
