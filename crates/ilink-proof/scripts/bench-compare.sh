@@ -19,7 +19,12 @@
 #      getUpdates loop per account): RSS per account and CPU while idle;
 #      goal ≤ 12 KiB per account at 10,000 on h2, HTTP/1.1 ≤ a third of
 #      the official figure, no CPU when idle
-#   4. crypto: the AES and MD5 ratios from docs/performance.md (measured by
+#   4. latency: an echo bot on the SQLite file (ours, run_until with
+#      ctx.reply) and the official client's getUpdates/sendMessage loop
+#      (node/echo.mjs), each on its own account; texts pushed to 1 and to
+#      100 conversations at a time; push-to-reply-accepted p50 and p99 by
+#      the simulator's clock
+#   5. crypto: the AES and MD5 ratios from docs/performance.md (measured by
 #      crates/ilink-proof/scripts/bench-crypto.sh; not re-measured here)
 #
 # and prints the tables (Markdown). Every figure is the median of
@@ -47,7 +52,7 @@
 # created when missing, shared with crates/ilink-proof/scripts/bench-crypto.sh),
 # ILINK_BENCH_SEND_MESSAGES (messages per run at concurrency ≥ 16; 20000),
 # ILINK_BENCH_SEND_USERS (conversations the sends go to; 1000),
-# ILINK_BENCH_PARTS (which parts run; "send file idle"),
+# ILINK_BENCH_PARTS (which parts run; "send file idle latency"),
 # ILINK_BENCH_IDLE (idle account counts; "100 1000 10000"),
 # ILINK_BENCH_WAIT (seconds to wait for running builds before measuring; 900).
 set -uo pipefail
@@ -78,7 +83,7 @@ if ((QUICK)); then
 	SEND_MESSAGES_C1=300
 	SEND_MESSAGES=300
 	SEND_USERS=50
-	PARTS="send file idle"
+	PARTS="send file idle latency"
 	FILE=$WORK/quick-16m.bin
 	FILE_MIB=16
 	IDLE_COUNTS="100"
@@ -91,7 +96,7 @@ else
 	SEND_MESSAGES_C1=3000
 	SEND_MESSAGES=${ILINK_BENCH_SEND_MESSAGES:-20000}
 	SEND_USERS=${ILINK_BENCH_SEND_USERS:-1000}
-	PARTS=${ILINK_BENCH_PARTS:-send file idle}
+	PARTS=${ILINK_BENCH_PARTS:-send file idle latency}
 	FILE=${ILINK_BENCH_FILE:-/tmp/ilink-bench-1g.bin}
 	FILE_MIB=1024
 	IDLE_COUNTS=${ILINK_BENCH_IDLE:-100 1000 10000}
@@ -396,6 +401,32 @@ part idle && for n in $IDLE_COUNTS; do
 	unset ours_kib ours_cpu ours_conns
 done
 
+# --- 4. latency -------------------------------------------------------------------------------
+declare -A LAT_OURS_P50 LAT_OURS_P99 LAT_THEIRS_P50 LAT_THEIRS_P99
+LAT_USERS="1 100"
+part latency && for u in $LAT_USERS; do
+	msgs=$((u == 1 ? 300 : 3000))
+	((QUICK)) && msgs=$((u == 1 ? 30 : 200))
+	o50=() o99=() t50=() t99=()
+	for r in $(seq 1 "$RUNS"); do
+		start_sim
+		run "latency-u$u-ours-$r" "$OURS_BIN" latency "${OURS_TLS[@]}" --urls "$URLS" --bot ours --store sqlite --users "$u" --messages "$msgs"
+		[[ -n $RESULT ]] || FAILED=1
+		o50+=("$(field "$RESULT" p50_ms)") o99+=("$(field "$RESULT" p99_ms)")
+		if ((NODE_OK)); then
+			start_sim
+			run "latency-u$u-official-$r" env "OPENCLAW_STATE_DIR=$WORK/official-state" "OPENCLAW_TMP_DIR=$WORK/official-tmp" \
+				"$OURS_BIN" latency "${OURS_TLS[@]}" --urls "$URLS" --bot node --script "$ROOT/crates/ilink-proof/node/echo.mjs" --pkg "$PKG" --users "$u" --messages "$msgs"
+			t50+=("$(field "$RESULT" p50_ms)") t99+=("$(field "$RESULT" p99_ms)")
+		fi
+		stop_sim
+	done
+	LAT_OURS_P50[$u]=$(median "${o50[@]}")
+	LAT_OURS_P99[$u]=$(median "${o99[@]}")
+	LAT_THEIRS_P50[$u]=$(median "${t50[@]:-}")
+	LAT_THEIRS_P99[$u]=$(median "${t99[@]:-}")
+done
+
 # --- tables ----------------------------------------------------------------------------------------
 verdict() { # verdict OK-CONDITION-AS-AWK VALUE
 	awk -v v="$2" "BEGIN { if (v == \"n/a\" || v == \"\") print \"n/a\"; else if ($1) print \"ok\"; else print \"MISSED\" }"
@@ -479,6 +510,17 @@ if ((NODE_OK)); then
 	else
 		out "- the official client managed every count up to $THEIRS_MAX_OK"
 	fi
+fi
+
+if part latency; then
+out ""
+out "### Latency: push at the simulator to the reply accepted (ms, echo bot)"
+out ""
+out "| conversations at a time | ours p50 (SQLite file) | ours p99 | official p50 | official p99 |"
+out "|---:|---:|---:|---:|---:|"
+for u in $LAT_USERS; do
+	out "| $u | ${LAT_OURS_P50[$u]} | ${LAT_OURS_P99[$u]} | ${LAT_THEIRS_P50[$u]} | ${LAT_THEIRS_P99[$u]} |"
+done
 fi
 
 out ""

@@ -447,6 +447,10 @@ pub struct Pushed {
     pub media_md5: Option<String>,
     /// The media plaintext size.
     pub media_size: Option<u64>,
+    /// When it was queued for the bot, milliseconds since the simulator
+    /// started (the clock of `SentMessage::at_ms`: a reply's latency is the
+    /// difference).
+    pub at_ms: u64,
 }
 
 mod b64 {

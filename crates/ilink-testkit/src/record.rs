@@ -87,6 +87,9 @@ pub struct SentMessage {
     pub in_conversation: bool,
     /// How a phone would show it wrongly, if at all (grey image, 0-byte file).
     pub rendering_problems: Vec<String>,
+    /// When it was accepted, milliseconds since the simulator started (the
+    /// clock of [`Pushed::at_ms`](crate::Pushed::at_ms)).
+    pub at_ms: u64,
 }
 
 impl SentMessage {

@@ -7,6 +7,8 @@
 //! bench_ilink file --urls JSON --path FILE
 //! bench_ilink idle --urls JSON --accounts N [--window-secs S] [--settle-secs S] [--hold-secs S] [--store memory|sqlite]
 //! bench_ilink receive --urls JSON --messages M [--users U] [--concurrency C] [--store memory|sqlite|postgres --url URL]
+//! bench_ilink latency --urls JSON --users U --messages M --bot ours [--store sqlite] | --bot node --script echo.mjs --pkg DIR
+//! bench_ilink echo --urls JSON [--store memory|sqlite]   (the bot `latency --bot ours` starts)
 //! ```
 //!
 //! Every mode also takes `--ca FILE`, the PEM root of a simulator started
@@ -46,6 +48,15 @@
 //!   it); once the runner stopped, the inbox is checked empty. What it measures is the receive
 //!   path with its durable writes (one commit per batch, the
 //!   acknowledgements), so `--store sqlite` is the figure that matters.
+//!
+//! - `latency`: an echo bot (ours: [`Bot::run_until`] with a handler that
+//!   replies `re: <text>` through [`Context::reply`], on the store `--store`
+//!   names, [`Pacing::unlimited`]; or the official client's getUpdates and
+//!   sendMessage loop, `node/echo.mjs`) is started as a process of its own
+//!   on a fresh account; then `messages` texts are pushed, `users` at a time
+//!   (one per user, the next round once all replies of one arrived). The
+//!   latency of each is the simulator's time of the reply's acceptance
+//!   minus that of the push (one clock, the simulator's); p50 and p99.
 //!
 //! Each mode checks through the control API that the simulator accepted
 //! everything (every message, the file with its size and MD5, a held poll
@@ -92,6 +103,8 @@ fn main() -> ExitCode {
         "file" => file(&a),
         "idle" => idle(&a),
         "receive" => receive(&a),
+        "echo" => echo(&a),
+        "latency" => latency(&a),
         _ => Err(format!("unknown mode {mode:?}").into()),
     });
     match result {
@@ -564,6 +577,152 @@ async fn send_all(
         done??;
     }
     Ok(())
+}
+
+// ------------------------------------------------------------------ latency
+
+/// Our echo bot for `latency`: the account from `ILINK_BENCH_BOT_ID` and
+/// `ILINK_BENCH_TOKEN`, run until SIGTERM.
+fn echo(args: &Args) -> Result<(), BoxError> {
+    let urls = args.urls()?;
+    let bot_id = std::env::var("ILINK_BENCH_BOT_ID")?;
+    let token = std::env::var("ILINK_BENCH_TOKEN")?;
+    let rt = runtime()?;
+    let state_dir = std::env::temp_dir().join(format!("ilink-bench-echo-{}", std::process::id()));
+    let store = bench_store(args, &state_dir, &rt)?;
+    rt.block_on(async {
+        store
+            .save_credentials(&stored(&bot_id, token, &urls.api))
+            .await?;
+        let client = Client::builder()
+            .transport(args.transport(&urls)?)
+            .shared_store(store.clone())
+            .pacing(Pacing::unlimited())
+            .build()?;
+        let bot = client.bot(bot_id.as_str()).await?;
+        let echo = handler_fn(|ctx: Context, msg: Message| async move {
+            ctx.reply(format!("re: {}", msg.text())).await?;
+            Ok(())
+        });
+        bot.run_until(echo, ilink::shutdown_signal()).await?;
+        Ok::<(), BoxError>(())
+    })?;
+    drop(store);
+    let _ = std::fs::remove_dir_all(&state_dir);
+    Ok(())
+}
+
+/// Pushes texts to an echo bot and measures each reply's latency at the
+/// simulator.
+fn latency(args: &Args) -> Result<(), BoxError> {
+    let urls = args.urls()?;
+    let users = usize::try_from(args.number("users", Some(1))?)?.max(1);
+    let messages = usize::try_from(args.number("messages", None)?)?.max(users);
+    let rounds = messages / users;
+    let mut ctl = Control::new(&urls.control)?;
+    let (bot_id, token) = ctl.create_account()?;
+    let line = serde_json::to_string(&serde_json::json!({
+        "api_url": urls.api, "cdn_url": urls.cdn,
+        "control_url": urls.control,
+    }))?;
+    let which = args.get("bot").unwrap_or("ours");
+    let mut bot = match which {
+        "ours" => {
+            let mut c = std::process::Command::new(std::env::current_exe()?);
+            c.args([
+                "echo",
+                "--urls",
+                &line,
+                "--store",
+                args.get("store").unwrap_or("sqlite"),
+            ]);
+            if let Some(ca) = args.get("ca") {
+                c.args(["--ca", ca]);
+            }
+            c
+        }
+        "node" => {
+            let mut c = std::process::Command::new("node");
+            c.arg(args.text("script")?)
+                .args(["--pkg", args.text("pkg")?, "--urls", &line]);
+            if let Some(ca) = args.get("ca") {
+                c.env("NODE_EXTRA_CA_CERTS", ca);
+            }
+            c
+        }
+        other => return Err(format!("--bot takes ours or node, not {other:?}").into()),
+    };
+    let mut bot = bot
+        .env("ILINK_BENCH_BOT_ID", &bot_id)
+        .env("ILINK_BENCH_TOKEN", &token)
+        .stdout(std::process::Stdio::null())
+        .spawn()?;
+    let measured = (|| {
+        // Warm-up: the bot polls and answers once before anything counts.
+        ctl.json(
+            "POST",
+            &format!("/accounts/{bot_id}/push"),
+            &push_body("warm@im.wechat", "warm")?,
+        )?;
+        ctl.json("GET", "/wait/sent?n=1&timeout_ms=60000", "")?;
+        let mut pushed_at = std::collections::HashMap::new();
+        for round in 0..rounds {
+            for u in 0..users {
+                let user = format!("lat_{u:04}@im.wechat");
+                let text = format!("ping {round}-{u}");
+                let p = ctl.json(
+                    "POST",
+                    &format!("/accounts/{bot_id}/push"),
+                    &push_body(&user, &text)?,
+                )?;
+                let at = p["at_ms"].as_u64().ok_or("a push without at_ms")?;
+                pushed_at.insert(format!("re: {text}"), at);
+            }
+            let want = 1 + (round + 1) * users;
+            ctl.json("GET", &format!("/wait/sent?n={want}&timeout_ms=60000"), "")?;
+        }
+        let sent = ctl.sent_by(&bot_id)?;
+        let mut lat: Vec<u64> = Vec::with_capacity(messages);
+        for m in &sent {
+            let text = m["msg"]["item_list"][0]["text_item"]["text"]
+                .as_str()
+                .unwrap_or_default();
+            if let (Some(p), Some(at)) = (pushed_at.get(text), m["at_ms"].as_u64()) {
+                lat.push(at.saturating_sub(*p));
+            }
+        }
+        ctl.check_clean()?;
+        Ok::<_, BoxError>((lat, pushed_at.len()))
+    })();
+    let _ = std::process::Command::new("kill")
+        .args(["-TERM", &bot.id().to_string()])
+        .status();
+    let _ = bot.wait();
+    let (mut lat, pushed) = measured?;
+    lat.sort_unstable();
+    let pct = |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize];
+    if lat.len() != pushed {
+        return Err(format!("{} replies for {pushed} messages", lat.len()).into());
+    }
+    println!(
+        "RESULT bench=latency impl={} store={} users={users} messages={} p50_ms={} p99_ms={} max_ms={}",
+        if which == "ours" { "ours" } else { "official" },
+        if which == "ours" {
+            args.get("store").unwrap_or("sqlite")
+        } else {
+            "none"
+        },
+        lat.len(),
+        pct(0.5),
+        pct(0.99),
+        lat[lat.len() - 1],
+    );
+    Ok(())
+}
+
+/// The control API's push body for a text from `from`.
+fn push_body(from: &str, text: &str) -> Result<String, BoxError> {
+    Ok(serde_json::to_string(&Inbound::text(from, text))?)
 }
 
 // ------------------------------------------------------------------ file

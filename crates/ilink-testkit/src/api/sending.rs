@@ -49,6 +49,7 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
     let quota = shared.config.reply_quota;
     let window = shared.config.reply_window;
     let limit = shared.config.rate_limit;
+    let elapsed_ms = u64::try_from(shared.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Accounts, then the CDN (the media it names), then the records.
     let result = shared.with_accounts(|a| {
         shared.with_cdn(|c| {
@@ -138,6 +139,7 @@ pub(super) fn send_message(shared: &Shared, call: &ApiCall) -> Response<Body> {
                     media,
                     in_conversation,
                     rendering_problems: problems,
+                    at_ms: elapsed_ms,
                 });
                 Some(Ok(id))
             })

@@ -177,6 +177,7 @@ pub(crate) fn push(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pu
 fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Pushed> {
     let cdn = shared.urls.cdn.clone();
     let keep = shared.config.keep_media_bytes;
+    let at_ms = u64::try_from(shared.elapsed().as_millis()).unwrap_or(u64::MAX);
     // Accounts, then the CDN (inbound media is stored there).
     shared.with_accounts(|s| {
         shared.with_cdn(|c| {
@@ -218,6 +219,7 @@ fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Push
                         context_token: ctx.unwrap_or_default(),
                         media_md5: None,
                         media_size: None,
+                        at_ms,
                     });
                 }
                 other => other,
@@ -292,6 +294,7 @@ fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Push
                 context_token,
                 media_md5,
                 media_size,
+                at_ms,
             })
         })
     })
