@@ -36,6 +36,9 @@ impl Transport {
     /// when the CDN sends nothing for the idle timeout (30 s) or the whole
     /// transfer takes longer than the download timeout (10 minutes).
     ///
+    /// A failure before any byte reached `writer` is tried again
+    /// ([`TransportBuilder::download_retry`](crate::TransportBuilder::download_retry):
+    /// 3 attempts by default); once part of the media was written, never.
     /// On error, `writer` may hold part of the media; discard it. Plaintext
     /// is provisional until the call returns `Ok` (the padding check comes
     /// last).
@@ -51,6 +54,47 @@ impl Transport {
         key: Option<&MediaKey>,
         writer: &mut W,
         cap: Option<u64>,
+    ) -> Result<u64, Error>
+    where
+        W: AsyncWrite + Unpin + ?Sized,
+    {
+        let policy = self.shared.config.download_retry;
+        let started = Instant::now();
+        let mut failed = 0;
+        loop {
+            let mut wrote = false;
+            let err = match self
+                .download_once(source, key, writer, cap, &mut wrote)
+                .await
+            {
+                Ok(n) => return Ok(n),
+                Err(e) => e,
+            };
+            failed += 1;
+            match policy.next(failed, started.elapsed()) {
+                Some(delay) if !wrote && err.is_retryable() => {
+                    tracing::warn!(
+                        attempt = failed,
+                        delay_ms = u64::try_from(delay.as_millis()).unwrap_or(u64::MAX),
+                        error = %err,
+                        "CDN download failed before any byte was written; retrying"
+                    );
+                    tokio::time::sleep(delay).await;
+                }
+                _ => return Err(err),
+            }
+        }
+    }
+
+    /// One attempt of [`download_to`](Self::download_to); sets `wrote` once
+    /// a byte reached `writer`.
+    async fn download_once<W>(
+        &self,
+        source: &DownloadSource,
+        key: Option<&MediaKey>,
+        writer: &mut W,
+        cap: Option<u64>,
+        wrote: &mut bool,
     ) -> Result<u64, Error>
     where
         W: AsyncWrite + Unpin + ?Sized,
@@ -108,12 +152,14 @@ impl Transport {
                     }
                     None => &data,
                 };
+                *wrote |= !out.is_empty();
                 write(writer, out).await?;
                 written += out.len() as u64;
             }
             if let Some(decryptor) = decryptor {
                 plain.clear();
                 decryptor.finish(&mut plain).map_err(decrypt_error)?;
+                *wrote |= !plain.is_empty();
                 write(writer, &plain).await?;
                 written += plain.len() as u64;
             }

@@ -612,3 +612,70 @@ impl AsyncWrite for BrokenWriter {
         Poll::Ready(Ok(()))
     }
 }
+
+/// A CDN whose first `failures` downloads answer `fail`, then `body`.
+async fn flaky_download(failures: usize, fail: fn() -> Action, body: Vec<u8>) -> TestServer {
+    let calls = Arc::new(AtomicUsize::new(0));
+    TestServer::start(move |_| {
+        if calls.fetch_add(1, Ordering::SeqCst) < failures {
+            return fail();
+        }
+        Action::status(200, body.clone())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_download_that_fails_before_its_first_byte_is_tried_again() {
+    let data = plaintext(50_000);
+    let sealed = encrypt(&key(), &data);
+    // Two 500s, then the media: the third attempt gets it.
+    let server = flaky_download(2, || Action::status(500, "busy"), sealed.clone()).await;
+    let got = transport(server.url())
+        .download_bytes(&DownloadSource::param("p"), Some(&key()), None)
+        .await
+        .unwrap();
+    assert!(got == data);
+    assert_eq!(server.count(), 3);
+    // Failing every time: three attempts, then the last error.
+    let server = flaky_download(usize::MAX, || Action::status(503, ""), sealed.clone()).await;
+    let err = transport(server.url())
+        .download_bytes(&DownloadSource::param("p"), Some(&key()), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Status { status: 503 });
+    assert_eq!(server.count(), 3);
+    // A refusal is not retried.
+    let server = flaky_download(usize::MAX, || Action::status(404, ""), sealed).await;
+    let err = transport(server.url())
+        .download_bytes(&DownloadSource::param("p"), Some(&key()), None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Status { status: 404 });
+    assert_eq!(server.count(), 1);
+}
+
+#[tokio::test]
+async fn a_download_cut_after_bytes_were_written_is_not_tried_again() {
+    let data = plaintext(200_000);
+    let server = TestServer::start(move |_| {
+        Action::body(
+            200,
+            Body::Truncated {
+                declared: data.len() as u64,
+                data: data[..100_000].to_vec(),
+            },
+        )
+    })
+    .await;
+    let mut sink = Vec::new();
+    let err = transport(server.url())
+        .download_to(&DownloadSource::param("p"), None, &mut sink, None)
+        .await
+        .unwrap_err();
+    assert_eq!(err.kind(), &ErrorKind::Body);
+    assert!(!sink.is_empty(), "part of the media reached the writer");
+    // The writer holds part of the media: another attempt would append to
+    // it, so there is none.
+    assert_eq!(server.count(), 1);
+}

@@ -29,6 +29,11 @@ pub(crate) fn builder(url: &str) -> TransportBuilder {
                 .with_attempts(3)
                 .with_jitter(0.0),
         )
+        .download_retry(
+            Retry::new(Duration::from_millis(10), Duration::from_secs(5))
+                .with_attempts(3)
+                .with_jitter(0.0),
+        )
 }
 
 pub(crate) fn transport(url: &str) -> Transport {

@@ -292,7 +292,7 @@ fn step(route: Route, kind: &FaultKind) -> Duration {
         Route::SendMessage if *kind == FaultKind::Throttled => COOLDOWN + OP_GAP,
         Route::SendMessage => SEND_MAX.mul_f64(1.0 + JITTER).max(OP_GAP),
         Route::GetConfig => TYPING_BACKOFF + OP_GAP,
-        Route::CdnUpload => OP_GAP + UPLOAD_RETRY * 2,
+        Route::CdnUpload | Route::CdnDownload => OP_GAP + UPLOAD_RETRY * 2,
         Route::GetQrcodeStatus => QR_INTERVAL,
         _ => OP_GAP,
     }
@@ -327,7 +327,7 @@ fn rate_bound(route: Route, kind: &FaultKind, count: u32) -> f64 {
         Route::SendMessage if *kind == FaultKind::Throttled => per_s(COOLDOWN),
         Route::SendMessage => per_s(SEND_INITIAL.mul_f64(1.0 - JITTER).min(OP_GAP)),
         Route::GetConfig => per_s(TYPING_BACKOFF),
-        Route::CdnUpload => per_s(UPLOAD_RETRY),
+        Route::CdnUpload | Route::CdnDownload => per_s(UPLOAD_RETRY),
         Route::GetQrcodeStatus => per_s(QR_INTERVAL),
         _ => per_s(OP_GAP),
     }
@@ -352,6 +352,8 @@ fn calls_per_op(route: Route, kind: &FaultKind) -> Option<usize> {
         Route::SendMessage if retryable => Some(3),
         // Every failure but a 4xx: 3 attempts.
         Route::CdnUpload => Some(3),
+        // Retryable failures before a byte was written: 3 attempts.
+        Route::CdnDownload if retryable => Some(3),
         _ => Some(1),
     }
 }
@@ -380,7 +382,8 @@ fn transport(sim: &Simulator) -> Result<TransportBuilder, String> {
         .download_timeout(UPLOAD_TIMEOUT)
         .download_idle_timeout(DOWNLOAD_IDLE)
         .connect_timeout(Duration::from_millis(400))
-        .upload_retry(Retry::new(UPLOAD_RETRY, Duration::from_secs(5)).with_attempts(3));
+        .upload_retry(Retry::new(UPLOAD_RETRY, Duration::from_secs(5)).with_attempts(3))
+        .download_retry(Retry::new(UPLOAD_RETRY, Duration::from_secs(5)).with_attempts(3));
     Ok(t)
 }
 

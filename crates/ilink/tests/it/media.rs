@@ -733,9 +733,22 @@ async fn a_failed_download_to_a_path_leaves_nothing_behind() {
         .unwrap_err();
     assert!(matches!(err, Error::Http(_)), "{err:?}");
     assert!(tree(dir.path()).is_empty(), "{:?}", tree(dir.path()));
-    sim.inject(Fault::new(Route::CdnDownload, FaultKind::TruncatedBody, 1));
+    // Cut every time (a cut before any plaintext is tried again, 3
+    // attempts in all): the download fails, and leaves nothing.
+    sim.inject(Fault::new(Route::CdnDownload, FaultKind::TruncatedBody, 3));
     assert!(client.download(item).to_path(&target).await.is_err());
+    assert_eq!(
+        sim.count(Route::CdnDownload),
+        4,
+        "the cap's refusal, then 3 attempts"
+    );
     assert!(tree(dir.path()).is_empty(), "{:?}", tree(dir.path()));
+    // Cut once: the next attempt brings it.
+    sim.inject(Fault::new(Route::CdnDownload, FaultKind::TruncatedBody, 1));
+    let written = client.download(item).to_path(&target).await.unwrap();
+    assert_eq!(written, content.len() as u64);
+    assert_eq!(std::fs::read(&target).unwrap(), content);
+    std::fs::remove_file(&target).unwrap();
     let written = client.download(item).to_path(&target).await.unwrap();
     assert_eq!(written, content.len() as u64);
     assert_eq!(std::fs::read(&target).unwrap(), content);
