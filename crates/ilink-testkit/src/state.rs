@@ -102,6 +102,34 @@ pub(crate) struct Conversation {
 }
 
 impl Account {
+    /// Queues an inbound message from `from`, written `age` ago, for the
+    /// bot (twice when `duplicate`): its context token, if it carries one,
+    /// is the sender's, the sender's conversation opens again, and a held
+    /// poll wakes.
+    pub(crate) fn deliver(
+        &mut self,
+        from: &str,
+        age: Duration,
+        duplicate: bool,
+        context_token: Option<&str>,
+        message: Value,
+    ) {
+        if let Some(ctx) = context_token {
+            self.contexts.insert(
+                ctx.to_owned(),
+                ContextEntry {
+                    user_id: from.to_owned(),
+                },
+            );
+        }
+        self.user_wrote(from, age);
+        if duplicate {
+            self.queue.push_back(message.clone());
+        }
+        self.queue.push_back(message);
+        self.wake.notify_one();
+    }
+
     /// The user wrote (`age` ago): the conversation opens again.
     pub(crate) fn user_wrote(&mut self, user: &str, age: std::time::Duration) {
         let now = Instant::now();

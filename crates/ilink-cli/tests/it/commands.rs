@@ -1288,6 +1288,23 @@ async fn completions_are_scripts_their_shells_accept() {
     );
 }
 
+/// `ilink listen` started in the background, once the simulator has its
+/// first poll.
+async fn polling_listener(sim: &Simulator, state: &Path) -> tokio::process::Child {
+    let listener = cmd(sim, state, &["listen", "--timeout", "120"])
+        .spawn()
+        .unwrap();
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while sim.count(Route::GetUpdates) == 0 {
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the listener never polled"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    listener
+}
+
 /// `/proc/<pid>/stat`'s state letter.
 #[cfg(target_os = "linux")]
 fn process_state(pid: u32) -> Option<String> {
@@ -1310,19 +1327,9 @@ async fn a_listener_killed_and_not_yet_reaped_gives_its_account_back_at_once() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     let account = login(&sim, &state).await;
-    let mut first = cmd(&sim, &state, &["listen", "--timeout", "120"])
-        .spawn()
-        .unwrap();
-    let pid = first.id().unwrap();
     // It holds the account's lease once it polls.
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while sim.count(Route::GetUpdates) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the first listener never polled"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut first = polling_listener(&sim, &state).await;
+    let pid = first.id().unwrap();
     // SIGKILL, and no wait: the process stays a zombie until reaped.
     first.start_kill().unwrap();
     let deadline = std::time::Instant::now() + Duration::from_secs(10);
@@ -1355,17 +1362,7 @@ async fn sigterm_stops_a_listener_gracefully() {
     let dir = tempfile::tempdir().unwrap();
     let state = dir.path().join("state");
     login(&sim, &state).await;
-    let mut listener = cmd(&sim, &state, &["listen", "--timeout", "120"])
-        .spawn()
-        .unwrap();
-    let deadline = std::time::Instant::now() + Duration::from_secs(20);
-    while sim.count(Route::GetUpdates) == 0 {
-        assert!(
-            std::time::Instant::now() < deadline,
-            "the listener never polled"
-        );
-        tokio::time::sleep(Duration::from_millis(20)).await;
-    }
+    let mut listener = polling_listener(&sim, &state).await;
     let pid = listener.id().unwrap().to_string();
     let killed = std::process::Command::new("kill")
         .args(["-TERM", &pid])

@@ -360,8 +360,11 @@ impl Control {
 
     /// Pushes a text from `user`; the context token issued with it.
     fn context_token_of(&mut self, bot_id: &str, user: &str) -> Result<String, BoxError> {
-        let body = serde_json::to_string(&Inbound::text(user, "hello, bot"))?;
-        let v = self.json("POST", &format!("/accounts/{bot_id}/push"), &body)?;
+        let v = self.json(
+            "POST",
+            &format!("/accounts/{bot_id}/push"),
+            &push_body(user, "hello, bot")?,
+        )?;
         v["context_token"]
             .as_str()
             .map(str::to_owned)

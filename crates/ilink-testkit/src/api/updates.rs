@@ -11,7 +11,7 @@ use crate::http::{ApiCall, Body, json_response, session_expired};
 use crate::inbound::{Inbound, InboundContent, KeyForm, Pushed};
 use crate::random::random_hex;
 use crate::shared::Shared;
-use crate::state::{Cdn, CdnObject, ContextEntry};
+use crate::state::{Cdn, CdnObject};
 
 use super::{now_ms, str_field};
 
@@ -185,6 +185,7 @@ fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Push
                 return None;
             }
             let message_id = s.next_message_id();
+            let age = std::time::Duration::from_millis(inbound.age_ms);
             let context_token = format!("AARz{}", random_hex::<12>());
             let now = now_ms().saturating_sub(i64::try_from(inbound.age_ms).unwrap_or(i64::MAX));
             let content = match inbound.content {
@@ -196,24 +197,13 @@ fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Push
                         .get("context_token")
                         .and_then(Value::as_str)
                         .map(str::to_owned);
-                    let acct = s.accounts.get_mut(bot_id)?;
-                    if let Some(ctx) = &ctx {
-                        acct.contexts.insert(
-                            ctx.clone(),
-                            ContextEntry {
-                                user_id: inbound.from.clone(),
-                            },
-                        );
-                    }
-                    acct.user_wrote(
+                    s.accounts.get_mut(bot_id)?.deliver(
                         &inbound.from,
-                        std::time::Duration::from_millis(inbound.age_ms),
+                        age,
+                        inbound.duplicate,
+                        ctx.as_deref(),
+                        message,
                     );
-                    if inbound.duplicate {
-                        acct.queue.push_back(message.clone());
-                    }
-                    acct.queue.push_back(message);
-                    acct.wake.notify_one();
                     return Some(Pushed {
                         message_id: MessageId(message_id),
                         context_token: ctx.unwrap_or_default(),
@@ -273,22 +263,13 @@ fn queue_inbound(shared: &Shared, bot_id: &str, inbound: Inbound) -> Option<Push
                 "context_token": context_token,
                 "item_list": [item],
             });
-            let acct = s.accounts.get_mut(bot_id)?;
-            acct.contexts.insert(
-                context_token.clone(),
-                ContextEntry {
-                    user_id: inbound.from.clone(),
-                },
-            );
-            acct.user_wrote(
+            s.accounts.get_mut(bot_id)?.deliver(
                 &inbound.from,
-                std::time::Duration::from_millis(inbound.age_ms),
+                age,
+                inbound.duplicate,
+                Some(&context_token),
+                msg,
             );
-            if inbound.duplicate {
-                acct.queue.push_back(msg.clone());
-            }
-            acct.queue.push_back(msg);
-            acct.wake.notify_one();
             Some(Pushed {
                 message_id: MessageId(message_id),
                 context_token,

@@ -1312,6 +1312,42 @@ mod tests {
         })
     }
 
+    /// A store on a file in a fresh directory, and a runtime to drive it.
+    fn file_store() -> (tempfile::TempDir, SqliteStore, tokio::runtime::Runtime) {
+        let dir = tempfile::TempDir::new().unwrap();
+        let store = SqliteStore::open(dir.path().join("state")).unwrap();
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .build()
+            .unwrap();
+        (dir, store, rt)
+    }
+
+    /// A call that holds the connection's thread until the sender is used
+    /// (or dropped): what is submitted meanwhile queues behind it.
+    fn held(store: &SqliteStore) -> (StoreFuture<'static, ()>, mpsc::Sender<()>) {
+        let (release, held) = mpsc::channel::<()>();
+        let hold = store.run(move |_| {
+            held.recv().ok();
+            Ok(())
+        });
+        (hold, release)
+    }
+
+    /// Polls `calls` once (each call is then queued), releases the held
+    /// thread, and waits for them all.
+    fn queued_then_released<F: std::future::Future>(
+        rt: &tokio::runtime::Runtime,
+        release: mpsc::Sender<()>,
+        calls: F,
+    ) -> F::Output {
+        rt.block_on(async {
+            tokio::pin!(calls);
+            assert!(futures_util::FutureExt::now_or_never(calls.as_mut()).is_none());
+            release.send(()).unwrap();
+            calls.await
+        })
+    }
+
     fn count(store: &SqliteStore, rt: &tokio::runtime::Runtime, key: &'static str) -> i64 {
         rt.block_on(store.run(move |conn| {
             conn.query_row(
@@ -1326,31 +1362,17 @@ mod tests {
 
     #[test]
     fn writes_queued_together_commit_together_and_fail_alone() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let store = SqliteStore::open(dir.path().join("state")).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
+        let (_dir, store, rt) = file_store();
         // Hold the connection's thread so that the writes queue behind it.
-        let (release, held) = mpsc::channel::<()>();
-        let hold = store.run(move |_| {
-            held.recv().ok();
-            Ok(())
-        });
+        let (hold, release) = held(&store);
         let first = insert(&store, "w1", false, None);
         let bad = insert(&store, "w2", true, None);
         // Sees whether w1 was committed when it ran: it was not, if they
         // share a transaction.
         let third = insert(&store, "w3", false, Some("w1"));
-        let results = rt.block_on(async {
-            let calls = async { tokio::join!(hold, first, bad, third) };
-            tokio::pin!(calls);
-            // Everything is queued once each future was polled once.
-            assert!(futures_util::FutureExt::now_or_never(calls.as_mut()).is_none());
-            release.send(()).unwrap();
-            calls.await
+        let (hold, first, bad, third) = queued_then_released(&rt, release, async {
+            tokio::join!(hold, first, bad, third)
         });
-        let (hold, first, bad, third) = results;
         hold.unwrap();
         assert!(!first.unwrap());
         assert!(matches!(bad, Err(StoreError::Corrupt { .. })));
@@ -1370,28 +1392,16 @@ mod tests {
 
     #[test]
     fn reads_join_a_group_and_answer_after_its_commit() {
-        let dir = tempfile::TempDir::new().unwrap();
-        let store = SqliteStore::open(dir.path().join("state")).unwrap();
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .build()
-            .unwrap();
-        let (release, held) = mpsc::channel::<()>();
-        let hold = store.run(move |_| {
-            held.recv().ok();
-            Ok(())
-        });
+        let (_dir, store, rt) = file_store();
+        let (hold, release) = held(&store);
         let first = insert(&store, "r1", false, None);
         let read = store.run(|conn| {
             conn.query_row("SELECT COUNT(*) FROM acked", [], |r| r.get::<_, i64>(0))
                 .map_err(db_error)
         });
         let after = insert(&store, "r2", false, Some("r1"));
-        let (hold, first, read, after) = rt.block_on(async {
-            let calls = async { tokio::join!(hold, first, read, after) };
-            tokio::pin!(calls);
-            assert!(futures_util::FutureExt::now_or_never(calls.as_mut()).is_none());
-            release.send(()).unwrap();
-            calls.await
+        let (hold, first, read, after) = queued_then_released(&rt, release, async {
+            tokio::join!(hold, first, read, after)
         });
         hold.unwrap();
         first.unwrap();
@@ -1399,7 +1409,7 @@ mod tests {
         // the group (r1 not yet committed when it ran); all of them were
         // answered after the one commit, which holds both writes.
         assert_eq!(read.unwrap(), 1);
-        assert!(!after.unwrap(), "the read ended the group");
+        assert!(!after.unwrap(), "r2 ran in the group, before its commit");
         assert_eq!(count(&store, &rt, "r1"), 1);
         assert_eq!(count(&store, &rt, "r2"), 1);
     }
